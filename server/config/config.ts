@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './config.errors';
+import { type Env, envSchema } from './env.schema';
+import { grantlineHome } from './home';
+
+export interface FederatedDomain {
+  trustDomain: string;
+  source: string;
+  refreshHintSeconds?: number;
+}
+
+export interface Config {
+  home: string;
+  configDir: string;
+  logLevel: Env['GRANTLINE_LOG_LEVEL'];
+  http: { host: string; port: number; shutdownGraceSeconds: number; tls?: { certFile: string; keyFile: string; port: number } };
+  /** The `iss` of access tokens; defaults to the broker's own URL. */
+  issuer: string | undefined;
+  /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
+  database: { url: string | undefined; poolMax: number };
+  /** unset → the in-process dev Vault. */
+  vault:
+    | {
+        addr: string;
+        token: string;
+        namespace: string | undefined;
+        timeoutMs: number;
+        tls: { caFile?: string; certFile?: string; keyFile?: string; skipVerify: boolean };
+      }
+    | undefined;
+  identity: {
+    trustDomain: string | undefined;
+    audience: string;
+    bundleSource: string | undefined;
+    federation: FederatedDomain[];
+    maxSvidLifetimeSeconds: number;
+    leewaySeconds: number;
+  };
+  tokens: {
+    signingKeyFile: string | undefined;
+    previousSigningKeyFile: string | undefined;
+    defaultTtlSeconds: number;
+    maxTtlSeconds: number;
+  };
+  revocation: { intervalMs: number; maxAttempts: number };
+}
+
+const federationSchema = z.array(
+  z.strictObject({
+    trust_domain: z.string().min(1),
+    bundle_endpoint: z.string().min(1),
+    refresh_hint: z.number().int().positive().optional(),
+  }),
+);
+
+type Problem = { key: string; problem: string };
+
+function issuesToProblems(issues: z.core.$ZodIssue[], prefix = ''): Problem[] {
+  return issues.map((issue) => ({
+    key: `${prefix}${issue.path.map(String).join('.')}` || prefix.replace(/[.:]$/, ''),
+    problem: issue.message,
+  }));
+}
+
+function crossFieldProblems(env: Env): Problem[] {
+  const problems: Problem[] = [];
+  if (env.VAULT_ADDR && !env.VAULT_TOKEN) problems.push({ key: 'VAULT_TOKEN', problem: 'required when VAULT_ADDR is set' });
+  if (env.VAULT_TOKEN && !env.VAULT_ADDR) problems.push({ key: 'VAULT_ADDR', problem: 'required when VAULT_TOKEN is set' });
+  if (Boolean(env.GRANTLINE_TLS_CERT) !== Boolean(env.GRANTLINE_TLS_KEY)) {
+    problems.push({ key: 'GRANTLINE_TLS_CERT/GRANTLINE_TLS_KEY', problem: 'set both or neither' });
+  }
+  if (env.GRANTLINE_ACCESS_TOKEN_TTL > env.GRANTLINE_ACCESS_TOKEN_MAX_TTL) {
+    problems.push({ key: 'GRANTLINE_ACCESS_TOKEN_TTL', problem: 'greater than GRANTLINE_ACCESS_TOKEN_MAX_TTL' });
+  }
+  if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
+    problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
+  }
+  return problems;
+}
+
+function loadFederation(configDir: string): { federation: FederatedDomain[]; problems: Problem[] } {
+  const file = path.join(configDir, 'federation.json');
+  if (!fs.existsSync(file)) return { federation: [], problems: [] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return { federation: [], problems: [{ key: 'config/federation.json', problem: 'not valid JSON' }] };
+  }
+  const parsed = federationSchema.safeParse(raw);
+  if (!parsed.success) return { federation: [], problems: issuesToProblems(parsed.error.issues, 'config/federation.json:') };
+  return {
+    federation: parsed.data.map((f) => ({
+      trustDomain: f.trust_domain,
+      source: f.bundle_endpoint,
+      ...(f.refresh_hint ? { refreshHintSeconds: f.refresh_hint } : {}),
+    })),
+    problems: [],
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function build(env: Env, configDir: string, federation: FederatedDomain[], envRaw: NodeJS.ProcessEnv): Config {
+  return {
+    home: grantlineHome(envRaw),
+    configDir,
+    logLevel: env.GRANTLINE_LOG_LEVEL,
+    http: {
+      host: env.GRANTLINE_HOST,
+      port: env.GRANTLINE_PORT,
+      shutdownGraceSeconds: env.GRANTLINE_SHUTDOWN_GRACE,
+      ...(env.GRANTLINE_TLS_CERT && env.GRANTLINE_TLS_KEY
+        ? { tls: { certFile: env.GRANTLINE_TLS_CERT, keyFile: env.GRANTLINE_TLS_KEY, port: env.GRANTLINE_TLS_PORT } }
+        : {}),
+    },
+    issuer: env.GRANTLINE_ISSUER,
+    database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    vault:
+      env.VAULT_ADDR && env.VAULT_TOKEN
+        ? {
+            addr: env.VAULT_ADDR,
+            token: env.VAULT_TOKEN,
+            namespace: env.VAULT_NAMESPACE,
+            timeoutMs: env.VAULT_TIMEOUT * 1000,
+            tls: {
+              ...(env.VAULT_CACERT ? { caFile: env.VAULT_CACERT } : {}),
+              ...(env.VAULT_CLIENT_CERT ? { certFile: env.VAULT_CLIENT_CERT } : {}),
+              ...(env.VAULT_CLIENT_KEY ? { keyFile: env.VAULT_CLIENT_KEY } : {}),
+              skipVerify: env.VAULT_SKIP_VERIFY,
+            },
+          }
+        : undefined,
+    identity: {
+      trustDomain: env.GRANTLINE_TRUST_DOMAIN,
+      audience: env.GRANTLINE_AUDIENCE,
+      bundleSource: env.GRANTLINE_TRUST_BUNDLE,
+      federation,
+      maxSvidLifetimeSeconds: env.GRANTLINE_SVID_MAX_LIFETIME,
+      leewaySeconds: env.GRANTLINE_SVID_LEEWAY,
+    },
+    tokens: {
+      signingKeyFile: env.GRANTLINE_SIGNING_KEY_FILE,
+      previousSigningKeyFile: env.GRANTLINE_PREVIOUS_SIGNING_KEY_FILE,
+      defaultTtlSeconds: env.GRANTLINE_ACCESS_TOKEN_TTL,
+      maxTtlSeconds: env.GRANTLINE_ACCESS_TOKEN_MAX_TTL,
+    },
+    revocation: { intervalMs: env.GRANTLINE_WORKER_INTERVAL_MS, maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS },
+  };
+}
+
+
+/**
+ * Parses the environment and the files under `config/` once, at start-up. Throws ConfigError naming
+ * every bad key; the returned object is deeply frozen and passed down, never re-read.
+ */
+export function loadConfig(envRaw: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most shells' `FOO= cmd` idiom.
+  const cleaned = Object.fromEntries(Object.entries(envRaw).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  const problems: Problem[] = parsed.success ? crossFieldProblems(parsed.data) : issuesToProblems(parsed.error.issues);
+  const configDir = path.resolve(cleaned.GRANTLINE_CONFIG_DIR ?? findConfigDir());
+  const { federation, problems: fileProblems } = loadFederation(configDir);
+  problems.push(...fileProblems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(build(parsed.data, configDir, federation, cleaned));
+}
+
+/** `config/` sits at the package root, both when running from source (ts) and from `dist/`. */
+function findConfigDir(): string {
+  for (const up of ['..', '../..', '../../..']) {
+    const candidate = path.resolve(__dirname, up, 'config');
+    if (fs.existsSync(path.join(candidate, 'scopes.json')) || fs.existsSync(path.join(candidate, 'policies'))) {
+      return candidate;
+    }
+  }
+  return path.resolve('config');
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { parseDurationSeconds } from '../shared/duration';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
+const duration = z
+  .string()
+  .transform((v, ctx) => {
+    const seconds = parseDurationSeconds(v);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'not a duration like 90s, 5m or 1h' });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+const url = z.string().url();
+const nonEmpty = z.string().min(1);
+
+/**
+ * Every environment variable Grantline reads. Defaults are the embedded, local-only developer setup;
+ * no secret (VAULT_TOKEN, key files) has a default.
+ */
+export const envSchema = z.object({
+  GRANTLINE_HOST: nonEmpty.default('127.0.0.1'),
+  GRANTLINE_PORT: port.default(8080),
+  GRANTLINE_HOME: nonEmpty.optional(),
+  GRANTLINE_CONFIG_DIR: nonEmpty.optional(),
+  GRANTLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRANTLINE_ISSUER: url.optional(),
+  GRANTLINE_AUDIENCE: nonEmpty.default('grantline'),
+  GRANTLINE_TRUST_DOMAIN: nonEmpty.optional(),
+  GRANTLINE_TRUST_BUNDLE: nonEmpty.optional(),
+  GRANTLINE_SVID_MAX_LIFETIME: duration.default(3600),
+  GRANTLINE_SVID_LEEWAY: duration.default(30),
+  GRANTLINE_TLS_CERT: nonEmpty.optional(),
+  GRANTLINE_TLS_KEY: nonEmpty.optional(),
+  GRANTLINE_TLS_PORT: port.default(8443),
+  GRANTLINE_SIGNING_KEY_FILE: nonEmpty.optional(),
+  GRANTLINE_PREVIOUS_SIGNING_KEY_FILE: nonEmpty.optional(),
+  GRANTLINE_ACCESS_TOKEN_TTL: duration.default(300),
+  GRANTLINE_ACCESS_TOKEN_MAX_TTL: duration.default(3600),
+  GRANTLINE_SHUTDOWN_GRACE: duration.default(10),
+  GRANTLINE_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).max(600000).default(1000),
+  GRANTLINE_REVOCATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(20),
+  DATABASE_URL: url.optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  VAULT_ADDR: url.optional(),
+  VAULT_TOKEN: nonEmpty.optional(),
+  VAULT_NAMESPACE: nonEmpty.optional(),
+  VAULT_TIMEOUT: duration.default(5),
+  VAULT_CACERT: nonEmpty.optional(),
+  VAULT_CLIENT_CERT: nonEmpty.optional(),
+  VAULT_CLIENT_KEY: nonEmpty.optional(),
+  VAULT_SKIP_VERIFY: boolFlag.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;

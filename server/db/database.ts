@@ -1,0 +1,194 @@
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T = Record<string, unknown>> = ColumnType<T, string | T | undefined, string | T>;
+
+export type TaskStatus = 'open' | 'closing' | 'closed' | 'expired';
+export type GrantStatus = 'active' | 'revoked' | 'expired';
+export type OfferStatus = 'pending' | 'redeemed' | 'expired' | 'revoked';
+export type LeaseKind = 'task_token' | 'grant_token' | 'scope_token' | 'lease';
+export type LeaseState = 'active' | 'revoked' | 'expired' | 'retrying' | 'failed';
+export type JobStatus = 'pending' | 'done' | 'failed';
+
+export interface TasksTable {
+  id: Generated<string>;
+  owner: string;
+  purpose: string;
+  status: ColumnType<TaskStatus, TaskStatus | undefined, TaskStatus>;
+  agents: string[];
+  scopes: string[];
+  context: Json;
+  ttl_seconds: number;
+  max_grants: number;
+  max_active: number;
+  max_depth: number;
+  max_fanout: number;
+  budget: number;
+  grants_issued: Generated<number>;
+  active_grants: Generated<number>;
+  budget_spent: Generated<number>;
+  vault_token_accessor: string | null;
+  policy_version: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  closing_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+  close_reason: string | null;
+}
+
+export interface ApprovalsTable {
+  id: Generated<string>;
+  task_id: string;
+  scope: string;
+  approver: string;
+  note: string | null;
+  recorded_by: string;
+  single_use: Generated<boolean>;
+  args_digest: string | null;
+  used_at: NullableTimestamp;
+  used_by_grant: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export interface GrantsTable {
+  id: string;
+  task_id: string;
+  parent_id: string | null;
+  offer_id: string | null;
+  depth: Generated<number>;
+  holder: string;
+  chain: string[];
+  scopes: string[];
+  audience: string;
+  ttl_seconds: number;
+  cost: number;
+  budget_reserved: number | null;
+  budget_spent: Generated<number>;
+  children: Generated<number>;
+  may_redelegate: Generated<boolean>;
+  constraints: Json;
+  status: ColumnType<GrantStatus, GrantStatus | undefined, GrantStatus>;
+  policy_ids: ColumnType<string[], string[] | undefined, string[]>;
+  policy_version: string;
+  approval_id: string | null;
+  vault_token_accessor: string | null;
+  cert_thumbprint: string | null;
+  issued_at: Generated<Date>;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  revoke_reason: string | null;
+}
+
+export interface DelegationOffersTable {
+  id: string;
+  task_id: string;
+  parent_grant_id: string;
+  from_holder: string;
+  to_holder: string;
+  scopes: string[];
+  ttl_seconds: number;
+  budget: number;
+  may_redelegate: boolean;
+  status: ColumnType<OfferStatus, OfferStatus | undefined, OfferStatus>;
+  policy_ids: ColumnType<string[], string[] | undefined, string[]>;
+  policy_version: string;
+  redeemed_grant_id: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  redeemed_at: NullableTimestamp;
+}
+
+export interface LeasesTable {
+  id: Generated<string>;
+  task_id: string;
+  grant_id: string | null;
+  scope: string | null;
+  kind: LeaseKind;
+  vault_lease_id: string | null;
+  vault_token_accessor: string | null;
+  state: ColumnType<LeaseState, LeaseState | undefined, LeaseState>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface RevocationJobsTable {
+  id: Generated<string>;
+  task_id: string;
+  grant_id: string | null;
+  kind: string;
+  payload: Json;
+  status: ColumnType<JobStatus, JobStatus | undefined, JobStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  due_at: Timestamp;
+  created_at: Generated<Date>;
+  done_at: NullableTimestamp;
+}
+
+export interface RevocationFeedTable {
+  seq: Generated<string>;
+  grant_id: string;
+  task_id: string;
+  reason: string;
+  revoked_at: Generated<Date>;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: Json;
+  status: 'current' | 'previous' | 'retired';
+  created_at: Generated<Date>;
+  retired_at: NullableTimestamp;
+}
+
+export interface AuditEventsTable {
+  seq: string;
+  at: Timestamp;
+  type: string;
+  task_id: string | null;
+  grant_id: string | null;
+  principal: string | null;
+  payload: Json;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: string;
+  hash: string;
+}
+
+export interface Database {
+  tasks: TasksTable;
+  approvals: ApprovalsTable;
+  grants: GrantsTable;
+  delegation_offers: DelegationOffersTable;
+  leases: LeasesTable;
+  revocation_jobs: RevocationJobsTable;
+  revocation_feed: RevocationFeedTable;
+  signing_keys: SigningKeysTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Repository functions take either: inside a transaction every call passes the transaction. */
+export type DbOrTx = Kysely<Database> | Transaction<Database>;
+
+export type TaskRow = Selectable<TasksTable>;
+export type GrantRow = Selectable<GrantsTable>;
+export type LeaseRow = Selectable<LeasesTable>;
+export type ApprovalRow = Selectable<ApprovalsTable>;
+export type OfferRow = Selectable<DelegationOffersTable>;
+export type JobRow = Selectable<RevocationJobsTable>;
+export type NewGrant = Insertable<GrantsTable>;
+export type NewLease = Insertable<LeasesTable>;
+export type TaskUpdate = Updateable<TasksTable>;

@@ -1,0 +1,64 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { GrantlineError } from '../shared/errors';
+
+export interface ErrorBody {
+  error: string;
+  error_description: string;
+  [detail: string]: unknown;
+}
+
+/** Errors raised by express's own body parser, identified by their `type` (see body-parser). */
+function fromBodyParser(err: { type?: unknown; status?: unknown }): GrantlineError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new GrantlineError('payload_too_large', 413, 'the request body is larger than 64 KiB');
+    case 'entity.parse.failed':
+      return new GrantlineError('invalid_request', 400, 'the request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new GrantlineError('unsupported_media_type', 415, 'unsupported body encoding or charset');
+    default:
+      return undefined;
+  }
+}
+
+/** The one place a typed error becomes an HTTP body. Unknown errors are a fixed 500: no stack, no message. */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  const known =
+    err instanceof GrantlineError ? err : fromBodyParser((err ?? {}) as { type?: unknown; status?: unknown });
+  if (!known) {
+    return {
+      status: 500,
+      body: { error: 'server_error', error_description: 'internal error' },
+      headers: {},
+    };
+  }
+  const headers: Record<string, string> = {};
+  if (known.status === 401) {
+    headers['WWW-Authenticate'] =
+      `Bearer realm="grantline", error="${known.code}", error_description="${known.message.replace(/"/g, "'")}"`;
+  }
+  if (known.status === 503) headers['Retry-After'] = '5';
+  const description = known.expose ? known.message : 'the service is unavailable';
+  return {
+    status: known.status,
+    body: { error: known.code, error_description: description, ...(known.expose ? known.details : {}) },
+    headers,
+  };
+}
+
+export function sendError(res: Response, err: unknown): void {
+  const { status, body, headers } = toHttpError(err);
+  res.set(headers).set('Cache-Control', 'no-store').status(status).json(body);
+}
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const { status } = toHttpError(err);
+  if (status >= 500) req.log?.error({ err }, 'request failed');
+  else req.log?.info({ code: (err as GrantlineError).code, status }, 'request rejected');
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendError(res, err);
+};

@@ -1,0 +1,83 @@
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import type { Logger } from '../shared/logger';
+import { PolicyInputError } from './policy.errors';
+import type { Decision, PolicyEngine, PolicyRequest } from './policy.types';
+import { type Evaluation, toEvaluation, unevaluable } from './policy-decision.mapper';
+import { readPolicySources } from './policy-files.loader';
+import { buildCedarRequest, type CedarRequest } from './policy-request.builder';
+import { type CompiledPolicySets, compilePolicySets } from './policy-set.compiler';
+
+/**
+ * Loads the schema and the enforced and shadow policies from `dir` (normally `config/policies`),
+ * validates them and prepares them once. Throws PolicyLoadError, with Cedar's message, on any broken
+ * policy or schema violation, so a bad policy stops start-up instead of silently denying or allowing.
+ */
+export function loadPolicyEngine(opts: { dir: string; logger: Logger }): PolicyEngine {
+  const log = opts.logger.child({ module: 'policy' });
+  const sources = readPolicySources(opts.dir);
+  const sets = compilePolicySets(sources, log);
+  log.info(
+    {
+      policyVersion: sources.version,
+      enforced: sources.enforced.map((f) => f.name),
+      shadow: sources.shadow.map((f) => f.name),
+    },
+    'policies loaded',
+  );
+  return {
+    version: sources.version,
+    authorize: (req) => authorize(req, sets, sources.version, log),
+  };
+}
+
+/** Synchronous: Cedar evaluates against the pre-parsed schema and policy sets. Deny by default. */
+function authorize(req: PolicyRequest, sets: CompiledPolicySets, version: string, log: Logger): Decision {
+  const request = tryBuild(req, log);
+  const enforced = request.ok ? evaluate(sets.enforcedSetId, sets, request.value, req) : request.failure;
+  let shadow: Evaluation | null = null;
+  if (sets.shadowSetId !== null) {
+    shadow = request.ok ? evaluate(sets.shadowSetId, sets, request.value, req) : request.failure;
+  }
+  if (enforced.errors.length > 0) {
+    log.warn(
+      { action: req.action, principal: req.principal.spiffeId, errors: enforced.errors },
+      'policy evaluation error',
+    );
+  }
+  return {
+    allowed: enforced.allowed,
+    policyIds: enforced.policyIds,
+    errors: enforced.errors,
+    policyVersion: version,
+    shadow: shadow && { allowed: shadow.allowed, policyIds: shadow.policyIds },
+    reasons: enforced.reasons,
+  };
+}
+
+type Built = { ok: true; value: CedarRequest } | { ok: false; failure: Evaluation };
+
+function tryBuild(req: PolicyRequest, log: Logger): Built {
+  try {
+    return { ok: true, value: buildCedarRequest(req) };
+  } catch (err) {
+    if (!(err instanceof PolicyInputError)) throw err;
+    // A caller bug, not a client error: loud in the log, and a denial, never an allow.
+    log.error({ action: req.action, err: err.message }, 'invalid policy request');
+    return { ok: false, failure: unevaluable([err.message]) };
+  }
+}
+
+function evaluate(
+  setId: string,
+  sets: CompiledPolicySets,
+  request: CedarRequest,
+  req: PolicyRequest,
+): Evaluation {
+  const answer = cedar.statefulIsAuthorized({
+    ...request,
+    preparsedPolicySetId: setId,
+    preparsedSchemaName: sets.schemaName,
+    validateRequest: true,
+  });
+  return toEvaluation(answer, req.action);
+}

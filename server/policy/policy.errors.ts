@@ -1,0 +1,16 @@
+import { GrantlineError } from '../shared/errors';
+
+/** A policy or the schema cannot be loaded; start-up stops. The message carries Cedar's own. */
+export class PolicyLoadError extends GrantlineError {
+  constructor(message: string, details: { file?: string; cedarErrors?: string[] } = {}) {
+    super('policy_load_failed', 500, message, { expose: false, details });
+  }
+}
+
+/** The caller handed facts that cannot form a Cedar request (a programming error); it becomes a denial. */
+export class PolicyInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyInputError';
+  }
+}

@@ -1,0 +1,20 @@
+export {
+  VaultBadResponse,
+  VaultDenied,
+  VaultNotFound,
+  VaultRequestError,
+  VaultUnavailable,
+} from './vault.errors';
+export type {
+  CreateChildTokenInput,
+  CreateOrphanTokenInput,
+  DynamicSecret,
+  LeaseInfo,
+  MintedToken,
+  TokenInfo,
+  VaultAdapter,
+  VaultConfig,
+  VaultHealth,
+} from './vault.types';
+export { createVaultAdapter, type VaultAdapterDeps } from './vault-adapter';
+export { VaultConfigInvalid } from './vault-client';
