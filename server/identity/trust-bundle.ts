@@ -1,6 +1,7 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { BundleError } from './identity.errors';
+import { certValidity } from './x509-lib';
 
 /**
  * The keys of ONE trust domain. Bundles are never merged across trust domains (SPIFFE Trust Domain and
@@ -75,7 +76,9 @@ function toAuthority(jwk: RawJwk): X509Certificate | string {
   if (!Array.isArray(x5c) || typeof x5c[0] !== 'string') return 'x509-svid entry without x5c';
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(x5c[0])) return 'x509-svid entry: x5c is not base64';
   try {
-    return new X509Certificate(Buffer.from(x5c[0], 'base64'));
+    const cert = new X509Certificate(Buffer.from(x5c[0], 'base64'));
+    certValidity(cert);
+    return cert;
   } catch {
     return 'x509-svid entry: x5c[0] is not a DER certificate';
   }

@@ -19,8 +19,14 @@ import {
 const THUMBPRINT = Buffer.alloc(32, 7).toString('base64url');
 
 /** Signs arbitrary content with our real key: for tokens whose signature is fine but whose content is not. */
-function signWithOurKey(keys: SigningKeys, payload: Record<string, unknown>, typ = 'at+jwt'): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: keys.current.kid, typ }).sign(keys.current.privateKey);
+function signWithOurKey(
+  keys: SigningKeys,
+  payload: Record<string, unknown>,
+  typ = 'at+jwt',
+): Promise<string> {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'ES256', kid: keys.current.kid, typ })
+    .sign(keys.current.privateKey);
 }
 
 async function expectRejected(promise: Promise<unknown>, reason: string): Promise<void> {
@@ -116,9 +122,15 @@ describe('access tokens', () => {
   it('when the payload is tampered with, then the signature check fails', async () => {
     const { issuer, clock } = await newIssuer();
     const [header, payload, signature] = (await issuer.mintAccessToken(accessClaims(clock))).split('.');
-    const widened = { ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), scope: 'payments:refund' };
+    const widened = {
+      ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()),
+      scope: 'payments:refund',
+    };
 
-    await expectRejected(issuer.verifyAccessToken(`${header}.${b64url(widened)}.${signature}`), 'bad_signature');
+    await expectRejected(
+      issuer.verifyAccessToken(`${header}.${b64url(widened)}.${signature}`),
+      'bad_signature',
+    );
   });
 
   it('when another key signed the token under our kid, then the signature check fails', async () => {
@@ -134,7 +146,10 @@ describe('access tokens', () => {
     const { issuer, clock } = await newIssuer();
     const { issuer: other } = await newIssuer({ clock });
 
-    await expectRejected(issuer.verifyAccessToken(await other.mintAccessToken(accessClaims(clock))), 'unknown_key');
+    await expectRejected(
+      issuer.verifyAccessToken(await other.mintAccessToken(accessClaims(clock))),
+      'unknown_key',
+    );
   });
 
   it('when a token says alg none, then it is rejected', async () => {
@@ -153,7 +168,9 @@ describe('access tokens', () => {
       .sign(secret);
     // Hand-rolled too, so the test does not depend on jose agreeing to sign it.
     const input = `${b64url({ alg: 'HS256', kid: keys.current.kid, typ: 'at+jwt' })}.${forged.split('.')[1]}`;
-    const manual = `${input}.${createHmac('sha256', keys.current.publicJwk.x ?? '').update(input).digest('base64url')}`;
+    const manual = `${input}.${createHmac('sha256', keys.current.publicJwk.x ?? '')
+      .update(input)
+      .digest('base64url')}`;
 
     await expectRejected(issuer.verifyAccessToken(forged), 'unsupported_alg');
     await expectRejected(issuer.verifyAccessToken(manual), 'unsupported_alg');
@@ -178,10 +195,17 @@ describe('access tokens', () => {
     const key = await newSigningKey();
     const { issuer, clock } = await newIssuer({ current: key });
     const token = await issuer.mintAccessToken(accessClaims(clock));
-    const elsewhere = createTokenIssuer({ keys: buildSigningKeys(key), issuer: 'https://other.example', clock });
+    const elsewhere = createTokenIssuer({
+      keys: buildSigningKeys(key),
+      issuer: 'https://other.example',
+      clock,
+    });
 
     await expectRejected(elsewhere.verifyAccessToken(token), 'wrong_issuer');
-    await expectRejected(issuer.verifyAccessToken(token, { audience: 'https://payments.example' }), 'wrong_audience');
+    await expectRejected(
+      issuer.verifyAccessToken(token, { audience: 'https://payments.example' }),
+      'wrong_audience',
+    );
   });
 
   it('when the input is not a JWT or is oversized, then it is malformed', async () => {
@@ -211,7 +235,10 @@ describe('access tokens', () => {
 
   it('when our key signed claims of the wrong shape, then the token is still rejected', async () => {
     const { issuer, clock, keys } = await newIssuer();
-    const good = decodePart(await issuer.mintAccessToken(accessClaims(clock, { chain: [AGENT_A, AGENT_B], holder: AGENT_B })), 1);
+    const good = decodePart(
+      await issuer.mintAccessToken(accessClaims(clock, { chain: [AGENT_A, AGENT_B], holder: AGENT_B })),
+      1,
+    );
     const { act: _act, ...withoutAct } = good;
     let deep: Record<string, unknown> = { sub: AGENT_A };
     for (let i = 0; i < 40; i += 1) deep = { sub: AGENT_B, act: deep };
@@ -231,7 +258,9 @@ describe('access tokens', () => {
       await expectRejected(issuer.verifyAccessToken(await signWithOurKey(keys, payload)), reason);
     }
     await expectRejected(issuer.verifyAccessToken(await signWithOurKey(keys, good, 'JWT')), 'wrong_type');
-    await expect(issuer.verifyAccessToken(await signWithOurKey(keys, good, 'application/AT+JWT'))).resolves.toMatchObject({
+    await expect(
+      issuer.verifyAccessToken(await signWithOurKey(keys, good, 'application/AT+JWT')),
+    ).resolves.toMatchObject({
       chain: [AGENT_A, AGENT_B],
     });
   });

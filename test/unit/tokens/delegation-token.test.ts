@@ -1,5 +1,17 @@
-import { InvalidAccessToken, InvalidDelegationToken, InvalidTokenClaims } from '../../../server/tokens/token.errors';
-import { AGENT_A, AGENT_B, accessClaims, decodePart, delegationClaims, ISSUER, newIssuer } from './token-fixtures';
+import {
+  InvalidAccessToken,
+  InvalidDelegationToken,
+  InvalidTokenClaims,
+} from '../../../server/tokens/token.errors';
+import {
+  AGENT_A,
+  AGENT_B,
+  accessClaims,
+  decodePart,
+  delegationClaims,
+  ISSUER,
+  newIssuer,
+} from './token-fixtures';
 
 async function expectRejected(promise: Promise<unknown>, reason: string): Promise<void> {
   const err = await promise.then(
@@ -79,7 +91,10 @@ describe('delegation tokens', () => {
     const { issuer, clock } = await newIssuer();
     const { issuer: other } = await newIssuer({ clock });
 
-    await expectRejected(issuer.verifyDelegationToken(await other.mintDelegationToken(delegationClaims(clock))), 'unknown_key');
+    await expectRejected(
+      issuer.verifyDelegationToken(await other.mintDelegationToken(delegationClaims(clock))),
+      'unknown_key',
+    );
   });
 
   it('when the offer names its own delegator or no scope, then minting refuses', async () => {

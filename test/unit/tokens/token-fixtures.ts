@@ -1,8 +1,16 @@
 import { Writable } from 'node:stream';
 import { ManualClock } from '../../../server/shared/clock';
 import { createLogger, type Logger } from '../../../server/shared/logger';
-import { type AccessTokenClaims, createTokenIssuer, type DelegationClaims } from '../../../server/tokens/access-token';
-import { generateSigningKeyPem, type SigningKey, signingKeyFromPem } from '../../../server/tokens/key-material';
+import {
+  type AccessTokenClaims,
+  createTokenIssuer,
+  type DelegationClaims,
+} from '../../../server/tokens/access-token';
+import {
+  generateSigningKeyPem,
+  type SigningKey,
+  signingKeyFromPem,
+} from '../../../server/tokens/key-material';
 import { buildSigningKeys } from '../../../server/tokens/signing-keys';
 
 export const ISSUER = 'https://grantline.example';
@@ -14,14 +22,19 @@ export const AGENT_C = 'spiffe://example.org/agent/c';
 
 export const newSigningKey = (): Promise<SigningKey> => signingKeyFromPem(generateSigningKeyPem(), 'test');
 
-export async function newIssuer(opts: { current?: SigningKey; previous?: SigningKey; clock?: ManualClock } = {}) {
+export async function newIssuer(
+  opts: { current?: SigningKey; previous?: SigningKey; clock?: ManualClock } = {},
+) {
   const current = opts.current ?? (await newSigningKey());
   const clock = opts.clock ?? new ManualClock(T0);
   const keys = buildSigningKeys(current, opts.previous);
   return { issuer: createTokenIssuer({ keys, issuer: ISSUER, clock }), clock, keys };
 }
 
-export function accessClaims(clock: ManualClock, overrides: Partial<AccessTokenClaims> = {}): AccessTokenClaims {
+export function accessClaims(
+  clock: ManualClock,
+  overrides: Partial<AccessTokenClaims> = {},
+): AccessTokenClaims {
   return {
     grantId: 'grant-1',
     taskId: 'task-1',
@@ -35,7 +48,10 @@ export function accessClaims(clock: ManualClock, overrides: Partial<AccessTokenC
   };
 }
 
-export function delegationClaims(clock: ManualClock, overrides: Partial<DelegationClaims> = {}): DelegationClaims {
+export function delegationClaims(
+  clock: ManualClock,
+  overrides: Partial<DelegationClaims> = {},
+): DelegationClaims {
   return {
     offerId: 'offer-1',
     parentGrantId: 'grant-1',

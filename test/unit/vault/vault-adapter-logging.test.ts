@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../server/shared/logger';
-import { createVaultAdapter } from '../../../server/vault';
+import { createVaultAdapter, VaultDenied, VaultUnavailable } from '../../../server/vault';
 import { authReply, envelope, type Recorded, startFakeVault } from './fake-vault-http';
 
 const BROKER = 'hvs.BROKERSECRET';
@@ -47,17 +47,16 @@ describe('vault adapter: logging', () => {
       const secret = await vault.readDynamicSecret(PARENT, 'database/creds/r');
       expect(secret.data.password).toBe(PASSWORD);
       await vault.readKv(PARENT, 'secret/data/demo');
-      await vault.write('database/config/db', { connection_url: 'x', password: PASSWORD }).catch((err: unknown) => {
-        logger.error({ err }, 'caller logs the typed error');
-      });
+      const denied = await vault.write('database/config/db', { password: PASSWORD }).catch((e: unknown) => e);
+      expect(denied).toBeInstanceOf(VaultDenied);
+      logger.error({ err: denied }, 'caller logs the typed error');
     } finally {
       await fake.close();
     }
     // A network failure: the raw axios error holds the request headers, the typed one must not.
-    await vault.readKv(PARENT, 'secret/data/demo').catch((err: unknown) => {
-      logger.error({ err }, 'caller logs the network error');
-      expect(JSON.stringify(err)).not.toContain(PARENT);
-    });
+    const down = await vault.readKv(PARENT, 'secret/data/demo').catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(VaultUnavailable);
+    logger.error({ err: down }, 'caller logs the network error');
 
     const out = lines.join('');
     expect(out).toContain('database/creds/r/L1');
