@@ -75,7 +75,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('may_redelegate', 'boolean', (c) => c.notNull().defaultTo(true))
     .addColumn('constraints', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('active').check(sql`status in ('active', 'revoked', 'expired')`),
+      c.notNull().defaultTo('pending').check(sql`status in ('pending', 'active', 'revoked', 'expired', 'failed')`),
     )
     .addColumn('policy_ids', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('policy_version', 'text', (c) => c.notNull())

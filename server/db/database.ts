@@ -5,7 +5,7 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 type Json<T = Record<string, unknown>> = ColumnType<T, string | T | undefined, string | T>;
 
 export type TaskStatus = 'open' | 'closing' | 'closed' | 'expired';
-export type GrantStatus = 'active' | 'revoked' | 'expired';
+export type GrantStatus = 'pending' | 'active' | 'revoked' | 'expired' | 'failed';
 export type OfferStatus = 'pending' | 'redeemed' | 'expired' | 'revoked';
 export type LeaseKind = 'task_token' | 'grant_token' | 'scope_token' | 'lease';
 export type LeaseState = 'active' | 'revoked' | 'expired' | 'retrying' | 'failed';

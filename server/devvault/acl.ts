@@ -3,13 +3,23 @@ import { invalidRequest } from './vault-error';
 export type Capability = 'create' | 'read' | 'update' | 'delete' | 'list' | 'sudo' | 'deny' | 'patch';
 export type Operation = 'create' | 'read' | 'update' | 'delete' | 'list';
 
-const CAPABILITIES: readonly string[] = ['create', 'read', 'update', 'delete', 'list', 'sudo', 'deny', 'patch'];
+const CAPABILITIES: readonly string[] = [
+  'create',
+  'read',
+  'update',
+  'delete',
+  'list',
+  'sudo',
+  'deny',
+  'patch',
+];
 
 /** A parsed policy: path pattern → capabilities. */
 export type PolicyRules = Map<string, Set<Capability>>;
 
 function addRule(rules: PolicyRules, path: string, caps: unknown): void {
-  if (!Array.isArray(caps)) throw invalidRequest(`failed to parse policy: path "${path}": capabilities must be a list`);
+  if (!Array.isArray(caps))
+    throw invalidRequest(`failed to parse policy: path "${path}": capabilities must be a list`);
   const set = rules.get(path) ?? new Set<Capability>();
   for (const c of caps) {
     if (typeof c !== 'string' || !CAPABILITIES.includes(c.toLowerCase())) {
@@ -26,7 +36,8 @@ function parseJsonPolicy(doc: unknown): PolicyRules {
     throw invalidRequest('failed to parse policy: expected {"path": {"<path>": {"capabilities": [...]}}}');
   }
   const rules: PolicyRules = new Map();
-  for (const [path, rule] of Object.entries(paths)) addRule(rules, path, (rule as { capabilities?: unknown })?.capabilities);
+  for (const [path, rule] of Object.entries(paths))
+    addRule(rules, path, (rule as { capabilities?: unknown })?.capabilities);
   return rules;
 }
 
@@ -51,7 +62,8 @@ function parseHclPolicy(text: string): PolicyRules {
  */
 export function parsePolicy(doc: unknown): PolicyRules {
   if (typeof doc === 'object' && doc !== null) return parseJsonPolicy(doc);
-  if (typeof doc !== 'string' || doc.trim() === '') throw invalidRequest("'policy' parameter not supplied or empty");
+  if (typeof doc !== 'string' || doc.trim() === '')
+    throw invalidRequest("'policy' parameter not supplied or empty");
   const text = doc.trim();
   if (!text.startsWith('{')) return parseHclPolicy(text);
   try {

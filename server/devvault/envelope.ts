@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { VaultApiError } from './vault-error';
+import { notFound, type VaultApiError } from './vault-error';
 
 /** What a handler hands back; the server adds the request id and any ignored-parameter warning. */
 export interface EnvelopeParts {
@@ -21,6 +21,12 @@ export const ok = (parts: EnvelopeParts, status = 200): Reply => ({ kind: 'envel
 export const noContent = (): Reply => ({ kind: 'empty', status: 204 });
 export const accepted = (): Reply => ({ kind: 'empty', status: 202 });
 export const raw = (status: number, body: Record<string, unknown>): Reply => ({ kind: 'raw', status, body });
+
+/** Vault answers LIST with no keys as a plain 404 (spec §1.2). */
+export function listReply(keys: string[]): Reply {
+  if (keys.length === 0) throw notFound();
+  return ok({ data: { keys: [...keys].sort() } });
+}
 
 /** The eight-key success envelope (`logical.HTTPResponse`, spec §1.1). */
 export function buildEnvelope(requestId: string, parts: EnvelopeParts): Record<string, unknown> {

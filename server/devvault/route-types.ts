@@ -27,8 +27,8 @@ export interface Route {
   handlers: Partial<Record<Operation, Handler>>;
   /** Known body/query parameters; anything else earns the ignored-parameters warning. */
   fields?: readonly string[];
-  /** Root-protected: the ACL must also grant `sudo` on the path. */
-  sudo?: boolean;
+  /** Root-protected operations (all when `true`): the ACL must also grant `sudo` on the path. */
+  sudo?: true | readonly Operation[];
   unauthenticated?: boolean;
   /** Answers while sealed and to HEAD (sys/health only). */
   health?: boolean;
@@ -41,13 +41,19 @@ export function callerOf(ctx: RequestContext): TokenEntry {
   return ctx.caller;
 }
 
-export function findRoute(routes: readonly Route[], path: string): { route: Route; params: string[] } | undefined {
+export function findRoute(
+  routes: readonly Route[],
+  path: string,
+): { route: Route; params: string[] } | undefined {
   for (const route of routes) {
     const m = route.pattern.exec(path);
     if (m) return { route, params: m.slice(1).map((p) => p ?? '') };
   }
   return undefined;
 }
+
+export const needsSudo = (route: Route, op: Operation): boolean =>
+  route.sudo === true || (Array.isArray(route.sudo) && route.sudo.includes(op));
 
 export function handlerFor(route: Route, op: Operation): Handler | undefined {
   if (op === 'create') return route.handlers.create ?? route.handlers.update;

@@ -57,13 +57,16 @@ export function displayNameFor(name: string | undefined): string {
 
 function checkCreateRules(ctx: RequestContext, parent: TokenEntry, orphanEndpoint: boolean): void {
   const f = ctx.fields;
-  if (f.has('period') && !ctx.privileged) throw invalidRequest('root or sudo privileges required to create periodic token');
+  if (f.has('period') && !ctx.privileged)
+    throw invalidRequest('root or sudo privileges required to create periodic token');
   if (f.has('period')) throw invalidRequest('periodic tokens are not supported by the dev vault');
-  if (f.has('type') && f.string('type') !== 'service') throw invalidRequest('the dev vault issues service tokens only');
+  if (f.has('type') && f.string('type') !== 'service')
+    throw invalidRequest('the dev vault issues service tokens only');
   if (f.bool('no_parent') && !orphanEndpoint && !ctx.privileged) {
     throw invalidRequest('root or sudo privileges required to create orphan token');
   }
-  if (f.has('id') && !ctx.privileged) throw invalidRequest('root or sudo privileges required to specify token id');
+  if (f.has('id') && !ctx.privileged)
+    throw invalidRequest('root or sudo privileges required to specify token id');
   if (f.string('id')?.includes('.')) throw invalidRequest('token IDs can not contain a period');
   if ((f.int('num_uses') ?? 0) < 0) throw invalidRequest('number of uses cannot be negative');
   if (parent.numUses > 0) throw invalidRequest('restricted use token cannot generate child tokens');
@@ -74,7 +77,10 @@ function missingPolicyWarnings(policies: string[], store: PolicyStore): string[]
 }
 
 /** `auth/token/create` and `create-orphan` (spec §2.1). */
-export function createTokenHandler(deps: { tokens: TokenStore; policies: PolicyStore }, orphanEndpoint: boolean) {
+export function createTokenHandler(
+  deps: { tokens: TokenStore; policies: PolicyStore },
+  orphanEndpoint: boolean,
+) {
   return (ctx: RequestContext): Reply => {
     const parent = callerOf(ctx);
     checkCreateRules(ctx, parent, orphanEndpoint);

@@ -216,7 +216,8 @@ export function createTokenStore(deps: TokenStoreDeps): TokenStore {
     },
     expireDue() {
       const at = now();
-      for (const entry of [...byId.values()]) if (byId.has(entry.id) && isExpired(entry, at)) revoke(entry.id);
+      for (const entry of [...byId.values()])
+        if (byId.has(entry.id) && isExpired(entry, at)) revoke(entry.id);
     },
     all: () => [...byId.values()],
     clear() {

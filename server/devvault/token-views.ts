@@ -1,10 +1,14 @@
-import { remainingSeconds } from './ttl-math';
 import type { TokenEntry } from './token-store';
+import { remainingSeconds } from './ttl-math';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The `auth` object of token create/renew responses (spec §1.1). */
-export function tokenAuth(entry: TokenEntry, clientToken: string, leaseDuration: number): Record<string, unknown> {
+export function tokenAuth(
+  entry: TokenEntry,
+  clientToken: string,
+  leaseDuration: number,
+): Record<string, unknown> {
   return {
     client_token: clientToken,
     accessor: entry.accessor,

@@ -29,7 +29,8 @@ export function calculateTtl(input: TtlInput): { ttl: number; warnings: string[]
   let maxTtl = SYSTEM_MAX_TTL_S;
   if (input.backendMaxTtl > 0 && input.backendMaxTtl < maxTtl) maxTtl = input.backendMaxTtl;
   if (input.explicitMaxTtl > 0 && input.explicitMaxTtl < maxTtl) maxTtl = input.explicitMaxTtl;
-  const ttl = input.increment > 0 ? input.increment : input.backendTtl > 0 ? input.backendTtl : SYSTEM_DEFAULT_TTL_S;
+  const ttl =
+    input.increment > 0 ? input.increment : input.backendTtl > 0 ? input.backendTtl : SYSTEM_DEFAULT_TTL_S;
   const maxValidTtl = start + maxTtl - now;
   if (maxValidTtl <= 0) throw invalidRequest('past the max TTL, cannot renew');
   if (ttl <= maxValidTtl) return { ttl, warnings: [] };

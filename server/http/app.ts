@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { NotFound } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
@@ -13,8 +13,11 @@ export interface AppDeps {
   metrics: Metrics;
   /** Named checks for `/readyz`; each throws when its dependency is not ready. */
   readiness: Record<string, ReadinessCheck>;
-  /** Domain routers, mounted in order after the operational endpoints. */
-  routers: Router[];
+  /** Routers anyone may call (JWKS, metadata). */
+  publicRouters?: Router[];
+  /** The API: every call under `/v1` and `/oauth2` must first pass `authenticate`. */
+  protectedRouters?: Router[];
+  authenticate?: RequestHandler;
 }
 
 async function runReadiness(checks: Record<string, ReadinessCheck>) {
@@ -52,7 +55,11 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(requireSupportedMediaType, ...parseBodies);
-  for (const router of deps.routers) app.use(router);
+  for (const router of deps.publicRouters ?? []) app.use(router);
+  if (deps.authenticate && deps.protectedRouters?.length) {
+    app.use(['/v1', '/oauth2'], deps.authenticate);
+    for (const router of deps.protectedRouters) app.use(router);
+  }
   app.use((req, _res, next) => next(new NotFound(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);
   return app;

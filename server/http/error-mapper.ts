@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { GrantlineError } from '../shared/errors';
+import { isDatabaseUnavailable } from '../db/db.errors';
+import { GrantlineError, Unavailable } from '../shared/errors';
 
 export interface ErrorBody {
   error: string;
@@ -25,7 +26,11 @@ function fromBodyParser(err: { type?: unknown; status?: unknown }): GrantlineErr
 /** The one place a typed error becomes an HTTP body. Unknown errors are a fixed 500: no stack, no message. */
 export function toHttpError(err: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const known =
-    err instanceof GrantlineError ? err : fromBodyParser((err ?? {}) as { type?: unknown; status?: unknown });
+    err instanceof GrantlineError
+      ? err
+      : isDatabaseUnavailable(err)
+        ? new Unavailable('the database is unavailable; nothing was changed, retry later')
+        : fromBodyParser((err ?? {}) as { type?: unknown; status?: unknown });
   if (!known) {
     return {
       status: 500,

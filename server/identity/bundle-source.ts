@@ -81,7 +81,8 @@ function parseUrl(location: string, opts: BundleSourceOptions): URL {
   }
   if (url.username || url.password) throw new IdentityConfigError('a bundle URL cannot carry credentials');
   if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && opts.allowInsecureBundleUrls && LOOPBACK_HOSTS.has(url.hostname)) return url;
+  if (url.protocol === 'http:' && opts.allowInsecureBundleUrls && LOOPBACK_HOSTS.has(url.hostname))
+    return url;
   throw new IdentityConfigError(`bundle source ${url.origin} must use https`);
 }
 

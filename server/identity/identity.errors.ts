@@ -33,7 +33,8 @@ const MESSAGES: Record<SpiffeIdProblem, string> = {
   query: 'a SPIFFE ID cannot have a query',
   fragment: 'a SPIFFE ID cannot have a fragment',
   percent_encoding: 'a SPIFFE ID cannot contain percent-encoding',
-  bad_trust_domain_char: 'trust domain characters are limited to lowercase letters, digits, dots, dashes and underscores',
+  bad_trust_domain_char:
+    'trust domain characters are limited to lowercase letters, digits, dots, dashes and underscores',
   bad_path_char: 'path segment characters are limited to letters, digits, dots, dashes and underscores',
   empty_segment: 'the path cannot contain empty segments',
   dot_segment: "the path cannot contain '.' or '..' segments",

@@ -78,12 +78,14 @@ function readSubject(token: string): SpiffeId {
   } catch {
     throw authFailure('malformed', 'the JWT-SVID claims are not valid');
   }
-  if (typeof claims.sub !== 'string') throw authFailure('invalid_spiffe_id', 'the JWT-SVID sub is not a SPIFFE ID');
+  if (typeof claims.sub !== 'string')
+    throw authFailure('invalid_spiffe_id', 'the JWT-SVID sub is not a SPIFFE ID');
   if (claims.exp === undefined) throw authFailure('missing_exp', 'the JWT-SVID has no exp');
   try {
     return parseSpiffeId(claims.sub, { requirePath: true });
   } catch (err) {
-    if (err instanceof InvalidSpiffeId) throw authFailure('invalid_spiffe_id', `the JWT-SVID sub: ${err.message}`);
+    if (err instanceof InvalidSpiffeId)
+      throw authFailure('invalid_spiffe_id', `the JWT-SVID sub: ${err.message}`);
     throw err;
   }
 }
@@ -97,7 +99,8 @@ function claimFailure(err: errors.JWTClaimValidationFailed): Unauthenticated {
       ? authFailure('missing_aud', 'the JWT-SVID has no aud')
       : authFailure('wrong_audience', 'the JWT-SVID is not meant for this audience');
   }
-  if (err.claim === 'exp' && err.reason === 'missing') return authFailure('missing_exp', 'the JWT-SVID has no exp');
+  if (err.claim === 'exp' && err.reason === 'missing')
+    return authFailure('missing_exp', 'the JWT-SVID has no exp');
   return authFailure('malformed', `the JWT-SVID ${err.claim} claim is not valid`);
 }
 

@@ -55,7 +55,8 @@ function toJwtKey(jwk: RawJwk): JWK | string {
   if (PRIVATE_MEMBERS.some((m) => m in jwk)) {
     throw new BundleError(`jwt-svid key ${jwk.kid} contains private key material`);
   }
-  if (jwk.kty === 'EC' && !EC_CURVES.has(String(jwk.crv))) return `jwt-svid key ${jwk.kid}: unsupported curve`;
+  if (jwk.kty === 'EC' && !EC_CURVES.has(String(jwk.crv)))
+    return `jwt-svid key ${jwk.kid}: unsupported curve`;
   const { use: _use, ...key } = jwk;
   try {
     // Import once here so a broken key is reported at load time, not as a 500 during verification.
@@ -124,14 +125,16 @@ export function parseTrustBundle(text: string, trustDomain: string): ParsedBundl
       continue;
     }
     const use = spiffe ? entry.use : entry.use === undefined || entry.use === 'sig' ? 'jwt-svid' : entry.use;
-    const parsed = use === 'jwt-svid' ? toJwtKey(entry) : use === 'x509-svid' ? toAuthority(entry) : undefined;
+    const parsed =
+      use === 'jwt-svid' ? toJwtKey(entry) : use === 'x509-svid' ? toAuthority(entry) : undefined;
     if (parsed === undefined) warnings.push(`entry with ${use === undefined ? 'no' : 'an unsupported'} use`);
     else if (typeof parsed === 'string') warnings.push(parsed);
     else if (parsed instanceof X509Certificate) authorities.push(parsed);
     else jwtKeys.push(parsed);
   }
   const jwtKeyIds = new Set(jwtKeys.map((k) => k.kid as string));
-  if (jwtKeyIds.size !== jwtKeys.length) throw new BundleError('the bundle has duplicate jwt-svid kid values');
+  if (jwtKeyIds.size !== jwtKeys.length)
+    throw new BundleError('the bundle has duplicate jwt-svid kid values');
   return {
     bundle: {
       trustDomain,

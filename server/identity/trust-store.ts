@@ -57,21 +57,32 @@ function intervalSeconds(entry: Entry): number {
   return Math.min(MAX_REFRESH_SECONDS, Math.max(MIN_REFRESH_SECONDS, hint));
 }
 
-export function createTrustStore(deps: { sources: TrustDomainSource[]; logger: Logger; metrics: Metrics }): TrustStore {
+export function createTrustStore(deps: {
+  sources: TrustDomainSource[];
+  logger: Logger;
+  metrics: Metrics;
+}): TrustStore {
   const log = deps.logger;
   const failures = failureCounter(deps.metrics);
   const entries = new Map<string, Entry>(
-    deps.sources.map((s) => [s.trustDomain, { ...s, bundle: undefined, timer: undefined, inFlight: undefined }]),
+    deps.sources.map((s) => [
+      s.trustDomain,
+      { ...s, bundle: undefined, timer: undefined, inFlight: undefined },
+    ]),
   );
   let stopped = false;
 
   function install(entry: Entry, text: string): void {
     const { bundle, warnings } = parseTrustBundle(text, entry.trustDomain);
-    for (const warning of warnings) log.warn({ trustDomain: entry.trustDomain, warning }, 'trust bundle entry ignored');
+    for (const warning of warnings)
+      log.warn({ trustDomain: entry.trustDomain, warning }, 'trust bundle entry ignored');
     if (bundle.empty) {
-      log.warn({ trustDomain: entry.trustDomain }, 'trust bundle has no usable keys: every SVID of it is rejected');
+      log.warn(
+        { trustDomain: entry.trustDomain },
+        'trust bundle has no usable keys: every SVID of it is rejected',
+      );
     }
-    const changed = entry.bundle?.sequence !== bundle.sequence || entry.bundle === undefined;
+    const changed = entry.bundle === undefined || entry.bundle.sequence !== bundle.sequence;
     entry.bundle = bundle;
     const fields = {
       trustDomain: entry.trustDomain,
@@ -90,7 +101,10 @@ export function createTrustStore(deps: { sources: TrustDomainSource[]; logger: L
     } catch (err) {
       failures.inc({ trust_domain: entry.trustDomain });
       const kept = entry.bundle ? 'keeping the last good bundle' : 'no bundle yet: its SVIDs are rejected';
-      log.warn({ trustDomain: entry.trustDomain, source: entry.source.location, err }, `trust bundle load failed; ${kept}`);
+      log.warn(
+        { trustDomain: entry.trustDomain, source: entry.source.location, err },
+        `trust bundle load failed; ${kept}`,
+      );
       if (entry.required && !entry.bundle) throw err;
       return false;
     } finally {
@@ -102,6 +116,7 @@ export function createTrustStore(deps: { sources: TrustDomainSource[]; logger: L
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = undefined;
     if (stopped) return;
+    // A failed load was already logged and counted in `load`; the next attempt is scheduled there too.
     entry.timer = setTimeout(() => void refresh(entry).catch(() => undefined), intervalSeconds(entry) * 1000);
     entry.timer.unref();
   }

@@ -21,21 +21,29 @@ const isValidAt = (cert: X509Certificate, now: Date): boolean => {
   return notBefore <= now && now <= notAfter;
 };
 
-function onlyOne<T extends x509.Extension>(cert: x509.X509Certificate, type: new (raw: BufferSource) => T): T | null {
+function onlyOne<T extends x509.Extension>(
+  cert: x509.X509Certificate,
+  type: new (raw: ArrayBuffer) => T,
+): T | null {
   const found = cert.getExtensions(type);
   if (found.length > 1) throw authFailure('cert_malformed', 'the client certificate repeats an extension');
   return found[0] ?? null;
 }
 
 function readSpiffeId(cert: x509.X509Certificate): SpiffeId {
-  const uris = onlyOne(cert, x509.SubjectAlternativeNameExtension)?.names.items.filter((n) => n.type === 'url');
-  if (!uris || uris.length === 0) throw authFailure('cert_no_uri_san', 'the client certificate has no SPIFFE ID');
+  const uris = onlyOne(cert, x509.SubjectAlternativeNameExtension)?.names.items.filter(
+    (n) => n.type === 'url',
+  );
+  if (!uris || uris.length === 0)
+    throw authFailure('cert_no_uri_san', 'the client certificate has no SPIFFE ID');
   // X509-SVID §2: exactly one URI SAN; validators MUST reject more.
-  if (uris.length > 1) throw authFailure('cert_multiple_uri_sans', 'the client certificate has several URI SANs');
+  if (uris.length > 1)
+    throw authFailure('cert_multiple_uri_sans', 'the client certificate has several URI SANs');
   try {
     return parseSpiffeId(uris[0]!.value, { requirePath: true });
   } catch (err) {
-    if (err instanceof InvalidSpiffeId) throw authFailure('cert_invalid_spiffe_id', `the client certificate ${err.message}`);
+    if (err instanceof InvalidSpiffeId)
+      throw authFailure('cert_invalid_spiffe_id', `the client certificate ${err.message}`);
     throw err;
   }
 }
@@ -75,7 +83,12 @@ const issuedBy = (child: X509Certificate, issuer: X509Certificate): boolean =>
  * presented intermediates (each a CA, valid now, used once). Authorities of other trust domains never
  * count, which is what a merged Node `ca` list gets wrong (identity-standards §3).
  */
-function chainsToBundle(leaf: X509Certificate, presented: X509Certificate[], bundle: TrustBundle, now: Date): boolean {
+function chainsToBundle(
+  leaf: X509Certificate,
+  presented: X509Certificate[],
+  bundle: TrustBundle,
+  now: Date,
+): boolean {
   const used = new Set<X509Certificate>();
   let current = leaf;
   for (let depth = 0; depth < MAX_PATH_DEPTH; depth++) {
@@ -90,7 +103,8 @@ function chainsToBundle(leaf: X509Certificate, presented: X509Certificate[], bun
 }
 
 function checkLeafValidity(leaf: x509.X509Certificate, now: Date): void {
-  if (now < leaf.notBefore) throw authFailure('cert_not_yet_valid', 'the client certificate is not valid yet');
+  if (now < leaf.notBefore)
+    throw authFailure('cert_not_yet_valid', 'the client certificate is not valid yet');
   if (now > leaf.notAfter) throw authFailure('cert_expired', 'the client certificate has expired');
 }
 
@@ -103,12 +117,14 @@ export const certThumbprint = (der: Buffer): string => createHash('sha256').upda
  */
 export function verifyX509Svid(chain: readonly Buffer[], opts: X509SvidVerifierOptions): Principal {
   if (chain.length === 0) throw authFailure('missing_credential', 'no client certificate was presented');
-  if (chain.length > MAX_PRESENTED_CERTS) throw authFailure('cert_chain_too_long', 'the client chain is too long');
+  if (chain.length > MAX_PRESENTED_CERTS)
+    throw authFailure('cert_chain_too_long', 'the client chain is too long');
   const { leaf, certs } = parseChain(chain);
   const id = readSpiffeId(leaf);
   checkLeafFlags(leaf, certs[0]!);
   const bundle = opts.bundleFor(id.trustDomain);
-  if (!bundle) throw authFailure('cert_unknown_trust_domain', 'the client certificate trust domain is not trusted');
+  if (!bundle)
+    throw authFailure('cert_unknown_trust_domain', 'the client certificate trust domain is not trusted');
   const now = opts.clock.now();
   checkLeafValidity(leaf, now);
   if (!chainsToBundle(certs[0]!, certs.slice(1), bundle, now)) {

@@ -2,18 +2,23 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Logger } from '../shared/logger';
 import { describePosition, formatCedarError, type TextOrigin } from './cedar-error.formatter';
 import { PolicyLoadError } from './policy.errors';
+import { POLICY_ACTIONS, type PolicyAction } from './policy.types';
 import type { PolicyFile, PolicySources } from './policy-files.loader';
+import { actionScopeOf, type SlicedPolicy, sliceByAction } from './policy-slices';
 
-/** Handles of the schema and policy sets that Cedar has parsed and cached (`preparse*`). */
+/** Names under which Cedar holds the parsed schema and policy sets (`preparse*`), per action. */
 export interface CompiledPolicySets {
   schemaName: string;
-  enforcedSetId: string;
-  /** Enforced and shadow policies together; null without shadow policies. */
-  shadowSetId: string | null;
+  /** The enforced policies that can apply to each action. */
+  enforced: Record<PolicyAction, string>;
+  /**
+   * Enforced plus shadow policies that can apply to each action; null when no shadow policy can (the
+   * shadow decision then equals the enforced one). The whole record is null without shadow policies.
+   */
+  shadow: Record<PolicyAction, string | null> | null;
 }
 
-interface ParsedPolicy {
-  id: string;
+interface ParsedPolicy extends SlicedPolicy {
   text: string;
   origin: TextOrigin;
 }
@@ -26,22 +31,46 @@ const POLICY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  */
 export function compilePolicySets(sources: PolicySources, logger: Logger): CompiledPolicySets {
   const schema = parseSchema(sources.schema);
-  const enforced = sources.enforced.flatMap(splitPolicies);
-  const shadow = sources.shadow.flatMap(splitPolicies);
-  const all = [...enforced, ...shadow];
-  assertUniqueIds(all);
-  validatePolicies(schema, all, logger);
-  const compiled: CompiledPolicySets = {
-    schemaName: `grantline-schema-${sources.digest}`,
-    enforcedSetId: `grantline-enforced-${sources.digest}`,
-    shadowSetId: shadow.length > 0 ? `grantline-shadow-${sources.digest}` : null,
+  const hasActionGroups = declaresActionGroups(schema);
+  const split = (file: PolicyFile) => splitPolicies(file, hasActionGroups);
+  const enforced = sources.enforced.flatMap(split);
+  const shadow = sources.shadow.flatMap(split);
+  assertUniqueIds([...enforced, ...shadow]);
+  validatePolicies(schema, [...enforced, ...shadow], logger);
+  const schemaName = `grantline-schema-${sources.digest}`;
+  preparse(cedar.preparseSchema(schemaName, schema), 'schema');
+  return {
+    schemaName,
+    enforced: preparseEnforced(enforced, sources.digest),
+    shadow: shadow.length > 0 ? preparseShadow(enforced, shadow, sources.digest) : null,
   };
-  preparse(cedar.preparseSchema(compiled.schemaName, schema), 'schema');
-  preparse(cedar.preparsePolicySet(compiled.enforcedSetId, toPolicySet(enforced)), 'enforced policies');
-  if (compiled.shadowSetId) {
-    preparse(cedar.preparsePolicySet(compiled.shadowSetId, toPolicySet(all)), 'shadow policies');
+}
+
+function preparseEnforced(enforced: ParsedPolicy[], digest: string): Record<PolicyAction, string> {
+  const slices = sliceByAction(enforced);
+  const ids = {} as Record<PolicyAction, string>;
+  for (const action of POLICY_ACTIONS) {
+    ids[action] = `grantline-${digest}-enforced-${action}`;
+    preparse(cedar.preparsePolicySet(ids[action], toPolicySet(slices[action])), `${action} policies`);
   }
-  return compiled;
+  return ids;
+}
+
+function preparseShadow(enforced: ParsedPolicy[], shadow: ParsedPolicy[], digest: string) {
+  const enforcedSlices = sliceByAction(enforced);
+  const shadowSlices = sliceByAction(shadow);
+  const ids = {} as Record<PolicyAction, string | null>;
+  for (const action of POLICY_ACTIONS) {
+    if (shadowSlices[action].length === 0) {
+      ids[action] = null;
+      continue;
+    }
+    const id = `grantline-${digest}-shadow-${action}`;
+    const set = toPolicySet([...enforcedSlices[action], ...shadowSlices[action]]);
+    preparse(cedar.preparsePolicySet(id, set), `${action} shadow policies`);
+    ids[action] = id;
+  }
+  return ids;
 }
 
 function parseSchema(file: PolicyFile): cedar.Schema {
@@ -64,7 +93,16 @@ function parseSchema(file: PolicyFile): cedar.Schema {
   return schema;
 }
 
-function splitPolicies(file: PolicyFile): ParsedPolicy[] {
+function declaresActionGroups(schema: cedar.Schema): boolean {
+  const answer =
+    typeof schema === 'string' ? cedar.schemaToJson(schema) : { type: 'success' as const, json: schema };
+  if (answer.type === 'failure') throwCedarErrors('invalid schema', answer.errors);
+  return Object.values(answer.json).some((ns) =>
+    Object.values(ns.actions).some((action) => (action.memberOf?.length ?? 0) > 0),
+  );
+}
+
+function splitPolicies(file: PolicyFile, schemaHasActionGroups: boolean): ParsedPolicy[] {
   const whole: TextOrigin = { file: file.name, text: file.text, base: 0 };
   const parts = cedar.policySetTextToParts(file.text);
   if (parts.type === 'failure') throwCedarErrors(`cannot parse ${file.name}`, parts.errors, whole);
@@ -76,14 +114,24 @@ function splitPolicies(file: PolicyFile): ParsedPolicy[] {
     const found = file.text.indexOf(text, searchFrom);
     searchFrom = found < 0 ? searchFrom : found + text.length;
     const origin = { ...whole, base: Math.max(found, 0) };
-    return { id: annotationId(text, origin), text, origin };
+    const json = policyJson(text, origin);
+    return {
+      id: annotationId(json, origin),
+      actions: actionScopeOf(json, schemaHasActionGroups),
+      text,
+      origin,
+    };
   });
 }
 
-function annotationId(text: string, origin: TextOrigin): string {
-  const json = cedar.policyToJson(text);
-  if (json.type === 'failure') throwCedarErrors(`cannot parse ${origin.file}`, json.errors, origin);
-  const id = json.json.annotations?.id;
+function policyJson(text: string, origin: TextOrigin): cedar.PolicyJson {
+  const answer = cedar.policyToJson(text);
+  if (answer.type === 'failure') throwCedarErrors(`cannot parse ${origin.file}`, answer.errors, origin);
+  return answer.json;
+}
+
+function annotationId(json: cedar.PolicyJson, origin: TextOrigin): string {
+  const id = json.annotations?.id;
   if (id === undefined || !POLICY_ID.test(id)) {
     const rule = 'every policy needs an @id("…") annotation of letters, digits, ".", "_" or "-"';
     throw new PolicyLoadError(`${describePosition(origin)}: ${rule}`, { file: origin.file });

@@ -33,12 +33,14 @@ export function loadPolicyEngine(opts: { dir: string; logger: Logger }): PolicyE
 /** Synchronous: Cedar evaluates against the pre-parsed schema and policy sets. Deny by default. */
 function authorize(req: PolicyRequest, sets: CompiledPolicySets, version: string, log: Logger): Decision {
   const request = tryBuild(req, log);
-  const enforced = request.ok ? evaluate(sets.enforcedSetId, sets, request.value, req) : request.failure;
-  let shadow: Evaluation | null = null;
-  if (sets.shadowSetId !== null) {
-    shadow = request.ok ? evaluate(sets.shadowSetId, sets, request.value, req) : request.failure;
-  }
-  if (enforced.errors.length > 0) {
+  const enforced = request.ok
+    ? evaluate(sets.enforced[req.action], sets, request.value, req)
+    : request.failure;
+  // No shadow policy can apply to this action: the shadow decision is the enforced one.
+  const shadowSet = sets.shadow?.[req.action] ?? null;
+  const shadow =
+    sets.shadow && (shadowSet && request.ok ? evaluate(shadowSet, sets, request.value, req) : enforced);
+  if (request.ok && enforced.errors.length > 0) {
     log.warn(
       { action: req.action, principal: req.principal.spiffeId, errors: enforced.errors },
       'policy evaluation error',
@@ -62,7 +64,7 @@ function tryBuild(req: PolicyRequest, log: Logger): Built {
   } catch (err) {
     if (!(err instanceof PolicyInputError)) throw err;
     // A caller bug, not a client error: loud in the log, and a denial, never an allow.
-    log.error({ action: req.action, err: err.message }, 'invalid policy request');
+    log.error({ action: req.action, reason: err.message }, 'invalid policy request');
     return { ok: false, failure: unevaluable([err.message]) };
   }
 }

@@ -18,3 +18,4 @@ export type {
 } from './vault.types';
 export { createVaultAdapter, type VaultAdapterDeps } from './vault-adapter';
 export { VaultConfigInvalid } from './vault-client';
+export { createTokenCustody, type CustodyKind, type TokenCustody } from './token-custody';

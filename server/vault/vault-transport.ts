@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { InvalidRequest } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { classifyVaultError, VaultUnavailable } from './vault.errors';
+import { classifyVaultError, VaultNotFound, VaultUnavailable } from './vault.errors';
 import type { RawVaultClient } from './vault-client';
 
 /** One Vault request. `token` is the acting token (absent only for unauthenticated `sys/health`). */
@@ -117,4 +117,23 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
   }
 
   return { call };
+}
+
+/** For lookups: Vault saying "no such lease/accessor" is an answer (null), not a failure. */
+export async function nullIfNotFound(work: Promise<unknown>): Promise<unknown | null> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof VaultNotFound) return null;
+    throw err;
+  }
+}
+
+/** For revocations: "no such object" means the goal is already reached (revocation is idempotent). */
+export async function ignoreNotFound(
+  work: Promise<unknown>,
+  logger: Logger,
+  fields: Record<string, string>,
+): Promise<void> {
+  if ((await nullIfNotFound(work)) === null) logger.debug(fields, 'vault object already gone');
 }

@@ -29,35 +29,50 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 
 export interface ScratchDb {
   name: string;
+  /** NOLOGIN group role holding SELECT on `orders`; minted roles are made members of it. */
+  readerRole: string;
   /** Superuser URL of the scratch database, for the tests. */
   url: string;
   roleExists(role: string): Promise<boolean>;
-  /** Minted roles still present: they hold SELECT on this database's `orders` table. */
+  /** Minted roles still present: the members of `readerRole`. */
   mintedRoles(): Promise<string[]>;
   /** A login as a minted user, the way an agent would use the credentials. */
   connectAs(user: string, password: string): Promise<pg.Client>;
   drop(): Promise<void>;
 }
 
-/** A database of its own for one test file, with a table the minted roles are granted SELECT on. */
+/**
+ * A database of its own for one test file, with a table and a group role that may read it. Minted roles
+ * join the group instead of being granted on the table: concurrent GRANT/REVOKE on one table fail with
+ * `tuple concurrently updated` (hashicorp/vault#1857), and a role holding privileges cannot be dropped.
+ */
 export async function createScratchDb(tag: string): Promise<ScratchDb> {
   const name = `gl_contract_${tag}_${randomBytes(4).toString('hex')}`;
-  await withClient(testServerUrl(), (c) => c.query(`create database ${name}`));
+  const readerRole = `${name}_reader`;
+  await withClient(testServerUrl(), async (c) => {
+    await c.query(`create database ${name}`);
+    await c.query(`create role ${readerRole} nologin`);
+  });
   const url = withDatabase(testServerUrl(), name);
   await withClient(url, async (c) => {
     await c.query('create table orders (id int primary key, item text not null)');
     await c.query(`insert into orders values (1, 'apples'), (2, 'pears')`);
+    await c.query(`grant select on orders to ${readerRole}`);
   });
   return {
     name,
+    readerRole,
     url,
     roleExists: (role) =>
-      withClient(url, async (c) => (await c.query('select 1 from pg_roles where rolname = $1', [role])).rowCount === 1),
+      withClient(
+        url,
+        async (c) => (await c.query('select 1 from pg_roles where rolname = $1', [role])).rowCount === 1,
+      ),
     mintedRoles: () =>
       withClient(url, async (c) => {
-        const sql = `select rolname from pg_roles where rolname like 'v-%' and not rolsuper
-          and has_table_privilege(oid, 'public.orders', 'SELECT')`;
-        return (await c.query<{ rolname: string }>(sql)).rows.map((r) => r.rolname);
+        const sql = `select r.rolname from pg_auth_members m
+          join pg_roles r on r.oid = m.member join pg_roles g on g.oid = m.roleid where g.rolname = $1`;
+        return (await c.query<{ rolname: string }>(sql, [readerRole])).rows.map((r) => r.rolname);
       }),
     async connectAs(user, password) {
       const u = new URL(url);
@@ -70,7 +85,10 @@ export async function createScratchDb(tag: string): Promise<ScratchDb> {
       return client;
     },
     async drop() {
-      await withClient(testServerUrl(), (c) => c.query(`drop database if exists ${name} with (force)`));
+      await withClient(testServerUrl(), async (c) => {
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.query(`drop role if exists ${readerRole}`);
+      });
     },
   };
 }
@@ -83,7 +101,6 @@ export async function dropRoles(scratch: ScratchDb, roles: string[]): Promise<vo
       if (!exists) continue;
       const quoted = `"${role.replace(/"/g, '""')}"`;
       await c.query(`select pg_terminate_backend(pid) from pg_stat_activity where usename = $1`, [role]);
-      await c.query(`drop owned by ${quoted}`);
       await c.query(`drop role if exists ${quoted}`);
     }
   });

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { startDevVault } from '../../server/devvault';
 import { ManualClock } from '../../server/shared/clock';
 import { createLogger } from '../../server/shared/logger';
-import { createVaultAdapter, type MintedToken, type VaultAdapter, type VaultConfig, VaultRequestError } from '../../server/vault';
+import {
+  createVaultAdapter,
+  type MintedToken,
+  type VaultAdapter,
+  type VaultConfig,
+  VaultRequestError,
+} from '../../server/vault';
 import { createScratchDb, dropRoles, type ScratchDb, vaultSideDbUrl, withDatabase } from './contract-db';
 
 /**
@@ -11,18 +17,21 @@ import { createScratchDb, dropRoles, type ScratchDb, vaultSideDbUrl, withDatabas
  */
 export const REAL_VAULT = Boolean(process.env.VAULT_ADDR && process.env.VAULT_TOKEN);
 
-/** For tests that move a ManualClock: they run against the dev server only. */
-export const devOnly = (name: string): [string, typeof it] =>
-  REAL_VAULT ? [`${name} [skipped: needs the dev Vault's ManualClock]`, it.skip] : [name, it];
+/** A test that needs the dev server (its ManualClock, seal switch or stop/start): skipped, and says so, on real Vault. */
+export function itDevOnly(name: string, fn: () => Promise<void>): void {
+  if (REAL_VAULT) it.skip(`${name} [skipped: needs the in-process dev Vault]`, fn);
+  else it(name, fn);
+}
 
-export const CREATION_SQL =
-  'CREATE ROLE "{{name}}" WITH LOGIN PASSWORD \'{{password}}\' VALID UNTIL \'{{expiration}}\'; ' +
-  'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";';
-// A role that still holds privileges cannot be dropped ("privileges for table orders"), so they are revoked
-// first; open sessions are terminated because DROP ROLE leaves them running (DESIGN.md "Dev Vault").
+/**
+ * Statements for a read-only role. The minted role joins a group that holds the table privileges (see
+ * createScratchDb): a role granted on tables directly cannot be dropped, and concurrent GRANTs on one table
+ * fail. Revocation terminates open sessions, since DROP ROLE leaves them running (DESIGN.md "Dev Vault").
+ */
+export const creationSql = (group: string): string =>
+  `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${group}";`;
 export const REVOCATION_SQL =
   "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}'; " +
-  'REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM "{{name}}"; ' +
   'DROP ROLE IF EXISTS "{{name}}";';
 
 type DevVault = Awaited<ReturnType<typeof startDevVault>>;
@@ -74,7 +83,8 @@ async function ensureMount(vault: VaultAdapter, path: string, body: object): Pro
   try {
     await vault.write(`sys/mounts/${path}`, body);
   } catch (err) {
-    if (!(err instanceof VaultRequestError && err.vaultErrors.some((e) => e.includes('already in use')))) throw err;
+    if (!(err instanceof VaultRequestError && err.vaultErrors.some((e) => e.includes('already in use'))))
+      throw err;
   }
 }
 
@@ -100,7 +110,7 @@ async function configure(env: ContractEnv, prefix: string): Promise<void> {
   for (const kind of Object.keys(env.role) as RoleKind[]) {
     await vault.write(`database/roles/${env.role[kind]}`, {
       db_name: dbName,
-      creation_statements: [CREATION_SQL],
+      creation_statements: [creationSql(env.db.readerRole)],
       revocation_statements: [REVOCATION_SQL],
       ...ROLE_TTLS[kind],
     });
@@ -116,17 +126,32 @@ async function configure(env: ContractEnv, prefix: string): Promise<void> {
   });
   await vault.writePolicy(env.policy.other, read(env.credsPath('other')));
   await vault.writePolicy(env.policy.kv, read(`secret/data/${env.kvPath}/*`));
-  await vault.write(`secret/data/${env.kvPath}/api-key`, { data: { api_key: `demo-${prefix}`, owner: 'crm' } });
+  await vault.write(`secret/data/${env.kvPath}/api-key`, {
+    data: { api_key: `demo-${prefix}`, owner: 'crm' },
+  });
 }
 
 /** Starts (or connects to) Vault, makes a scratch database and configures roles, policies and KV data. */
-export async function setupContractEnv(tag: string, opts: { manualClock?: boolean } = {}): Promise<ContractEnv> {
+export async function setupContractEnv(
+  tag: string,
+  opts: { manualClock?: boolean } = {},
+): Promise<ContractEnv> {
   const prefix = `gl-${tag}-${randomBytes(3).toString('hex')}`;
   const db = await createScratchDb(tag.replace(/-/g, '_'));
   const { config, dev, clock } = await startTarget(opts.manualClock ?? false);
   const vault = createVaultAdapter(config, { logger });
-  const role = { read: `${prefix}-read`, other: `${prefix}-other`, renew: `${prefix}-renew`, short: `${prefix}-short` };
-  const policy = { parent: `${prefix}-parent`, read: `${prefix}-read`, other: `${prefix}-other`, kv: `${prefix}-kv` };
+  const role = {
+    read: `${prefix}-read`,
+    other: `${prefix}-other`,
+    renew: `${prefix}-renew`,
+    short: `${prefix}-short`,
+  };
+  const policy = {
+    parent: `${prefix}-parent`,
+    read: `${prefix}-read`,
+    other: `${prefix}-other`,
+    kv: `${prefix}-kv`,
+  };
   const env: ContractEnv = {
     vault,
     config,
@@ -138,7 +163,12 @@ export async function setupContractEnv(tag: string, opts: { manualClock?: boolea
     kvPath: `${prefix}/crm`,
     credsPath: (kind) => `database/creds/${role[kind]}`,
     mintTask: (ttlSeconds = 600) =>
-      vault.createOrphanToken({ policies: Object.values(policy), ttlSeconds, displayName: 'task', meta: { tag } }),
+      vault.createOrphanToken({
+        policies: Object.values(policy),
+        ttlSeconds,
+        displayName: 'task',
+        meta: { tag },
+      }),
     mintGrant: (task, policies, ttlSeconds = 300) =>
       vault.createChildToken(task.clientToken, { policies, ttlSeconds, displayName: 'grant' }),
     async close() {

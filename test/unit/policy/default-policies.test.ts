@@ -4,8 +4,8 @@ import {
   auditor,
   crmKey,
   grantRequest,
-  ordersRead,
   orchestrator,
+  ordersRead,
   otherOrchestrator,
   outsideCeiling,
   POLICY_DIR,
@@ -47,7 +47,12 @@ function runCases(cases: Case[]): void {
 
 describe('orchestrator policies', () => {
   const cases: Case[] = [
-    ['an orchestrator opens a task', { principal: orchestrator, action: 'OpenTask' }, true, ['orchestrator-open-task']],
+    [
+      'an orchestrator opens a task',
+      { principal: orchestrator, action: 'OpenTask' },
+      true,
+      ['orchestrator-open-task'],
+    ],
     ['an agent opens a task', { principal: agentA, action: 'OpenTask' }, false, []],
     [
       'a look-alike path /orchestrator-x/ opens a task',
@@ -61,22 +66,42 @@ describe('orchestrator policies', () => {
       true,
       ['orchestrator-manage-own-task'],
     ],
-    ["an orchestrator closes another's task", { principal: orchestrator, action: 'CloseTask', task: othersTask }, false, []],
+    [
+      "an orchestrator closes another's task",
+      { principal: orchestrator, action: 'CloseTask', task: othersTask },
+      false,
+      [],
+    ],
     [
       'an orchestrator approves in its own task',
       { principal: orchestrator, action: 'ApproveTask', task: ownTask },
       true,
       ['orchestrator-manage-own-task'],
     ],
-    ["an orchestrator approves in another's task", { principal: orchestrator, action: 'ApproveTask', task: othersTask }, false, []],
+    [
+      "an orchestrator approves in another's task",
+      { principal: orchestrator, action: 'ApproveTask', task: othersTask },
+      false,
+      [],
+    ],
     [
       'an orchestrator reads its own task',
       { principal: orchestrator, action: 'ReadTask', task: ownTask },
       true,
       ['orchestrator-manage-own-task'],
     ],
-    ["an orchestrator reads another's task", { principal: orchestrator, action: 'ReadTask', task: othersTask }, false, []],
-    ['an orchestrator lists tasks', { principal: orchestrator, action: 'ReadTask' }, true, ['orchestrator-list-tasks']],
+    [
+      "an orchestrator reads another's task",
+      { principal: orchestrator, action: 'ReadTask', task: othersTask },
+      false,
+      [],
+    ],
+    [
+      'an orchestrator lists tasks',
+      { principal: orchestrator, action: 'ReadTask' },
+      true,
+      ['orchestrator-list-tasks'],
+    ],
     [
       'a non-orchestrator recorded as owner closes the task',
       { principal: agentA, action: 'CloseTask', task: taskFacts({ owner: agentA.spiffeId }) },
@@ -89,15 +114,35 @@ describe('orchestrator policies', () => {
 
 describe('auditor and resource-server policies', () => {
   const cases: Case[] = [
-    ["an auditor reads another's task", { principal: auditor, action: 'ReadTask', task: othersTask }, true, ['auditor-read']],
+    [
+      "an auditor reads another's task",
+      { principal: auditor, action: 'ReadTask', task: othersTask },
+      true,
+      ['auditor-read'],
+    ],
     ['an auditor lists tasks', { principal: auditor, action: 'ReadTask' }, true, ['auditor-read']],
     ['an auditor reads the audit log', { principal: auditor, action: 'ReadAudit' }, true, ['auditor-read']],
-    ['an auditor reads a lineage', { principal: auditor, action: 'ReadLineage', task: ownTask }, true, ['auditor-read']],
+    [
+      'an auditor reads a lineage',
+      { principal: auditor, action: 'ReadLineage', task: ownTask },
+      true,
+      ['auditor-read'],
+    ],
     ['an auditor closes a task', { principal: auditor, action: 'CloseTask', task: ownTask }, false, []],
     ['an auditor introspects', { principal: auditor, action: 'Introspect' }, false, []],
     ['an agent reads the audit log', { principal: agentA, action: 'ReadAudit' }, false, []],
-    ['an orchestrator reads a lineage', { principal: orchestrator, action: 'ReadLineage', task: ownTask }, false, []],
-    ['a resource server introspects', { principal: resourceServer, action: 'Introspect' }, true, ['resource-server-verify']],
+    [
+      'an orchestrator reads a lineage',
+      { principal: orchestrator, action: 'ReadLineage', task: ownTask },
+      false,
+      [],
+    ],
+    [
+      'a resource server introspects',
+      { principal: resourceServer, action: 'Introspect' },
+      true,
+      ['resource-server-verify'],
+    ],
     [
       'a resource server reads revocations',
       { principal: resourceServer, action: 'ReadRevocations' },
@@ -117,7 +162,12 @@ describe('RequestGrant policies', () => {
     ['the scope is outside the ceiling', grantRequest({ scope: outsideCeiling }), false, []],
     ['the task is closing', grantRequest({ task: taskFacts({ status: 'closing' }) }), false, []],
     ['the task is closed', grantRequest({ task: taskFacts({ status: 'closed' }) }), false, []],
-    ['a privileged scope has no approval', grantRequest({ scope: refund }), false, ['privileged-needs-approval']],
+    [
+      'a privileged scope has no approval',
+      grantRequest({ scope: refund }),
+      false,
+      ['privileged-needs-approval'],
+    ],
     [
       'a privileged scope has an approval that is not live',
       grantRequest({ scope: refund, context: { approval: { ...liveApproval, live: false } } }),
@@ -176,7 +226,11 @@ describe('DelegateGrant and RedeemGrant policies', () => {
     grantRequest({ action: 'DelegateGrant', context: { delegation: hop }, ...o });
   const redeem = (o: Partial<PolicyRequest> = {}) =>
     grantRequest({ principal: subAgentB, action: 'RedeemGrant', context: { delegation: hop }, ...o });
-  const secondHop = { depth: 2, chain: [agentA.spiffeId, subAgentB.spiffeId], parentHolder: subAgentB.spiffeId };
+  const secondHop = {
+    depth: 2,
+    chain: [agentA.spiffeId, subAgentB.spiffeId],
+    parentHolder: subAgentB.spiffeId,
+  };
   const cases: Case[] = [
     ['a listed agent delegates a scope in the ceiling', delegate(), true, ['agent-delegate-grant']],
     [
@@ -188,7 +242,12 @@ describe('DelegateGrant and RedeemGrant policies', () => {
     ['an unlisted agent delegates a grant it does not hold', delegate({ principal: stranger }), false, []],
     ['a delegation is outside the ceiling', delegate({ scope: outsideCeiling }), false, []],
     ['a delegation is in a closed task', delegate({ task: taskFacts({ status: 'closed' }) }), false, []],
-    ['a privileged delegation has no approval', delegate({ scope: refund }), false, ['privileged-needs-approval']],
+    [
+      'a privileged delegation has no approval',
+      delegate({ scope: refund }),
+      false,
+      ['privileged-needs-approval'],
+    ],
     ['an unlisted sub-agent redeems a delegation', redeem(), true, ['subagent-redeem-grant']],
     [
       'a redemption has no parent grant',
@@ -198,7 +257,12 @@ describe('DelegateGrant and RedeemGrant policies', () => {
     ],
     ['a redemption is outside the ceiling', redeem({ scope: outsideCeiling }), false, []],
     ['a redemption is in a closing task', redeem({ task: taskFacts({ status: 'closing' }) }), false, []],
-    ['a privileged redemption has no approval', redeem({ scope: refund }), false, ['privileged-needs-approval']],
+    [
+      'a privileged redemption has no approval',
+      redeem({ scope: refund }),
+      false,
+      ['privileged-needs-approval'],
+    ],
     [
       'a privileged redemption has a live approval',
       redeem({ scope: refund, context: { delegation: hop, approval: liveApproval } }),
@@ -252,8 +316,16 @@ describe('deny by default', () => {
     'ReadLineage',
     'ReadRevocations',
   ] as const;
-  test.each(actions)('when a workload with an unknown path asks for %s, then no policy permits it', (action) => {
-    const decision = engine.authorize({ principal: nobody, action, task: ownTask, scope: ordersRead });
-    expect(decision).toMatchObject({ allowed: false, policyIds: [], errors: [], reasons: [`no policy permits ${action}`] });
-  });
+  test.each(actions)(
+    'when a workload with an unknown path asks for %s, then no policy permits it',
+    (action) => {
+      const decision = engine.authorize({ principal: nobody, action, task: ownTask, scope: ordersRead });
+      expect(decision).toMatchObject({
+        allowed: false,
+        policyIds: [],
+        errors: [],
+        reasons: [`no policy permits ${action}`],
+      });
+    },
+  );
 });

@@ -1,16 +1,19 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadPolicyEngine, type PolicyEngine } from '../../../server/policy';
 import {
   agentA,
+  auditor,
   copyPolicyDir,
   grantRequest,
   orchestrator,
   POLICY_DIR,
   refund,
+  resourceServer,
   silentLogger,
   stranger,
   taskFacts,
+  workload,
 } from './policy-fixtures';
 
 let engine: PolicyEngine;
@@ -58,7 +61,33 @@ describe('shadow policies', () => {
   test('when an enforced forbid and a shadow forbid both match, then the shadow decision names both', () => {
     const decision = engine.authorize(grantRequest({ scope: refund, context: { requestedTtl: 900 } }));
     expect(decision.policyIds).toEqual(['privileged-needs-approval']);
-    expect(decision.shadow).toEqual({ allowed: false, policyIds: ['privileged-needs-approval', 'shadow-max-ttl-600'] });
+    expect(decision.shadow).toEqual({
+      allowed: false,
+      policyIds: ['privileged-needs-approval', 'shadow-max-ttl-600'],
+    });
+  });
+
+  test('when no shadow policy can apply to the action, then the shadow decision is the enforced one', () => {
+    const decision = engine.authorize({ principal: resourceServer, action: 'Introspect' });
+    expect(decision.shadow).toEqual({ allowed: true, policyIds: ['resource-server-verify'] });
+  });
+
+  test('when a shadow policy leaves the action unconstrained, then it is evaluated for every action', () => {
+    const policies = copyPolicyDir();
+    try {
+      policies.write(
+        'shadow/auditors-read-only-lineage.cedar',
+        '@id("shadow-auditor-lineage-only")\nforbid (principal, action, resource)\n' +
+          'when { principal.path like "/auditor/*" } unless { action == Action::"ReadLineage" };\n',
+      );
+      const withShadow = loadPolicyEngine({ dir: policies.dir, logger: silentLogger });
+      const decision = withShadow.authorize({ principal: auditor, action: 'ReadAudit' });
+      expect(decision.allowed).toBe(true);
+      expect(decision.shadow).toEqual({ allowed: false, policyIds: ['shadow-auditor-lineage-only'] });
+      expect(withShadow.authorize({ principal: auditor, action: 'ReadLineage' }).shadow?.allowed).toBe(true);
+    } finally {
+      policies.dispose();
+    }
   });
 
   test('when there are no shadow policies, then the shadow decision is null', () => {
@@ -68,6 +97,39 @@ describe('shadow policies', () => {
       const plain = loadPolicyEngine({ dir: policies.dir, logger: silentLogger });
       expect(plain.authorize(grantRequest()).shadow).toBeNull();
       expect(plain.version).not.toBe(engine.version);
+    } finally {
+      policies.dispose();
+    }
+  });
+});
+
+describe('action groups in the schema', () => {
+  test('when a policy permits an action group, then its member actions are permitted', () => {
+    const policies = copyPolicyDir();
+    try {
+      const schema = readFileSync(path.join(policies.dir, 'grantline.cedarschema'), 'utf8');
+      policies.write(
+        'grantline.cedarschema',
+        `${schema}\naction AuditReads;\n`.replace(
+          'action OpenTask, Introspect, ReadAudit, ReadRevocations appliesTo',
+          'action OpenTask, Introspect, ReadRevocations appliesTo { principal: Workload, resource: Service, context: RequestContext };\n' +
+            'action ReadAudit in [AuditReads] appliesTo',
+        ),
+      );
+      policies.write(
+        'compliance-read.cedar',
+        '@id("compliance-read")\npermit (principal, action in Action::"AuditReads", resource)\n' +
+          'when { principal.path like "/compliance/*" };\n',
+      );
+      const grouped = loadPolicyEngine({ dir: policies.dir, logger: silentLogger });
+      const decision = grouped.authorize({ principal: workload('/compliance/bot'), action: 'ReadAudit' });
+      expect({ allowed: decision.allowed, policyIds: decision.policyIds }).toEqual({
+        allowed: true,
+        policyIds: ['compliance-read'],
+      });
+      expect(
+        grouped.authorize({ principal: workload('/compliance/bot'), action: 'Introspect' }).allowed,
+      ).toBe(false);
     } finally {
       policies.dispose();
     }

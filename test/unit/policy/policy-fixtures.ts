@@ -10,7 +10,11 @@ export const silentLogger = createLogger({ level: 'silent' });
 const TRUST_DOMAIN = 'dev.grantline.local';
 
 export function workload(workloadPath: string): PolicyPrincipal {
-  return { spiffeId: `spiffe://${TRUST_DOMAIN}${workloadPath}`, trustDomain: TRUST_DOMAIN, path: workloadPath };
+  return {
+    spiffeId: `spiffe://${TRUST_DOMAIN}${workloadPath}`,
+    trustDomain: TRUST_DOMAIN,
+    path: workloadPath,
+  };
 }
 
 export const orchestrator = workload('/orchestrator/planner');
@@ -36,14 +40,36 @@ export function taskFacts(overrides: Partial<TaskFacts> = {}): TaskFacts {
   };
 }
 
-export const ordersRead: ScopeFacts = { name: 'db:orders:read', cost: 1, sensitivity: 'medium', privileged: false };
+export const ordersRead: ScopeFacts = {
+  name: 'db:orders:read',
+  cost: 1,
+  sensitivity: 'medium',
+  privileged: false,
+};
 export const refund: ScopeFacts = { name: 'payments:refund', cost: 5, sensitivity: 'high', privileged: true };
-export const crmKey: ScopeFacts = { name: 'kv:crm/api-key', cost: 1, sensitivity: 'medium', privileged: false };
-export const outsideCeiling: ScopeFacts = { name: 'db:users:write', cost: 2, sensitivity: 'medium', privileged: false };
+export const crmKey: ScopeFacts = {
+  name: 'kv:crm/api-key',
+  cost: 1,
+  sensitivity: 'medium',
+  privileged: false,
+};
+export const outsideCeiling: ScopeFacts = {
+  name: 'db:users:write',
+  cost: 2,
+  sensitivity: 'medium',
+  privileged: false,
+};
 
 /** A RequestGrant by agent A for `scope` in the default task. */
 export function grantRequest(overrides: Partial<PolicyRequest> = {}): PolicyRequest {
-  return { principal: agentA, action: 'RequestGrant', task: taskFacts(), scope: ordersRead, context: {}, ...overrides };
+  return {
+    principal: agentA,
+    action: 'RequestGrant',
+    task: taskFacts(),
+    scope: ordersRead,
+    context: {},
+    ...overrides,
+  };
 }
 
 /** A throw-away copy of config/policies that a test may edit; remove it with `dispose`. */

@@ -34,7 +34,10 @@ describe('loading the shipped policies', () => {
 
 describe('refusing broken policies at start-up', () => {
   test('when a policy does not parse, then PolicyLoadError carries the file, the position and Cedar message', () => {
-    policies.write('broken.cedar', '@id("broken")\npermit (principal, action, resource) when { principal.path like };\n');
+    policies.write(
+      'broken.cedar',
+      '@id("broken")\npermit (principal, action, resource) when { principal.path like };\n',
+    );
     const err = loadError(policies.dir);
     expect(err.message).toMatch(/^cannot parse broken\.cedar: broken\.cedar:2:\d+: /);
     expect(err.message).toContain('unexpected token');
@@ -42,7 +45,10 @@ describe('refusing broken policies at start-up', () => {
   });
 
   test('when a policy reads an attribute the schema lacks, then PolicyLoadError carries Cedar validation message', () => {
-    policies.write('typo.cedar', '@id("typo")\npermit (principal, action == Action::"OpenTask", resource)\nwhen { principal.paths like "/x/*" };\n');
+    policies.write(
+      'typo.cedar',
+      '@id("typo")\npermit (principal, action == Action::"OpenTask", resource)\nwhen { principal.paths like "/x/*" };\n',
+    );
     const err = loadError(policies.dir);
     expect(err.message).toContain('policies violate the schema');
     expect(err.message).toContain('typo.cedar:3:');
@@ -51,7 +57,10 @@ describe('refusing broken policies at start-up', () => {
   });
 
   test('when a policy names an action the schema lacks, then PolicyLoadError', () => {
-    policies.write('unknown-action.cedar', '@id("unknown-action")\npermit (principal, action == Action::"DeleteTask", resource);\n');
+    policies.write(
+      'unknown-action.cedar',
+      '@id("unknown-action")\npermit (principal, action == Action::"DeleteTask", resource);\n',
+    );
     expect(loadError(policies.dir).message).toContain('DeleteTask');
   });
 
@@ -64,18 +73,29 @@ describe('refusing broken policies at start-up', () => {
   });
 
   test('when a shadow policy violates the schema, then PolicyLoadError too', () => {
-    policies.write('shadow/bad.cedar', '@id("shadow-bad")\nforbid (principal, action, resource) when { context.nope };\n');
+    policies.write(
+      'shadow/bad.cedar',
+      '@id("shadow-bad")\nforbid (principal, action, resource) when { context.nope };\n',
+    );
     expect(loadError(policies.dir).message).toContain('shadow/bad.cedar');
   });
 
   test('when a policy has no @id annotation, then PolicyLoadError names the file and line', () => {
-    policies.write('anonymous.cedar', '// no id\n\npermit (principal, action == Action::"OpenTask", resource);\n');
+    policies.write(
+      'anonymous.cedar',
+      '// no id\n\npermit (principal, action == Action::"OpenTask", resource);\n',
+    );
     expect(loadError(policies.dir).message).toMatch(/^anonymous\.cedar:3:1: every policy needs an @id/);
   });
 
   test('when two policies share an id, then PolicyLoadError names both files', () => {
-    policies.write('copy.cedar', '@id("auditor-read")\npermit (principal, action == Action::"ReadAudit", resource);\n');
-    expect(loadError(policies.dir).message).toBe('duplicate policy id "auditor-read" in auditor-read.cedar and copy.cedar');
+    policies.write(
+      'copy.cedar',
+      '@id("auditor-read")\npermit (principal, action == Action::"ReadAudit", resource);\n',
+    );
+    expect(loadError(policies.dir).message).toBe(
+      'duplicate policy id "auditor-read" in auditor-read.cedar and copy.cedar',
+    );
   });
 
   test('when the schema does not parse, then PolicyLoadError carries Cedar message', () => {
@@ -104,19 +124,28 @@ describe('refusing broken policies at start-up', () => {
 describe('policy version', () => {
   test('when an enforced policy changes, then the version changes', () => {
     const before = load(policies.dir).version;
-    policies.write('auditor-read.cedar', '@id("auditor-read")\npermit (principal, action == Action::"ReadAudit", resource);\n');
+    policies.write(
+      'auditor-read.cedar',
+      '@id("auditor-read")\npermit (principal, action == Action::"ReadAudit", resource);\n',
+    );
     expect(load(policies.dir).version).not.toBe(before);
   });
 
   test('when a shadow policy is added, then the version changes', () => {
     const before = load(policies.dir).version;
-    policies.write('shadow/extra.cedar', '@id("shadow-extra")\nforbid (principal, action == Action::"ReadAudit", resource);\n');
+    policies.write(
+      'shadow/extra.cedar',
+      '@id("shadow-extra")\nforbid (principal, action == Action::"ReadAudit", resource);\n',
+    );
     expect(load(policies.dir).version).not.toBe(before);
   });
 
   test('when a file is renamed without changing its text, then the version changes', () => {
     const before = load(policies.dir).version;
-    renameSync(path.join(policies.dir, 'auditor-read.cedar'), path.join(policies.dir, 'zz-auditor-read.cedar'));
+    renameSync(
+      path.join(policies.dir, 'auditor-read.cedar'),
+      path.join(policies.dir, 'zz-auditor-read.cedar'),
+    );
     expect(load(policies.dir).version).not.toBe(before);
   });
 });

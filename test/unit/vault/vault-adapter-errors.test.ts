@@ -30,7 +30,10 @@ describe('vault adapter: error classification', () => {
   beforeEach(async () => {
     reply = { status: 200, body: envelope({}) };
     fake = await startFakeVault(() => reply);
-    vault = createVaultAdapter({ addr: fake.url, token: BROKER, timeoutMs: 1500, retries: 2 }, { logger, backoffBaseMs: 5 });
+    vault = createVaultAdapter(
+      { addr: fake.url, token: BROKER, timeoutMs: 1500, retries: 2 },
+      { logger, backoffBaseMs: 5 },
+    );
   });
   afterEach(() => fake.close());
 
@@ -45,17 +48,25 @@ describe('vault adapter: error classification', () => {
     reply = { status, body: { errors } };
     const err = await vault.readDynamicSecret('hvs.GRANT', 'database/creds/r').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(type);
-    expect(err).toMatchObject({ code, status: httpStatus, details: { vaultStatus: status, op: 'readDynamicSecret' } });
+    expect(err).toMatchObject({
+      code,
+      status: httpStatus,
+      details: { vaultStatus: status, op: 'readDynamicSecret' },
+    });
   });
 
   it('when a dynamic secret comes back without a lease, then it is a bad response, not a secret', async () => {
     reply = { status: 200, body: envelope({ data: { username: 'u', password: 'p' } }) };
-    await expect(vault.readDynamicSecret('hvs.GRANT', 'database/creds/r')).rejects.toBeInstanceOf(VaultBadResponse);
+    await expect(vault.readDynamicSecret('hvs.GRANT', 'database/creds/r')).rejects.toBeInstanceOf(
+      VaultBadResponse,
+    );
   });
 
   it('when Vault answers 202 (async revoke), then it is not treated as success', async () => {
     reply = { status: 202 };
-    await expect(vault.write('sys/leases/revoke', { lease_id: 'x' })).rejects.toBeInstanceOf(VaultBadResponse);
+    await expect(vault.write('sys/leases/revoke', { lease_id: 'x' })).rejects.toBeInstanceOf(
+      VaultBadResponse,
+    );
   });
 
   it('when a lease or accessor does not exist, then lookups return null', async () => {
@@ -67,7 +78,12 @@ describe('vault adapter: error classification', () => {
   });
 
   it('when a lease exists, then lookupLease maps its fields', async () => {
-    const data = { id: 'database/creds/r/abc', expire_time: '2030-01-01T00:00:00Z', ttl: 30, renewable: true };
+    const data = {
+      id: 'database/creds/r/abc',
+      expire_time: '2030-01-01T00:00:00Z',
+      ttl: 30,
+      renewable: true,
+    };
     reply = { status: 200, body: envelope({ data: { ...data, issue_time: 'x', last_renewal: null } }) };
     await expect(vault.lookupLease('database/creds/r/abc')).resolves.toEqual({
       id: 'database/creds/r/abc',
@@ -75,7 +91,10 @@ describe('vault adapter: error classification', () => {
       ttl: 30,
       renewable: true,
     });
-    expect(fake.requests[0]).toMatchObject({ path: 'sys/leases/lookup', body: { lease_id: 'database/creds/r/abc' } });
+    expect(fake.requests[0]).toMatchObject({
+      path: 'sys/leases/lookup',
+      body: { lease_id: 'database/creds/r/abc' },
+    });
   });
 
   it('when revoking something already gone, then revocation succeeds (idempotent)', async () => {
@@ -96,7 +115,10 @@ describe('vault adapter: error classification', () => {
   it('when revoking by prefix, then the modern sys/leases path is used and whole mounts are refused', async () => {
     reply = { status: 204 };
     await vault.revokeLeasePrefix('database/creds/orders-read/');
-    expect(fake.requests[0]).toMatchObject({ method: 'POST', path: 'sys/leases/revoke-prefix/database/creds/orders-read' });
+    expect(fake.requests[0]).toMatchObject({
+      method: 'POST',
+      path: 'sys/leases/revoke-prefix/database/creds/orders-read',
+    });
     await expect(vault.revokeLeasePrefix('database')).rejects.toThrow(/two path segments/);
     await expect(vault.revokeLeasePrefix('')).rejects.toThrow(/two path segments/);
     expect(fake.requests).toHaveLength(1);
@@ -118,13 +140,15 @@ describe('vault adapter: error classification', () => {
 
   it('when a non-idempotent call meets an unavailable Vault, then it is sent exactly once', async () => {
     reply = { status: 503, body: { errors: ['Vault is sealed'] } };
-    await expect(vault.createOrphanToken({ policies: ['p'], ttlSeconds: 5, displayName: 't' })).rejects.toBeInstanceOf(
+    await expect(
+      vault.createOrphanToken({ policies: ['p'], ttlSeconds: 5, displayName: 't' }),
+    ).rejects.toBeInstanceOf(VaultUnavailable);
+    await expect(
+      vault.createChildToken('hvs.P', { policies: ['p'], ttlSeconds: 5, displayName: 'g' }),
+    ).rejects.toBeInstanceOf(VaultUnavailable);
+    await expect(vault.readDynamicSecret('hvs.G', 'database/creds/r')).rejects.toBeInstanceOf(
       VaultUnavailable,
     );
-    await expect(vault.createChildToken('hvs.P', { policies: ['p'], ttlSeconds: 5, displayName: 'g' })).rejects.toBeInstanceOf(
-      VaultUnavailable,
-    );
-    await expect(vault.readDynamicSecret('hvs.G', 'database/creds/r')).rejects.toBeInstanceOf(VaultUnavailable);
     await expect(vault.write('sys/mounts/x', { type: 'kv' })).rejects.toBeInstanceOf(VaultUnavailable);
     expect(fake.requests).toHaveLength(4);
   });
@@ -139,16 +163,23 @@ describe('vault adapter: error classification', () => {
     reply = 'hang';
     const v = createVaultAdapter({ addr: fake.url, token: BROKER, timeoutMs: 300 }, { logger });
     const started = Date.now();
-    const err = await v.createOrphanToken({ policies: ['p'], ttlSeconds: 5, displayName: 't' }).catch((e: unknown) => e);
+    const err = await v
+      .createOrphanToken({ policies: ['p'], ttlSeconds: 5, displayName: 't' })
+      .catch((e: unknown) => e);
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(VaultUnavailable);
-    expect((err as VaultUnavailable).details).toMatchObject({ reason: expect.stringMatching(/ETIMEDOUT|ECONNABORTED/) });
+    expect((err as VaultUnavailable).details).toMatchObject({
+      reason: expect.stringMatching(/ETIMEDOUT|ECONNABORTED/),
+    });
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(300 + 250);
   });
 
   it('when nothing listens at the address, then calls fail as unavailable quickly', async () => {
-    const v = createVaultAdapter({ addr: await closedPortUrl(), token: BROKER, timeoutMs: 1000, retries: 1 }, { logger });
+    const v = createVaultAdapter(
+      { addr: await closedPortUrl(), token: BROKER, timeoutMs: 1000, retries: 1 },
+      { logger },
+    );
     const started = Date.now();
     const err = await v.health().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultUnavailable);
@@ -159,6 +190,11 @@ describe('vault adapter: error classification', () => {
   it('when Vault is sealed, then health reports it instead of throwing', async () => {
     const body = { initialized: true, sealed: true, standby: true, version: '1.17.0', server_time_utc: 1 };
     reply = { status: 503, body };
-    await expect(vault.health()).resolves.toEqual({ initialized: true, sealed: true, standby: true, version: '1.17.0' });
+    await expect(vault.health()).resolves.toEqual({
+      initialized: true,
+      sealed: true,
+      standby: true,
+      version: '1.17.0',
+    });
   });
 });

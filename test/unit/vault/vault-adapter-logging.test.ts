@@ -23,10 +23,16 @@ const route = (req: Recorded) => {
     case 'auth/token/create-orphan':
       return { status: 200, body: authReply(true) };
     case 'auth/token/create':
-      return { status: 200, body: { ...authReply(false), warnings: ['TTL of "1h" exceeded the effective max_ttl'] } };
+      return {
+        status: 200,
+        body: { ...authReply(false), warnings: ['TTL of "1h" exceeded the effective max_ttl'] },
+      };
     case 'database/creds/r': {
       const data = { username: 'v-token-r-abc', password: PASSWORD };
-      return { status: 200, body: envelope({ lease_id: 'database/creds/r/L1', lease_duration: 60, renewable: true, data }) };
+      return {
+        status: 200,
+        body: envelope({ lease_id: 'database/creds/r/L1', lease_duration: 60, renewable: true, data }),
+      };
     }
     case 'secret/data/demo':
       return { status: 200, body: envelope({ data: { data: { api_key: PASSWORD }, metadata: {} } }) };
@@ -39,11 +45,19 @@ describe('vault adapter: logging', () => {
   it('when tokens are minted, secrets read and calls fail, then no token or secret value reaches the log', async () => {
     const fake = await startFakeVault(route);
     const { logger, lines } = captureLogger();
-    const vault = createVaultAdapter({ addr: fake.url, token: BROKER, timeoutMs: 1000, retries: 0 }, { logger });
+    const vault = createVaultAdapter(
+      { addr: fake.url, token: BROKER, timeoutMs: 1000, retries: 0 },
+      { logger },
+    );
     const minted: string[] = [];
     try {
-      minted.push((await vault.createOrphanToken({ policies: ['p'], ttlSeconds: 60, displayName: 't' })).clientToken);
-      minted.push((await vault.createChildToken(PARENT, { policies: ['p'], ttlSeconds: 60, displayName: 'g' })).clientToken);
+      minted.push(
+        (await vault.createOrphanToken({ policies: ['p'], ttlSeconds: 60, displayName: 't' })).clientToken,
+      );
+      minted.push(
+        (await vault.createChildToken(PARENT, { policies: ['p'], ttlSeconds: 60, displayName: 'g' }))
+          .clientToken,
+      );
       const secret = await vault.readDynamicSecret(PARENT, 'database/creds/r');
       expect(secret.data.password).toBe(PASSWORD);
       await vault.readKv(PARENT, 'secret/data/demo');

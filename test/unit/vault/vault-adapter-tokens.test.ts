@@ -45,7 +45,12 @@ describe('vault adapter: tokens', () => {
       renewable: true,
       meta: { task_id: 't1' },
     });
-    expect(minted).toMatchObject({ policies: ['default', 'p1'], leaseDuration: 60, renewable: true, orphan: true });
+    expect(minted).toMatchObject({
+      policies: ['default', 'p1'],
+      leaseDuration: 60,
+      renewable: true,
+      orphan: true,
+    });
     expect(minted.clientToken).toMatch(/^hvs\./);
   });
 
@@ -59,14 +64,21 @@ describe('vault adapter: tokens', () => {
     const req = fake.requests[0]!;
     expect(req.path).toBe('auth/token/create');
     expect(req.headers['x-vault-token']).toBe('hvs.PARENT');
-    expect(req.body).toEqual({ policies: ['p1'], ttl: '60s', display_name: 'grant-1', explicit_max_ttl: '120s' });
+    expect(req.body).toEqual({
+      policies: ['p1'],
+      ttl: '60s',
+      display_name: 'grant-1',
+      explicit_max_ttl: '120s',
+    });
     expect(minted.orphan).toBe(false);
   });
 
   it('when many child tokens are created concurrently with broker lookups, then no call ever uses another token', async () => {
     const work: Promise<unknown>[] = [];
     for (let i = 0; i < 25; i++) {
-      work.push(vault.createChildToken(`hvs.PARENT${i}`, { policies: ['p1'], ttlSeconds: 60, displayName: `g${i}` }));
+      work.push(
+        vault.createChildToken(`hvs.PARENT${i}`, { policies: ['p1'], ttlSeconds: 60, displayName: `g${i}` }),
+      );
       work.push(vault.lookupTokenByAccessor(`acc${i}`));
       work.push(vault.createOrphanToken({ policies: ['p1'], ttlSeconds: 60, displayName: `t${i}` }));
     }
@@ -74,7 +86,10 @@ describe('vault adapter: tokens', () => {
     await vault.lookupTokenByAccessor('after');
     expect(fake.requests).toHaveLength(76);
     for (const req of fake.requests) {
-      const expected = req.path === 'auth/token/create' ? `hvs.PARENT${(req.body as { display_name: string }).display_name.slice(1)}` : BROKER;
+      const expected =
+        req.path === 'auth/token/create'
+          ? `hvs.PARENT${(req.body as { display_name: string }).display_name.slice(1)}`
+          : BROKER;
       expect(req.headers['x-vault-token']).toBe(expected);
     }
   });
@@ -85,9 +100,9 @@ describe('vault adapter: tokens', () => {
     try {
       const v = createVaultAdapter({ addr: fake.url, token: BROKER, timeoutMs: 2000 }, { logger });
       await expect(v.readDynamicSecret('', 'database/creds/r')).rejects.toBeInstanceOf(InvalidRequest);
-      await expect(v.createChildToken('', { policies: ['p'], ttlSeconds: 5, displayName: 'x' })).rejects.toBeInstanceOf(
-        InvalidRequest,
-      );
+      await expect(
+        v.createChildToken('', { policies: ['p'], ttlSeconds: 5, displayName: 'x' }),
+      ).rejects.toBeInstanceOf(InvalidRequest);
       await v.health().catch(() => undefined);
       expect(fake.requests.map((r) => r.path)).toEqual(['sys/health']);
       expect(fake.requests[0]!.headers['x-vault-token']).toBeUndefined();
@@ -103,13 +118,19 @@ describe('vault adapter: tokens', () => {
     ['a zero ttl', { policies: ['p'], ttlSeconds: 0, displayName: 'x' }],
     ['a fractional ttl', { policies: ['p'], ttlSeconds: 1.5, displayName: 'x' }],
     ['a display name with spaces', { policies: ['p'], ttlSeconds: 60, displayName: 'a b' }],
-  ])('when asked for an orphan token with %s, then it is refused before any request', async (_label, input) => {
-    await expect(vault.createOrphanToken(input)).rejects.toBeInstanceOf(InvalidRequest);
-    expect(fake.requests).toHaveLength(0);
-  });
+  ])(
+    'when asked for an orphan token with %s, then it is refused before any request',
+    async (_label, input) => {
+      await expect(vault.createOrphanToken(input)).rejects.toBeInstanceOf(InvalidRequest);
+      expect(fake.requests).toHaveLength(0);
+    },
+  );
 
   it('when a namespace is configured, then every request carries X-Vault-Namespace', async () => {
-    const v = createVaultAdapter({ addr: fake.url, token: BROKER, timeoutMs: 2000, namespace: 'team-a/' }, { logger });
+    const v = createVaultAdapter(
+      { addr: fake.url, token: BROKER, timeoutMs: 2000, namespace: 'team-a/' },
+      { logger },
+    );
     await v.createOrphanToken({ policies: ['p1'], ttlSeconds: 60, displayName: 't' });
     await v.lookupTokenByAccessor('a1');
     expect(fake.requests.map((r) => r.headers['x-vault-namespace'])).toEqual(['team-a/', 'team-a/']);
@@ -117,7 +138,14 @@ describe('vault adapter: tokens', () => {
 
   it('when looking up a token by accessor, then the fields are mapped and the broker token is used', async () => {
     const info = await vault.lookupTokenByAccessor('acc-9');
-    expect(info).toEqual({ accessor: 'acc-9', policies: ['p1'], ttl: 30, expireTime: null, orphan: false, meta: null });
+    expect(info).toEqual({
+      accessor: 'acc-9',
+      policies: ['p1'],
+      ttl: 30,
+      expireTime: null,
+      orphan: false,
+      meta: null,
+    });
     expect(fake.requests[0]!.body).toEqual({ accessor: 'acc-9' });
   });
 });

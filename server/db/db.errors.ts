@@ -1,0 +1,27 @@
+/**
+ * Whether an error means PostgreSQL could not be reached or went away (→ 503), as opposed to a bug or a
+ * constraint violation. SQLSTATE classes 08 (connection exception), 53 (insufficient resources) and
+ * 57P (operator intervention: shutdown, cannot connect now) count, as do socket-level failures.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (/^(08|53|57P)/.test(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
+  }
+  if (typeof message === 'string') {
+    return (
+      message.includes('timeout exceeded when trying to connect') ||
+      message.includes('Connection terminated') ||
+      message.includes('Client has encountered a connection error') ||
+      message.includes('Cannot use a pool after calling end')
+    );
+  }
+  return false;
+}
+
+/** SQLSTATE 23505: a unique constraint said no. */
+export const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown })?.code === '23505';
+/** SQLSTATE 23514: a check constraint said no (e.g. a quota counter would pass its limit). */
+export const isCheckViolation = (err: unknown): boolean => (err as { code?: unknown })?.code === '23514';

@@ -1,0 +1,173 @@
+import { appendAuditEvent } from '../audit/audit.service';
+import type { ScopeCatalogue } from '../config/scope-catalogue';
+import type { ApprovalRow, Db, GrantRow, TaskRow, Tx } from '../db/database';
+import { enqueueJob } from '../revocation/revocation.repository';
+import type { Clock } from '../shared/clock';
+import { GrantlineError, Unavailable } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { Metrics } from '../shared/metrics';
+import { consumeApproval } from '../tasks/task.repository';
+import type { TokenIssuer } from '../tokens/access-token';
+import type { TokenCustody, VaultAdapter } from '../vault';
+import { TaskClosedWhileIssuing } from './grant.errors';
+import { activateGrant, failGrant, insertGrant, recordHandles } from './grant.repository';
+import { type IssuedSecret, MintFailed, type MintedHandle, mintGrant } from './minting';
+
+export interface IssuerDeps {
+  db: Db;
+  vault: VaultAdapter;
+  custody: TokenCustody;
+  catalogue: ScopeCatalogue;
+  tokens: TokenIssuer;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  connectionValues: Record<string, string | number>;
+  onRevocationQueued: () => void;
+}
+
+/** Everything decided about a grant before anything is minted. */
+export interface GrantPlan {
+  grantId: string;
+  task: TaskRow;
+  parent: GrantRow | null;
+  offerId: string | null;
+  holder: string;
+  /** Holders from the root grant down to this one (this holder last). */
+  chain: string[];
+  scopes: string[];
+  audience: string;
+  ttlSeconds: number;
+  cost: number;
+  budgetReserved: number | null;
+  mayRedelegate: boolean;
+  policyIds: string[];
+  policyVersion: string;
+  approvals: ApprovalRow[];
+  certThumbprint: string | undefined;
+  /** What this hop was allowed, kept for auditors (scopes, ttl, budget, depth, …). */
+  constraints: Record<string, unknown>;
+  /** Takes the quota (task-wide, and the parent's reservation for a delegation) inside T1. */
+  reserve(tx: Tx): Promise<void>;
+  /** Gives the quota back when minting failed (T2'). */
+  release(tx: Tx): Promise<void>;
+  /** Writes the allow decision(s) to the audit log inside T1. */
+  auditDecision(tx: Tx): Promise<void>;
+}
+
+export interface GrantResponse {
+  grant_id: string;
+  task_id: string;
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  secrets: IssuedSecret[];
+}
+
+/**
+ * request → (policy, done by the caller) → limits → mint → respond. Quota is taken and the grant row
+ * written as `pending` before Vault is called (no transaction stays open across Vault); the grant turns
+ * `active` only after everything was minted. A failure half-way revokes what was minted (at once, and
+ * durably through a revocation job) and answers 503 with nothing active.
+ */
+export function createGrantIssuer(deps: IssuerDeps) {
+  const log = deps.logger.child({ module: 'grants' });
+
+  async function reserve(plan: GrantPlan, now: Date): Promise<void> {
+    await deps.db.transaction().execute(async (tx) => {
+      await plan.reserve(tx);
+      await insertGrant(tx, {
+        id: plan.grantId, task_id: plan.task.id, parent_id: plan.parent?.id ?? null, offer_id: plan.offerId,
+        depth: plan.chain.length - 1, holder: plan.holder, chain: plan.chain, scopes: plan.scopes, audience: plan.audience,
+        ttl_seconds: plan.ttlSeconds, cost: plan.cost, budget_reserved: plan.budgetReserved, may_redelegate: plan.mayRedelegate,
+        constraints: JSON.stringify(plan.constraints), policy_ids: plan.policyIds, policy_version: plan.policyVersion,
+        approval_id: plan.approvals[0]?.id ?? null, cert_thumbprint: plan.certThumbprint ?? null,
+        issued_at: now, expires_at: new Date(now.getTime() + plan.ttlSeconds * 1000),
+      });
+      for (const a of plan.approvals.filter((x) => x.single_use)) {
+        if (!(await consumeApproval(tx, a.id, plan.grantId, now))) {
+          throw new GrantlineError('access_denied', 403, `the single-use approval for ${a.scope} was already used`);
+        }
+      }
+      await plan.auditDecision(tx);
+    });
+  }
+
+  async function compensate(plan: GrantPlan, handles: MintedHandle[], cause: unknown, now: Date): Promise<void> {
+    const grantToken = handles.find((h) => h.kind === 'grant_token');
+    // Revoking the grant token cascades to every lease and scope token under it; the job confirms each.
+    if (grantToken?.accessor) {
+      await deps.vault.revokeTokenByAccessor(grantToken.accessor).catch((err) => log.warn({ grantId: plan.grantId, err: (err as Error).message }, 'immediate compensation failed; the revocation job will retry'));
+    }
+    await deps.db.transaction().execute(async (tx) => {
+      if (await failGrant(tx, plan.grantId, 'minting failed', now)) await plan.release(tx);
+      await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles });
+      if (handles.length) await enqueueJob(tx, { taskId: plan.task.id, grantId: plan.grantId, kind: 'revoke_grants', payload: { grantIds: [plan.grantId] }, dueAt: now });
+      await appendAuditEvent(tx, { type: 'grant.failed', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder, payload: { error: (cause as Error)?.message ?? String(cause), minted_handles: handles.length } }, deps.clock);
+    });
+    if (handles.length) deps.onRevocationQueued();
+  }
+
+  async function activate(plan: GrantPlan, minted: { accessor: string; handles: MintedHandle[] }, now: Date): Promise<void> {
+    const active = await deps.db.transaction().execute(async (tx) => {
+      const ok = await activateGrant(tx, plan.grantId, minted.accessor);
+      await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles: minted.handles });
+      if (!ok) {
+        await enqueueJob(tx, { taskId: plan.task.id, grantId: plan.grantId, kind: 'revoke_grants', payload: { grantIds: [plan.grantId] }, dueAt: now });
+        return false;
+      }
+      await appendAuditEvent(tx, {
+        type: plan.parent ? 'grant.delegated' : 'grant.issued', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder,
+        payload: {
+          scopes: plan.scopes, audience: plan.audience, ttl: plan.ttlSeconds, cost: plan.cost, depth: plan.chain.length - 1,
+          chain: plan.chain, parent_id: plan.parent?.id ?? null, offer_id: plan.offerId, policy_ids: plan.policyIds,
+          policy_version: plan.policyVersion, approval_ids: plan.approvals.map((a) => a.id), vault_token_accessor: minted.accessor,
+          lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId), budget_reserved: plan.budgetReserved,
+        },
+      }, deps.clock);
+      return true;
+    });
+    if (!active) {
+      deps.onRevocationQueued();
+      throw new TaskClosedWhileIssuing();
+    }
+  }
+
+  return async function issueGrant(plan: GrantPlan): Promise<GrantResponse> {
+    const now = deps.clock.now();
+    await reserve(plan, now);
+    let minted: Awaited<ReturnType<typeof mintGrant>>;
+    try {
+      const parentToken = plan.parent ? await deps.custody.fetch('grant', plan.parent.id) : await deps.custody.fetch('task', plan.task.id);
+      minted = await mintGrant(deps, { grantId: plan.grantId, parentToken, scopes: plan.scopes, ttlSeconds: plan.ttlSeconds, now });
+    } catch (err) {
+      const handles = err instanceof MintFailed ? err.handles : [];
+      const cause = err instanceof MintFailed ? err.cause : err;
+      await compensate(plan, handles, cause, now);
+      log.warn({ grantId: plan.grantId, taskId: plan.task.id, err: (cause as Error)?.message }, 'grant minting failed');
+      throw cause instanceof GrantlineError && cause.status === 503 ? cause : new Unavailable('Vault could not mint the grant; nothing was issued', { cause });
+    }
+    const expiresAt = new Date(now.getTime() + plan.ttlSeconds * 1000);
+    const accessToken = await deps.tokens.mintAccessToken({
+      grantId: plan.grantId, taskId: plan.task.id, subject: plan.task.owner, audience: plan.audience, scopes: plan.scopes,
+      holder: plan.holder, chain: plan.chain, expiresAt, ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
+    });
+    try {
+      await activate(plan, { accessor: minted.grantToken.accessor, handles: minted.handles }, now);
+    } catch (err) {
+      if (!(err instanceof TaskClosedWhileIssuing)) {
+        await deps.vault.revokeTokenByAccessor(minted.grantToken.accessor).catch(() => undefined);
+      }
+      throw err;
+    }
+    deps.metrics.grantsIssued.inc({ kind: plan.parent ? 'delegated' : 'direct' });
+    log.info({ grantId: plan.grantId, taskId: plan.task.id, accessor: minted.grantToken.accessor }, 'grant issued');
+    return {
+      grant_id: plan.grantId, task_id: plan.task.id, access_token: accessToken, token_type: 'Bearer',
+      expires_in: plan.ttlSeconds, scope: plan.scopes.join(' '), secrets: minted.secrets,
+    };
+  };
+}
+
+export type IssueGrant = ReturnType<typeof createGrantIssuer>;

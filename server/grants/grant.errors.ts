@@ -1,0 +1,25 @@
+import { AccessDenied, Conflict, InvalidRequest, NotFound } from '../shared/errors';
+
+export class GrantNotFound extends NotFound {
+  constructor() {
+    super('no such grant');
+  }
+}
+
+export class ScopeOutsideCeiling extends AccessDenied {
+  constructor(scopes: string[]) {
+    super(`scope(s) outside the task's ceiling: ${scopes.join(', ')}`, { scopes, reasons: ['outside the task ceiling'] });
+  }
+}
+
+export class UnknownScope extends InvalidRequest {
+  constructor(scopes: string[]) {
+    super(`unknown scope(s): ${scopes.join(', ')}`, { unknown_scopes: scopes });
+  }
+}
+
+export class TaskClosedWhileIssuing extends Conflict {
+  constructor() {
+    super('the task was closed while the grant was being issued; nothing was issued');
+  }
+}

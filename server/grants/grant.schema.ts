@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { scopeName } from '../tasks/task.schema';
+
+export const grantContextSchema = z.strictObject({
+  tool: z.string().min(1).max(200).optional(),
+  target: z.string().min(1).max(500).optional(),
+  intent: z.string().min(1).max(1000).optional(),
+  /** Digest of the exact arguments a privileged call will use; matched against the approval's. */
+  args_digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>')
+    .optional(),
+});
+
+export const requestGrantSchema = z.strictObject({
+  scopes: z.array(scopeName).min(1).max(20),
+  audience: z.string().min(1).max(256),
+  /** Seconds, or a duration string; capped by configuration and the task's remaining life. */
+  ttl: z.union([z.number().int().min(1).max(86400), z.string().max(16)]).optional(),
+  context: grantContextSchema.default({}),
+});
+export type RequestGrantInput = z.infer<typeof requestGrantSchema>;
+export type GrantContextInput = z.infer<typeof grantContextSchema>;
+
+export const revokeGrantSchema = z.strictObject({ reason: z.string().min(1).max(500).default('revoked by request') });

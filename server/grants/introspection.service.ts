@@ -1,0 +1,79 @@
+import type { Db } from '../db/database';
+import type { Principal } from '../identity/identity.types';
+import type { Clock } from '../shared/clock';
+import { GrantlineError } from '../shared/errors';
+import type { AccessControl } from '../tasks/access';
+import { actClaimFromChain, type TokenIssuer } from '../tokens/access-token';
+import { findGrantForIntrospection, revocationsAfter } from './grant.repository';
+
+export interface IntrospectionDeps {
+  db: Db;
+  tokens: TokenIssuer;
+  access: AccessControl;
+  clock: Clock;
+}
+
+const INACTIVE = Object.freeze({ active: false as const });
+
+export function createIntrospectionService(deps: IntrospectionDeps) {
+  /** Verifies the signature, then asks PostgreSQL: a grant is active only while it and its task are. */
+  async function lookup(token: string) {
+    let claims: Awaited<ReturnType<TokenIssuer['verifyAccessToken']>>;
+    try {
+      claims = await deps.tokens.verifyAccessToken(token);
+    } catch {
+      return undefined;
+    }
+    const row = await findGrantForIntrospection(deps.db, claims.grantId);
+    const live = row && row.status === 'active' && row.task_status === 'open' && row.expires_at.getTime() > deps.clock.now().getTime();
+    return live ? { claims, row } : undefined;
+  }
+
+  /**
+   * RFC 7662. A dead, revoked, expired, foreign or unknown token is exactly `{"active": false}` (§2.2:
+   * no reason given). An active one carries the whole `act` chain and `task_id`.
+   */
+  async function introspect(principal: Principal, token: string) {
+    const decision = deps.access.evaluate(principal, { action: 'Introspect' });
+    if (!decision.allowed) await deps.access.refuse(principal, { action: 'Introspect' }, decision);
+    const found = await lookup(token);
+    if (!found) return INACTIVE;
+    const { claims } = found;
+    return {
+      active: true,
+      iss: claims.issuer,
+      sub: claims.subject,
+      aud: claims.audience,
+      client_id: claims.clientId,
+      scope: claims.scopes.join(' '),
+      token_type: 'Bearer',
+      jti: claims.grantId,
+      task_id: claims.taskId,
+      iat: Math.floor(claims.issuedAt.getTime() / 1000),
+      exp: Math.floor(claims.expiresAt.getTime() / 1000),
+      act: actClaimFromChain(claims.chain),
+      ...(claims.certThumbprint ? { cnf: { 'x5t#S256': claims.certThumbprint } } : {}),
+    };
+  }
+
+  /** The feed of revoked grant ids (`jti`) after a sequence number, for caches and gateways. */
+  async function revocations(principal: Principal, q: { after: number; limit: number; taskId?: string }) {
+    const decision = deps.access.evaluate(principal, { action: 'ReadRevocations' });
+    if (!decision.allowed) await deps.access.refuse(principal, { action: 'ReadRevocations' }, decision);
+    const rows = await revocationsAfter(deps.db, q);
+    return {
+      revocations: rows.map((r) => ({ seq: Number(r.seq), jti: r.grant_id, task_id: r.task_id, reason: r.reason, revoked_at: r.revoked_at.toISOString() })),
+      next: rows.length ? Number(rows[rows.length - 1]!.seq) : q.after,
+    };
+  }
+
+  return { introspect, lookup, revocations };
+}
+
+export class UnauthorizedClient extends GrantlineError {
+  constructor() {
+    super('unauthorized_client', 400, 'the token was not issued to the calling client');
+  }
+}
+
+export type IntrospectionService = ReturnType<typeof createIntrospectionService>;

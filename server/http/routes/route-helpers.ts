@@ -1,0 +1,25 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import type { Principal } from '../../identity';
+import { NotFound, Unauthenticated } from '../../shared/errors';
+
+const uuid = z.string().uuid();
+
+/** Path ids are UUIDs; anything else cannot name a resource, so it is a plain 404. */
+export function idParam(req: Request, name = 'id'): string {
+  const value = req.params[name];
+  if (!uuid.safeParse(value).success) throw new NotFound(`no such ${name === 'id' ? 'resource' : name}`);
+  return value as string;
+}
+
+export function principalOf(req: Request): Principal {
+  if (!req.principal) throw new Unauthenticated('authentication required', 'missing_credential');
+  return req.principal;
+}
+
+/** Express 5 forwards rejected promises to the error handler; this keeps handlers typed and short. */
+export const handle =
+  (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+  (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };

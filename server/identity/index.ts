@@ -1,0 +1,20 @@
+export {
+  DEV_TRUST_DOMAIN,
+  type DevTrustDomain,
+  initDevTrustDomain,
+  issueDevX509Svid,
+  mintDevJwtSvid,
+} from './dev-trust-domain';
+export {
+  type AuthFailureReason,
+  BundleError,
+  IdentityConfigError,
+  InvalidSpiffeId,
+  type SpiffeIdProblem,
+} from './identity.errors';
+export { createIdentityService } from './identity.service';
+export type { IdentityConfig, IdentityDeps, IdentityService, Principal } from './identity.types';
+export { JWT_SVID_ALGORITHMS } from './jwt-svid-verifier';
+export { isSpiffeId, parseSpiffeId, parseTrustDomain, type SpiffeId, trustDomainId } from './spiffe-id';
+export type { RefreshResult } from './trust-store';
+export { certThumbprint } from './x509-svid-verifier';

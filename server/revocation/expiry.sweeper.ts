@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import { appendAuditEvents } from '../audit/audit.service';
+import type { Db } from '../db/database';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import { closeTaskInTx, revokeGrantSubtreeInTx } from './revoke-in-tx';
+
+/** A grant still `pending` this long after its quota was reserved was abandoned mid-mint (a crash). */
+const PENDING_GRACE_MS = 120_000;
+const BATCH = 100;
+
+export interface SweeperDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /** Called after the sweep queued revocation work, so the worker can start at once. */
+  onWork?: () => void;
+}
+
+/**
+ * Time-based transitions, safe to run from every broker at once (row locks, SKIP LOCKED): expired tasks
+ * close through the same path as an explicit close; expired grants stop counting against `max_active`;
+ * abandoned pending grants are revoked.
+ */
+export function createExpirySweeper(deps: SweeperDeps) {
+  const log = deps.logger.child({ module: 'sweeper' });
+
+  async function expireTasks(now: Date): Promise<number> {
+    let closed = 0;
+    for (;;) {
+      const n = await deps.db.transaction().execute(async (tx) => {
+        const tasks = await tx
+          .selectFrom('tasks')
+          .selectAll()
+          .where('status', '=', 'open')
+          .where('expires_at', '<=', now)
+          .limit(10)
+          .forUpdate()
+          .skipLocked()
+          .execute();
+        for (const task of tasks) {
+          await closeTaskInTx(tx, task, { reason: 'task ttl expired', now, principal: null, finalStatus: 'expired' });
+        }
+        return tasks.length;
+      });
+      closed += n;
+      if (n === 0) return closed;
+    }
+  }
+
+  async function expireGrants(now: Date): Promise<number> {
+    return deps.db.transaction().execute(async (tx) => {
+      const expired = await sql<{ id: string; task_id: string }>`
+        update grants set status = 'expired' where id in (
+          select id from grants where status = 'active' and expires_at <= ${now}
+          order by expires_at limit ${BATCH} for update skip locked)
+        returning id, task_id`.execute(tx);
+      if (expired.rows.length === 0) return 0;
+      const perTask = new Map<string, number>();
+      for (const g of expired.rows) perTask.set(g.task_id, (perTask.get(g.task_id) ?? 0) + 1);
+      for (const [taskId, n] of perTask) {
+        await tx
+          .updateTable('tasks')
+          .set((eb) => ({ active_grants: sql`greatest(${eb.ref('active_grants')} - ${n}, 0)` }))
+          .where('id', '=', taskId)
+          .where('status', '=', 'open')
+          .execute();
+      }
+      const ids = expired.rows.map((g) => g.id);
+      await tx.updateTable('leases').set({ state: 'expired', revoked_at: now }).where('grant_id', 'in', ids).where('state', '=', 'active').execute();
+      await tx.insertInto('revocation_feed').values(expired.rows.map((g) => ({ grant_id: g.id, task_id: g.task_id, reason: 'expired', revoked_at: now }))).execute();
+      await appendAuditEvents(tx, expired.rows.map((g) => ({ type: 'grant.expired', taskId: g.task_id, grantId: g.id, principal: null, payload: {} })), { now: () => now });
+      return expired.rows.length;
+    });
+  }
+
+  async function revokeAbandoned(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - PENDING_GRACE_MS);
+    const stale = await deps.db.selectFrom('grants').select(['id', 'task_id']).where('status', '=', 'pending').where('issued_at', '<', cutoff).limit(BATCH).execute();
+    for (const g of stale) {
+      await deps.db.transaction().execute((tx) =>
+        revokeGrantSubtreeInTx(tx, { taskId: g.task_id, grantId: g.id, reason: 'abandoned while minting', now, principal: null }),
+      );
+    }
+    return stale.length;
+  }
+
+  return {
+    async sweepOnce(): Promise<{ tasks: number; grants: number; abandoned: number }> {
+      const now = deps.clock.now();
+      const tasks = await expireTasks(now);
+      const grants = await expireGrants(now);
+      const abandoned = await revokeAbandoned(now);
+      if (tasks || abandoned) deps.onWork?.();
+      if (tasks || grants || abandoned) log.info({ tasks, grants, abandoned }, 'expiry sweep');
+      return { tasks, grants, abandoned };
+    },
+  };
+}
+
+export type ExpirySweeper = ReturnType<typeof createExpirySweeper>;

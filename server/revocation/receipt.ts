@@ -1,0 +1,61 @@
+import type { DbOrTx, LeaseRow } from '../db/database';
+
+function leaseView(l: LeaseRow) {
+  return {
+    kind: l.kind,
+    scope: l.scope,
+    lease_id: l.vault_lease_id,
+    token_accessor: l.vault_token_accessor,
+    state: l.state,
+    attempts: l.attempts,
+    last_error: l.last_error,
+    created_at: l.created_at.toISOString(),
+    expires_at: l.expires_at?.toISOString() ?? null,
+    revoked_at: l.revoked_at?.toISOString() ?? null,
+  };
+}
+
+/**
+ * The revocation receipt: every grant, Vault token and lease of the task with its state. `complete` is
+ * true once the task is closed (or expired) and nothing is left active or retrying.
+ */
+export async function buildReceipt(db: DbOrTx, taskId: string) {
+  const task = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+  const grants = await db
+    .selectFrom('grants')
+    .select(['id', 'parent_id', 'holder', 'scopes', 'status', 'issued_at', 'expires_at', 'revoked_at', 'revoke_reason'])
+    .where('task_id', '=', taskId)
+    .orderBy('issued_at')
+    .execute();
+  const leases = await db.selectFrom('leases').selectAll().where('task_id', '=', taskId).orderBy('created_at').execute();
+  const jobs = await db.selectFrom('revocation_jobs').select(['id', 'kind', 'status', 'attempts', 'last_error', 'due_at']).where('task_id', '=', taskId).execute();
+  const byGrant = new Map<string, LeaseRow[]>();
+  for (const l of leases) if (l.grant_id) byGrant.set(l.grant_id, [...(byGrant.get(l.grant_id) ?? []), l]);
+  const states: Record<string, number> = {};
+  for (const l of leases) states[l.state] = (states[l.state] ?? 0) + 1;
+  const taskToken = leases.find((l) => l.kind === 'task_token');
+  return {
+    task_id: task.id,
+    status: task.status,
+    close_reason: task.close_reason,
+    closing_at: task.closing_at?.toISOString() ?? null,
+    closed_at: task.closed_at?.toISOString() ?? null,
+    complete: (task.status === 'closed' || task.status === 'expired') && leases.every((l) => l.state !== 'active' && l.state !== 'retrying'),
+    summary: { grants: grants.length, leases: leases.length, lease_states: states, pending_jobs: jobs.filter((j) => j.status === 'pending').length },
+    task_token: taskToken ? leaseView(taskToken) : null,
+    grants: grants.map((g) => ({
+      grant_id: g.id,
+      parent_id: g.parent_id,
+      holder: g.holder,
+      scopes: g.scopes,
+      status: g.status,
+      issued_at: g.issued_at.toISOString(),
+      expires_at: g.expires_at.toISOString(),
+      revoked_at: g.revoked_at?.toISOString() ?? null,
+      revoke_reason: g.revoke_reason,
+      leases: (byGrant.get(g.id) ?? []).map(leaseView),
+    })),
+    jobs: jobs.map((j) => ({ id: j.id, kind: j.kind, status: j.status, attempts: j.attempts, last_error: j.last_error, due_at: j.due_at.toISOString() })),
+  };
+}
+export type Receipt = Awaited<ReturnType<typeof buildReceipt>>;

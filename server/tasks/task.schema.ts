@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { isSpiffeId } from '../identity/spiffe-id';
+import { parseDurationSeconds } from '../shared/duration';
+
+export const MAX_TASK_TTL_SECONDS = 7 * 24 * 3600;
+
+export const spiffeIdField = z
+  .string()
+  .max(2048)
+  .refine((v) => isSpiffeId(v, { requirePath: true }), 'not a valid SPIFFE ID of a workload');
+
+export const scopeName = z.string().min(1).max(128);
+
+/** A duration as `"5m"`, `"90s"`, `"1h"` or a number of seconds, within [min, max]. */
+export const ttlField = (min: number, max: number) =>
+  z.union([z.string().max(32), z.number()]).transform((v, ctx) => {
+    const seconds = parseDurationSeconds(v);
+    if (seconds === undefined || seconds < min || seconds > max) {
+      ctx.addIssue({ code: 'custom', message: `a duration between ${min}s and ${max}s` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const contextValue = z.union([z.string().max(500), z.number(), z.boolean()]);
+
+export const taskContextSchema = z
+  .object({
+    task_type: z.string().min(1).max(100).default('general'),
+    data_sensitivity: z.enum(['low', 'medium', 'high']).default('medium'),
+    risk_score: z.number().int().min(0).max(100).default(0),
+  })
+  .catchall(contextValue)
+  .refine((c) => Object.keys(c).length <= 24, 'at most 24 context keys');
+
+export const openTaskSchema = z.strictObject({
+  purpose: z.string().min(1).max(500),
+  agents: z.array(spiffeIdField).min(1).max(100),
+  scopes: z.array(scopeName).min(1).max(50),
+  ttl: ttlField(10, MAX_TASK_TTL_SECONDS).default(3600),
+  limits: z
+    .strictObject({
+      max_grants: z.number().int().min(1).max(1_000_000).default(100),
+      max_active: z.number().int().min(1).max(100_000).default(20),
+      max_depth: z.number().int().min(0).max(16).default(3),
+      max_fanout: z.number().int().min(0).max(1000).default(5),
+      budget: z.number().int().min(0).max(100_000_000).default(100),
+    })
+    .default({ max_grants: 100, max_active: 20, max_depth: 3, max_fanout: 5, budget: 100 }),
+  context: taskContextSchema.default({ task_type: 'general', data_sensitivity: 'medium', risk_score: 0 }),
+});
+export type OpenTaskInput = z.infer<typeof openTaskSchema>;
+
+export const approvalSchema = z.strictObject({
+  scope: scopeName,
+  approver: z.string().min(1).max(200),
+  ttl: ttlField(10, 7 * 24 * 3600).default(900),
+  note: z.string().max(1000).optional(),
+  single_use: z.boolean().default(false),
+  args_digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>')
+    .optional(),
+});
+export type ApprovalInput = z.infer<typeof approvalSchema>;
+
+export const closeTaskSchema = z.strictObject({ reason: z.string().min(1).max(500).default('closed by orchestrator') });
+
+export const listTasksSchema = z.strictObject({
+  status: z.enum(['open', 'closing', 'closed', 'expired']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});

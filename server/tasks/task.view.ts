@@ -1,0 +1,53 @@
+import type { ApprovalRow, TaskRow } from '../db/database';
+
+/** The task as the API shows it: explicit fields, never the raw row. */
+export function taskView(t: TaskRow, now: Date) {
+  return {
+    id: t.id,
+    status: t.status,
+    purpose: t.purpose,
+    owner: t.owner,
+    agents: t.agents,
+    scopes: t.scopes,
+    ttl: t.ttl_seconds,
+    context: t.context,
+    limits: {
+      max_grants: t.max_grants,
+      max_active: t.max_active,
+      max_depth: t.max_depth,
+      max_fanout: t.max_fanout,
+      budget: t.budget,
+    },
+    counters: {
+      grants_issued: t.grants_issued,
+      active_grants: t.active_grants,
+      budget_spent: t.budget_spent,
+      budget_remaining: t.budget - t.budget_spent,
+    },
+    policy_version: t.policy_version,
+    created_at: t.created_at.toISOString(),
+    expires_at: t.expires_at.toISOString(),
+    expires_in: Math.max(0, Math.floor((t.expires_at.getTime() - now.getTime()) / 1000)),
+    closing_at: t.closing_at?.toISOString() ?? null,
+    closed_at: t.closed_at?.toISOString() ?? null,
+    close_reason: t.close_reason,
+  };
+}
+export type TaskView = ReturnType<typeof taskView>;
+
+export function approvalView(a: ApprovalRow) {
+  return {
+    id: a.id,
+    task_id: a.task_id,
+    scope: a.scope,
+    approver: a.approver,
+    note: a.note,
+    recorded_by: a.recorded_by,
+    single_use: a.single_use,
+    args_digest: a.args_digest,
+    created_at: a.created_at.toISOString(),
+    expires_at: a.expires_at.toISOString(),
+    used_at: a.used_at?.toISOString() ?? null,
+    used_by_grant: a.used_by_grant,
+  };
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../shared/logger';
+import type { VaultAdapter } from './vault.types';
+
+export const DEMO_DB_CONNECTION = 'grantline-demo';
+export const DEMO_ROLE = 'demo-read';
+
+/**
+ * Task and grant tokens mint children (grant tokens, scope tokens, delegated grants), and Vault's
+ * `default` policy does not allow `auth/token/create`: every such token carries this policy too. The
+ * operator of a real Vault writes the same policy (README: "Vault set-up").
+ */
+export const CHILD_TOKEN_POLICY = 'grantline-child-tokens';
+export const CHILD_TOKEN_POLICY_DOCUMENT = { path: { 'auth/token/create': { capabilities: ['create', 'update'] } } };
+
+/** Statements Vault runs for the demo role. Revocation also ends open sessions: DROP ROLE does not. */
+export function demoRoleStatements(table: string) {
+  return {
+    creation_statements: [
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+      `GRANT SELECT ON ${table} TO "{{name}}";`,
+    ],
+    revocation_statements: [
+      `ALTER ROLE "{{name}}" NOLOGIN;`,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';`,
+      `REVOKE ALL ON ${table} FROM "{{name}}";`,
+      `DROP ROLE IF EXISTS "{{name}}";`,
+    ],
+  };
+}
+
+/**
+ * Configures a dev Vault so the shipped scopes work out of the box: the database connection and role
+ * behind `db:demo:read`, the KV data behind `kv:demo/api-key`, and the ACL policies every scope names.
+ */
+export async function configureDevVault(
+  vault: VaultAdapter,
+  opts: { demoDatabaseUrl: string; table: string; logger: Logger },
+): Promise<void> {
+  const url = new URL(opts.demoDatabaseUrl);
+  const username = decodeURIComponent(url.username) || 'postgres';
+  const password = decodeURIComponent(url.password);
+  const templated = `postgresql://{{username}}:{{password}}@${url.host}${url.pathname}`;
+  await vault.write(`database/config/${DEMO_DB_CONNECTION}`, {
+    plugin_name: 'postgresql-database-plugin',
+    connection_url: templated,
+    username,
+    password,
+    allowed_roles: [DEMO_ROLE],
+  });
+  await vault.write(`database/roles/${DEMO_ROLE}`, {
+    db_name: DEMO_DB_CONNECTION,
+    ...demoRoleStatements(opts.table),
+    default_ttl: '1h',
+    max_ttl: '24h',
+  });
+  await vault.writePolicy(CHILD_TOKEN_POLICY, CHILD_TOKEN_POLICY_DOCUMENT);
+  await vault.writePolicy('grantline-demo-read', { path: { [`database/creds/${DEMO_ROLE}`]: { capabilities: ['read'] } } });
+  await vault.writePolicy('grantline-demo-kv', { path: { 'secret/data/demo/api-key': { capabilities: ['read'] } } });
+  await vault.writePolicy('grantline-demo-deploy', { path: { 'secret/data/demo/deploy': { capabilities: ['read'] } } });
+  await vault.write('secret/data/demo/api-key', { data: { api_key: `demo-${randomBytes(12).toString('hex')}` } });
+  await vault.write('secret/data/demo/deploy', { data: { target: 'demo-cluster', strategy: 'rolling' } });
+  opts.logger.info('dev Vault configured: database role demo-read, KV demo/api-key, demo policies');
+}

@@ -1,0 +1,61 @@
+import type { VaultAdapter } from './vault.types';
+import { checkId, checkRevokePrefix } from './vault-input';
+import { toDynamicSecret, toKvData, toLeaseInfo } from './vault-response';
+import type { OpsDeps } from './vault-token-ops';
+import { ignoreNotFound, nullIfNotFound } from './vault-transport';
+
+type SecretOps = Pick<
+  VaultAdapter,
+  'readDynamicSecret' | 'readKv' | 'revokeLease' | 'revokeLeasePrefix' | 'lookupLease'
+>;
+
+/** Secrets and their leases. A dynamic read creates a lease, so it is never retried. */
+export function createSecretOps({ transport, broker, logger }: OpsDeps): SecretOps {
+  return {
+    async readDynamicSecret(token, path) {
+      // Read WITH the grant's token: the lease then belongs to that token and dies with it (§4).
+      const c = { op: 'readDynamicSecret', method: 'read', path, token } as const;
+      const secret = toDynamicSecret(await transport.call({ ...c, idempotent: false }), c);
+      logger.info(
+        { path, leaseId: secret.leaseId, ttl: secret.leaseDuration },
+        'vault dynamic secret issued',
+      );
+      return secret;
+    },
+
+    async readKv(token, path) {
+      const c = { op: 'readKv', method: 'read', path, token } as const;
+      return toKvData(await transport.call({ ...c, idempotent: true }), c);
+    },
+
+    async revokeLease(leaseId) {
+      const logFields = { leaseId: checkId('lease id', leaseId) };
+      // No `sync` field: the server default is synchronous (204); `sync:false` answers 202, which node-vault
+      // rejects (specs/vault-api.md §3.2, §7.2). An unknown lease is a 204 no-op.
+      const c = { op: 'revokeLease', method: 'write', path: 'sys/leases/revoke', token: broker } as const;
+      const call = transport.call({ ...c, body: { lease_id: leaseId }, idempotent: true, logFields });
+      await ignoreNotFound(call, logger, logFields);
+    },
+
+    async revokeLeasePrefix(prefix) {
+      // Never node-vault's revokePrefix: it uses the legacy `sys/revoke-prefix/…`, gone in OpenBao 2.5.4 (§3.2).
+      const path = `sys/leases/revoke-prefix/${checkRevokePrefix(prefix)}`;
+      await transport.call({
+        op: 'revokeLeasePrefix',
+        method: 'write',
+        path,
+        token: broker,
+        idempotent: true,
+      });
+    },
+
+    async lookupLease(leaseId) {
+      const logFields = { leaseId: checkId('lease id', leaseId) };
+      const c = { op: 'lookupLease', method: 'write', path: 'sys/leases/lookup', token: broker } as const;
+      const body = await nullIfNotFound(
+        transport.call({ ...c, body: { lease_id: leaseId }, idempotent: true, logFields }),
+      );
+      return body === null ? null : toLeaseInfo(body, c);
+    },
+  };
+}

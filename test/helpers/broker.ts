@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '../../server/config/config';
+import { mintDevJwtSvid } from '../../server/identity';
+import { type Broker, startBroker } from '../../server/main';
+import type { Clock } from '../../server/shared/clock';
+import { createLogger } from '../../server/shared/logger';
+import { createTestDatabase, type TestDatabase, testServerUrl } from './database';
+
+export const ORCHESTRATOR = 'spiffe://dev.grantline.local/orchestrator/planner';
+export const AGENT_A = 'spiffe://dev.grantline.local/agent/researcher';
+export const AGENT_B = 'spiffe://dev.grantline.local/agent/summariser';
+export const AGENT_C = 'spiffe://dev.grantline.local/agent/fetcher';
+export const STRANGER = 'spiffe://dev.grantline.local/agent/stranger';
+export const AUDITOR = 'spiffe://dev.grantline.local/auditor/compliance';
+export const RESOURCE = 'spiffe://dev.grantline.local/resource/orders-api';
+
+export interface TestBroker {
+  broker: Broker;
+  db: TestDatabase;
+  home: string;
+  demoDatabase: string;
+  logs: string[];
+  /** A JWT-SVID for `spiffeId` from the dev trust domain. */
+  svid(spiffeId: string): Promise<string>;
+  /** Calls the broker as `as` (a SPIFFE ID) with JSON. */
+  call(method: string, urlPath: string, opts?: { as?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+/** A broker on its own database, dev Vault, dev trust domain and home directory, on a random port. */
+export async function startTestBroker(opts: { clock?: Clock; env?: Record<string, string>; manualBackground?: boolean } = {}): Promise<TestBroker> {
+  const db = await createTestDatabase({ migrate: false });
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-home-'));
+  const demoDatabase = `grantline_demo_${randomBytes(5).toString('hex')}`;
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
+  const config = loadConfig({ DATABASE_URL: db.url, GRANTLINE_HOME: home, GRANTLINE_PORT: '0', GRANTLINE_WORKER_INTERVAL_MS: '200', ...opts.env });
+  const broker = await startBroker(config, {
+    logger,
+    demoDatabase,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.manualBackground ? { manualBackground: true } : {}),
+  });
+  const svids = new Map<string, string>();
+  const svid = async (spiffeId: string) => {
+    if (!svids.has(spiffeId)) svids.set(spiffeId, await mintDevJwtSvid({ home, spiffeId, audience: 'grantline', ttlSeconds: 3000 }));
+    return svids.get(spiffeId)!;
+  };
+  return {
+    broker, db, home, demoDatabase, logs, svid,
+    async call(method, urlPath, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.as) headers.authorization = `Bearer ${await svid(o.as)}`;
+      let body: string | undefined;
+      if (o.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        body = new URLSearchParams(o.form).toString();
+      } else if (o.body !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(o.body);
+      }
+      const res = await fetch(`${broker.url}${urlPath}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async stop() {
+      await broker.stop();
+      await db.drop();
+      const admin = new pg.Client({ connectionString: testServerUrl() });
+      await admin.connect();
+      await admin.query(`drop database if exists ${demoDatabase} with (force)`).finally(() => admin.end());
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns true or the deadline passes. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 10000, stepMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** Tries a PostgreSQL login with minted credentials; returns the error message or null on success. */
+export async function tryLogin(t: TestBroker, creds: { username: string; password: string }, query = 'select count(*)::int as n from demo_orders') {
+  const u = new URL(t.db.url);
+  const client = new pg.Client({ host: u.hostname, port: Number(u.port || 5432), database: t.demoDatabase, user: creds.username, password: creds.password, connectionTimeoutMillis: 3000 });
+  // A session terminated by the revocation statements emits 'error'; the test reads that via query().
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const r = await client.query(query);
+    return { ok: true as const, rows: r.rows, client };
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    return { ok: false as const, error: (err as Error).message };
+  }
+}
+
+export function openTaskBody(overrides: Record<string, unknown> = {}) {
+  return {
+    purpose: 'summarise last quarter orders',
+    agents: [AGENT_A],
+    scopes: ['db:demo:read', 'kv:demo/api-key', 'tool:demo:deploy'],
+    ttl: '30m',
+    limits: { max_grants: 50, max_active: 20, max_depth: 3, max_fanout: 3, budget: 100 },
+    context: { task_type: 'analysis', data_sensitivity: 'medium', risk_score: 10 },
+    ...overrides,
+  };
+}
