@@ -152,18 +152,24 @@ async function benchCreds(vault: VaultAdapter, o: BenchVaultOptions) {
  * scratch database dropped afterwards.
  */
 export async function benchVault(opts: BenchVaultOptions): Promise<BenchVaultResult> {
+  if (
+    !(opts.durationMs > 0) ||
+    !Number.isInteger(opts.concurrency) ||
+    opts.concurrency < 1 ||
+    opts.concurrency > 256
+  ) {
+    throw new Error('benchVault: durationMs must be > 0 and concurrency an integer in 1..256');
+  }
   const log = opts.logger.child({ module: 'bench-vault' });
   const quiet = opts.logger.child({ module: 'bench-vault' }, { level: 'warn' });
   const adminUrl = opts.databaseUrl ?? defaultDbUrl();
   const dbName = `gl_bench_${randomBytes(4).toString('hex')}`;
   await sql(adminUrl, `create database ${dbName}`);
-  await sql(adminUrl, `create role ${dbName}_reader nologin`);
-  await sql(
-    withDb(adminUrl, dbName),
-    `create table orders (id int primary key); grant select on orders to ${dbName}_reader`,
-  );
   let dev: Awaited<ReturnType<typeof startDevVault>> | undefined;
   try {
+    await sql(adminUrl, `create role ${dbName}_reader nologin`);
+    const table = `create table orders (id int primary key); grant select on orders to ${dbName}_reader`;
+    await sql(withDb(adminUrl, dbName), table);
     dev = await startDevVault({ port: 0, logger: quiet });
     const vault = createVaultAdapter(
       { addr: dev.url, token: dev.rootToken, timeoutMs: 10_000, retries: 0 },

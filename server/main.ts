@@ -8,12 +8,15 @@ import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogu
 import { connectDatabase, type DatabaseConnection } from './db/connect';
 import { migrateToLatest } from './db/migrator';
 import { pingDb } from './db/pool';
+import { createDelegationService } from './grants/delegation.service';
 import { createGrantIssuer } from './grants/grant-issuer';
 import { createGrantService } from './grants/grant.service';
 import { createIntrospectionService } from './grants/introspection.service';
+import { createLineageService } from './grants/lineage.service';
 import { createApp } from './http/app';
 import { authenticate } from './http/middleware/authenticate';
 import { auditRoutes } from './http/routes/audit.routes';
+import { delegationRoutes } from './http/routes/delegation.routes';
 import { grantRoutes } from './http/routes/grants.routes';
 import { oauthRoutes } from './http/routes/oauth.routes';
 import { revocationRoutes } from './http/routes/revocations.routes';
@@ -112,6 +115,8 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     const issueGrant = createGrantIssuer({ db: database.db, vault: vault.vault, custody, catalogue, tokens, clock, logger, metrics, connectionValues: vault.connectionValues, onRevocationQueued: kick });
     const grants = createGrantService({ db: database.db, access, catalogue, issueGrant, clock, ttl: { defaultSeconds: config.tokens.defaultTtlSeconds, maxSeconds: config.tokens.maxTtlSeconds }, onRevocationQueued: kick });
     const introspection = createIntrospectionService({ db: database.db, tokens, access, clock });
+    const delegations = createDelegationService({ db: database.db, access, catalogue, identity, tokens, issueGrant, clock });
+    const lineage = createLineageService({ db: database.db, access, clock });
 
     const app = createApp({
       logger,
@@ -128,6 +133,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       protectedRouters: [
         taskRoutes({ tasks, grants }),
         grantRoutes({ grants }),
+        delegationRoutes({ delegations, lineage }),
         oauthRoutes({ introspection, grants }),
         revocationRoutes({ introspection }),
         auditRoutes({ db: database.db, access }),

@@ -40,6 +40,10 @@ const MAX_DEPTH = 32;
 
 export const normaliseSecretKey = (key: string): string => key.toLowerCase().replace(/[_-]/g, '');
 
+/** Whether a caller-supplied key or value would be refused by the audit log as secret-like. */
+export const looksSecret = (key: string, value?: unknown): boolean =>
+  SECRET_KEYS.has(normaliseSecretKey(key)) || (typeof value === 'string' && SECRET_VALUES.some((re) => re.test(value)));
+
 export interface CheckedEvent {
   type: string;
   taskId: string | null;

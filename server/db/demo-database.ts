@@ -7,6 +7,8 @@ export const DEMO_TABLE = 'demo_orders';
  * The demo database that the dev scope `db:demo:read` opens: created on the broker's PostgreSQL server
  * with a small table, so a freshly minted credential has something to SELECT.
  */
+export const demoGroupRole = (database: string): string => `${database}_readers`;
+
 export async function prepareDemoDatabase(serverUrl: string, name: string, logger: Logger): Promise<string> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid demo database name ${name}`);
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -27,8 +29,12 @@ export async function prepareDemoDatabase(serverUrl: string, name: string, logge
     if (Number(rows[0]!.n) === 0) {
       await db.query(`insert into ${DEMO_TABLE} (item, amount) values ('keyboard', 49.90), ('monitor', 189.00), ('cable', 7.50)`);
     }
-    // Only the roles Vault creates get in, and only to read this table.
+    // Only the logins Vault creates (members of this group) may read, and only this table.
+    const group = demoGroupRole(name);
+    const exists = await db.query('select 1 from pg_roles where rolname = $1', [group]);
+    if (exists.rowCount === 0) await db.query(`create role ${group} nologin`);
     await db.query(`revoke all on ${DEMO_TABLE} from public`);
+    await db.query(`grant select on ${DEMO_TABLE} to ${group}`);
   } finally {
     await db.end();
   }

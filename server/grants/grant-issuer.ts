@@ -81,6 +81,8 @@ export function createGrantIssuer(deps: IssuerDeps) {
         id: plan.grantId, task_id: plan.task.id, parent_id: plan.parent?.id ?? null, offer_id: plan.offerId,
         depth: plan.chain.length - 1, holder: plan.holder, chain: plan.chain, scopes: plan.scopes, audience: plan.audience,
         ttl_seconds: plan.ttlSeconds, cost: plan.cost, budget_reserved: plan.budgetReserved, may_redelegate: plan.mayRedelegate,
+        // A delegated grant's own scopes draw on its reservation at once; a direct grant draws on the task.
+        budget_spent: plan.budgetReserved === null ? 0 : plan.cost,
         constraints: JSON.stringify(plan.constraints), policy_ids: plan.policyIds, policy_version: plan.policyVersion,
         approval_id: plan.approvals[0]?.id ?? null, cert_thumbprint: plan.certThumbprint ?? null,
         issued_at: now, expires_at: new Date(now.getTime() + plan.ttlSeconds * 1000),

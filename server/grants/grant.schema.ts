@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { looksSecret } from '../audit/audit-event.guard';
 import { scopeName } from '../tasks/task.schema';
 
 export const grantContextSchema = z.strictObject({
@@ -10,7 +11,7 @@ export const grantContextSchema = z.strictObject({
     .string()
     .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>')
     .optional(),
-});
+}).refine((c) => !Object.entries(c).some(([k, v]) => looksSecret(k, v)), 'context must not carry secrets');
 
 export const requestGrantSchema = z.strictObject({
   scopes: z.array(scopeName).min(1).max(20),

@@ -3,6 +3,7 @@ import { appendAuditEvents } from '../audit/audit.service';
 import type { Db } from '../db/database';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import { returnBudgets, returnToPool } from './budget-return';
 import { closeTaskInTx, revokeGrantSubtreeInTx } from './revoke-in-tx';
 
 /** A grant still `pending` this long after its quota was reserved was abandoned mid-mint (a crash). */
@@ -67,10 +68,27 @@ export function createExpirySweeper(deps: SweeperDeps) {
           .execute();
       }
       const ids = expired.rows.map((g) => g.id);
+      for (const [taskId] of perTask) await returnBudgets(tx, { taskId, grantIds: expired.rows.filter((g) => g.task_id === taskId).map((g) => g.id) });
       await tx.updateTable('leases').set({ state: 'expired', revoked_at: now }).where('grant_id', 'in', ids).where('state', '=', 'active').execute();
       await tx.insertInto('revocation_feed').values(expired.rows.map((g) => ({ grant_id: g.id, task_id: g.task_id, reason: 'expired', revoked_at: now }))).execute();
       await appendAuditEvents(tx, expired.rows.map((g) => ({ type: 'grant.expired', taskId: g.task_id, grantId: g.id, principal: null, payload: {} })), { now: () => now });
       return expired.rows.length;
+    });
+  }
+
+  /** Offers nobody redeemed in time: their reservation and fan-out slot go back to the parent. */
+  async function expireOffers(now: Date): Promise<number> {
+    return deps.db.transaction().execute(async (tx) => {
+      const offers = await sql<{ id: string; task_id: string; parent_grant_id: string; budget: number }>`
+        update delegation_offers set status = 'expired' where id in (
+          select id from delegation_offers where status = 'pending' and expires_at <= ${now}
+          order by expires_at limit ${BATCH} for update skip locked)
+        returning id, task_id, parent_grant_id, budget`.execute(tx);
+      for (const o of offers.rows) await returnToPool(tx, o.task_id, o.parent_grant_id, o.budget, true);
+      if (offers.rows.length) {
+        await appendAuditEvents(tx, offers.rows.map((o) => ({ type: 'delegation.expired', taskId: o.task_id, grantId: o.parent_grant_id, principal: null, payload: { offer_id: o.id, budget_returned: o.budget } })), { now: () => now });
+      }
+      return offers.rows.length;
     });
   }
 
@@ -86,14 +104,15 @@ export function createExpirySweeper(deps: SweeperDeps) {
   }
 
   return {
-    async sweepOnce(): Promise<{ tasks: number; grants: number; abandoned: number }> {
+    async sweepOnce(): Promise<{ tasks: number; grants: number; abandoned: number; offers: number }> {
       const now = deps.clock.now();
       const tasks = await expireTasks(now);
+      const offers = await expireOffers(now);
       const grants = await expireGrants(now);
       const abandoned = await revokeAbandoned(now);
       if (tasks || abandoned) deps.onWork?.();
-      if (tasks || grants || abandoned) log.info({ tasks, grants, abandoned }, 'expiry sweep');
-      return { tasks, grants, abandoned };
+      if (tasks || grants || abandoned || offers) log.info({ tasks, grants, abandoned, offers }, 'expiry sweep');
+      return { tasks, grants, abandoned, offers };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { appendAuditEvents } from '../audit/audit.service';
 import type { TaskRow, Tx } from '../db/database';
+import { returnBudgets } from './budget-return';
 import { enqueueJob } from './revocation.repository';
 
 export interface RevokedGrant {
@@ -97,7 +98,7 @@ export async function closeTaskInTx(
 
 /**
  * Revokes one grant and its whole delegation subtree in the broker at once, releases their hold on the
- * task's `max_active`, and queues the durable Vault revocation of their tokens and leases.
+ * task's `max_active`, returns their unspent budget up the chain, and queues the durable Vault revocation of their tokens and leases.
  */
 export async function revokeGrantSubtreeInTx(
   tx: Tx,
@@ -105,6 +106,7 @@ export async function revokeGrantSubtreeInTx(
 ): Promise<RevokedGrant[]> {
   const revoked = await markRevoked(tx, { ...q, subtreeOf: q.grantId });
   if (revoked.length === 0) return revoked;
+  await returnBudgets(tx, { taskId: q.taskId, grantIds: revoked.map((g) => g.id) });
   await tx
     .updateTable('tasks')
     .set((eb) => ({ active_grants: eb('active_grants', '-', revoked.length) }))

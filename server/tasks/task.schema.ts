@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { looksSecret } from '../audit/audit-event.guard';
 import { isSpiffeId } from '../identity/spiffe-id';
 import { parseDurationSeconds } from '../shared/duration';
 
@@ -31,7 +32,9 @@ export const taskContextSchema = z
     risk_score: z.number().int().min(0).max(100).default(0),
   })
   .catchall(contextValue)
-  .refine((c) => Object.keys(c).length <= 24, 'at most 24 context keys');
+  .refine((c) => Object.keys(c).length <= 24, 'at most 24 context keys')
+  // The context is recorded in the audit log, which never holds a secret: refuse secret-like entries.
+  .refine((c) => !Object.entries(c).some(([k, v]) => looksSecret(k, v)), 'context must not carry secrets (keys like token or password)');
 
 export const openTaskSchema = z.strictObject({
   purpose: z.string().min(1).max(500),

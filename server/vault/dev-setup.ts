@@ -11,19 +11,22 @@ export const DEMO_ROLE = 'demo-read';
  * operator of a real Vault writes the same policy (README: "Vault set-up").
  */
 export const CHILD_TOKEN_POLICY = 'grantline-child-tokens';
-export const CHILD_TOKEN_POLICY_DOCUMENT = { path: { 'auth/token/create': { capabilities: ['create', 'update'] } } };
+export const CHILD_TOKEN_POLICY_DOCUMENT = {
+  path: { 'auth/token/create': { capabilities: ['create', 'update'] } },
+};
 
-/** Statements Vault runs for the demo role. Revocation also ends open sessions: DROP ROLE does not. */
-export function demoRoleStatements(table: string) {
+/**
+ * Statements Vault runs for the demo role. Each login is a member of a NOLOGIN group role that holds the
+ * table privilege: granting to each login directly would make `DROP ROLE` fail on the privilege and
+ * race with concurrent GRANTs (`tuple concurrently updated`, hashicorp/vault#1857). Revocation first
+ * forbids new logins, then ends open sessions (DROP ROLE does not), then drops the role.
+ */
+export function demoRoleStatements(groupRole: string) {
   return {
-    creation_statements: [
-      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-      `GRANT SELECT ON ${table} TO "{{name}}";`,
-    ],
+    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${groupRole}";`],
     revocation_statements: [
       `ALTER ROLE "{{name}}" NOLOGIN;`,
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';`,
-      `REVOKE ALL ON ${table} FROM "{{name}}";`,
       `DROP ROLE IF EXISTS "{{name}}";`,
     ],
   };
@@ -35,7 +38,7 @@ export function demoRoleStatements(table: string) {
  */
 export async function configureDevVault(
   vault: VaultAdapter,
-  opts: { demoDatabaseUrl: string; table: string; logger: Logger },
+  opts: { demoDatabaseUrl: string; groupRole: string; logger: Logger },
 ): Promise<void> {
   const url = new URL(opts.demoDatabaseUrl);
   const username = decodeURIComponent(url.username) || 'postgres';
@@ -50,15 +53,23 @@ export async function configureDevVault(
   });
   await vault.write(`database/roles/${DEMO_ROLE}`, {
     db_name: DEMO_DB_CONNECTION,
-    ...demoRoleStatements(opts.table),
+    ...demoRoleStatements(opts.groupRole),
     default_ttl: '1h',
     max_ttl: '24h',
   });
   await vault.writePolicy(CHILD_TOKEN_POLICY, CHILD_TOKEN_POLICY_DOCUMENT);
-  await vault.writePolicy('grantline-demo-read', { path: { [`database/creds/${DEMO_ROLE}`]: { capabilities: ['read'] } } });
-  await vault.writePolicy('grantline-demo-kv', { path: { 'secret/data/demo/api-key': { capabilities: ['read'] } } });
-  await vault.writePolicy('grantline-demo-deploy', { path: { 'secret/data/demo/deploy': { capabilities: ['read'] } } });
-  await vault.write('secret/data/demo/api-key', { data: { api_key: `demo-${randomBytes(12).toString('hex')}` } });
+  await vault.writePolicy('grantline-demo-read', {
+    path: { [`database/creds/${DEMO_ROLE}`]: { capabilities: ['read'] } },
+  });
+  await vault.writePolicy('grantline-demo-kv', {
+    path: { 'secret/data/demo/api-key': { capabilities: ['read'] } },
+  });
+  await vault.writePolicy('grantline-demo-deploy', {
+    path: { 'secret/data/demo/deploy': { capabilities: ['read'] } },
+  });
+  await vault.write('secret/data/demo/api-key', {
+    data: { api_key: `demo-${randomBytes(12).toString('hex')}` },
+  });
   await vault.write('secret/data/demo/deploy', { data: { target: 'demo-cluster', strategy: 'rolling' } });
   opts.logger.info('dev Vault configured: database role demo-read, KV demo/api-key, demo policies');
 }

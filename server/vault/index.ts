@@ -1,3 +1,4 @@
+export { type CustodyKind, createTokenCustody, type TokenCustody } from './token-custody';
 export {
   VaultBadResponse,
   VaultDenied,
@@ -18,4 +19,3 @@ export type {
 } from './vault.types';
 export { createVaultAdapter, type VaultAdapterDeps } from './vault-adapter';
 export { VaultConfigInvalid } from './vault-client';
-export { createTokenCustody, type CustodyKind, type TokenCustody } from './token-custody';

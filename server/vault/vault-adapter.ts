@@ -1,4 +1,5 @@
 import type { Logger } from '../shared/logger';
+import { VaultUnavailable } from './vault.errors';
 import type { VaultAdapter, VaultConfig } from './vault.types';
 import { createRawVaultClient, validateVaultConfig } from './vault-client';
 import { checkPolicyName } from './vault-input';
@@ -39,7 +40,12 @@ export function createVaultAdapter(config: VaultConfig, deps: VaultAdapterDeps):
 
     async health() {
       const c = { op: 'health', method: 'read', path: 'sys/health' } as const;
-      return toHealth(await transport.call({ ...c, idempotent: true }), c);
+      const body = await transport.call({ ...c, idempotent: true });
+      // node-vault resolves sys/health whatever the status (§7.2): a non-JSON answer is a proxy or load
+      // balancer speaking for a Vault it cannot reach.
+      if (typeof body !== 'object' || body === null)
+        throw new VaultUnavailable({ ctx: c, reason: 'no health body' });
+      return toHealth(body, c);
     },
 
     async writePolicy(name, policy) {

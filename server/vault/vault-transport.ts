@@ -77,7 +77,7 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
   const logWarnings = (c: VaultCall, body: unknown) => {
     const warnings = (body as { warnings?: unknown } | null | undefined)?.warnings;
     if (Array.isArray(warnings) && warnings.length > 0) {
-      log.warn({ op: c.op, path: c.path, ...c.logFields, warnings }, 'vault returned warnings');
+      log.info({ op: c.op, path: c.path, ...c.logFields, warnings }, 'vault returned warnings');
     }
   };
 
@@ -97,7 +97,9 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
         const typed = classifyVaultError(err, { op: c.op, path: c.path });
         const ms = Math.round(performance.now() - started);
         const retry = typed instanceof VaultUnavailable && attempt < attempts;
-        log.warn(
+        // "No such lease/accessor" is an expected answer for lookups and repeated revocations.
+        const level = typed instanceof VaultNotFound ? 'debug' : 'warn';
+        log[level](
           {
             op: c.op,
             path: c.path,

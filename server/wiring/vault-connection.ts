@@ -1,5 +1,5 @@
 import type { Config } from '../config/config';
-import { DEMO_TABLE, prepareDemoDatabase } from '../db/demo-database';
+import { demoGroupRole, prepareDemoDatabase } from '../db/demo-database';
 import { type DevVault, startDevVault } from '../devvault';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
@@ -36,7 +36,7 @@ export async function connectVault(
   deps.logger.warn({ url: devVault.url }, 'VAULT_ADDR is not set: running the in-process DEV Vault (in-memory, not for production)');
   const vault = createVaultAdapter({ addr: devVault.url, token: devVault.rootToken, timeoutMs: 5000 }, { logger: deps.logger });
   const demoUrl = await prepareDemoDatabase(deps.databaseUrl, deps.demoDatabase, deps.logger);
-  await configureDevVault(vault, { demoDatabaseUrl: demoUrl, table: DEMO_TABLE, logger: deps.logger });
+  await configureDevVault(vault, { demoDatabaseUrl: demoUrl, groupRole: demoGroupRole(deps.demoDatabase), logger: deps.logger });
   const u = new URL(demoUrl);
   return {
     vault,

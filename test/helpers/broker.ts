@@ -78,7 +78,12 @@ export async function startTestBroker(opts: { clock?: Clock; env?: Record<string
       await db.drop();
       const admin = new pg.Client({ connectionString: testServerUrl() });
       await admin.connect();
-      await admin.query(`drop database if exists ${demoDatabase} with (force)`).finally(() => admin.end());
+      try {
+        await admin.query(`drop database if exists ${demoDatabase} with (force)`);
+        await admin.query(`drop role if exists ${demoDatabase}_readers`);
+      } finally {
+        await admin.end();
+      }
       fs.rmSync(home, { recursive: true, force: true });
     },
   };

@@ -4,6 +4,7 @@ import {
   createVaultAdapter,
   type VaultAdapter,
   VaultBadResponse,
+  VaultConfigInvalid,
   VaultDenied,
   VaultNotFound,
   VaultRequestError,
@@ -196,5 +197,22 @@ describe('vault adapter: error classification', () => {
       standby: true,
       version: '1.17.0',
     });
+  });
+
+  it('when a proxy answers sys/health with a non-JSON page, then health is VaultUnavailable', async () => {
+    reply = { status: 502, body: '<html>bad gateway</html>' };
+    await expect(vault.health()).rejects.toBeInstanceOf(VaultUnavailable);
+  });
+
+  it.each([
+    ['a non-URL address', { addr: 'vault:8200' }],
+    ['a non-http scheme', { addr: 'ftp://127.0.0.1:8200' }],
+    ['an empty token', { token: '' }],
+    ['no timeout', { timeoutMs: 0 }],
+    ['unbounded retries', { retries: 50 }],
+    ['a TLS CA that is neither PEM nor a file', { tls: { ca: '/nonexistent/ca.pem' } }],
+  ])('when the config has %s, then the adapter refuses to start', (_label, patch) => {
+    const config = { addr: 'http://127.0.0.1:8200', token: BROKER, timeoutMs: 1000, ...patch };
+    expect(() => createVaultAdapter(config, { logger })).toThrow(VaultConfigInvalid);
   });
 });

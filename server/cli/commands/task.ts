@@ -1,0 +1,154 @@
+import { type Command, Option } from 'commander';
+import type { Receipt } from '../../revocation/receipt';
+import type { TaskView } from '../../tasks/task.view';
+import { collect, parseArgsDigest, parseCount, parseDuration, parseRisk } from '../cli-args';
+import { out, outLines, printJson } from '../cli-output';
+import { type ClientOptions, clientAction, clientFrom, withClientOptions } from '../client-options';
+import { type ApprovalJson, renderApproval, renderReceiptSummary, renderTask, renderTaskList } from '../task-render';
+
+export interface OpenTaskOptions extends ClientOptions {
+  purpose: string;
+  agent: string[];
+  scope: string[];
+  ttl?: number;
+  budget?: number;
+  maxGrants?: number;
+  maxActive?: number;
+  maxDepth?: number;
+  maxFanout?: number;
+  taskType?: string;
+  sensitivity?: 'low' | 'medium' | 'high';
+  risk?: number;
+  quiet?: boolean;
+}
+
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+/** The `POST /v1/tasks` body: limits and context only with what was given, so the broker's defaults apply. */
+export function openTaskBody(o: OpenTaskOptions): Record<string, unknown> {
+  const limits = defined({
+    max_grants: o.maxGrants,
+    max_active: o.maxActive,
+    max_depth: o.maxDepth,
+    max_fanout: o.maxFanout,
+    budget: o.budget,
+  });
+  const context = defined({ task_type: o.taskType, data_sensitivity: o.sensitivity, risk_score: o.risk });
+  return {
+    purpose: o.purpose,
+    agents: o.agent,
+    scopes: o.scope,
+    ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+    ...(Object.keys(context).length ? { context } : {}),
+  };
+}
+
+function registerOpen(task: Command): void {
+  withClientOptions(
+    task
+      .command('open')
+      .description('open a task (as its orchestrator); prints the task id on the first line')
+      .requiredOption('--purpose <text>', 'what the task is for')
+      .requiredOption('--agent <spiffe-id>', 'an agent allowed in the task (repeatable)', collect)
+      .requiredOption('--scope <scope>', 'a scope in the task ceiling (repeatable)', collect)
+      .option('--ttl <duration>', 'task lifetime, e.g. 30m (default: the broker\u2019s, 1h)', parseDuration)
+      .option('--budget <n>', 'total cost the task may spend', parseCount)
+      .option('--max-grants <n>', 'grants the task may issue in all', parseCount)
+      .option('--max-active <n>', 'grants active at once', parseCount)
+      .option('--max-depth <n>', 'delegation depth', parseCount)
+      .option('--max-fanout <n>', 'delegations per grant', parseCount)
+      .option('--task-type <type>', 'context: the kind of task')
+      .addOption(new Option('--sensitivity <level>', 'context: data sensitivity').choices(['low', 'medium', 'high']))
+      .option('--risk <n>', 'context: risk score 0..100', parseRisk)
+      .option('-q, --quiet', 'print only the task id'),
+  ).action(
+    clientAction(async (o: OpenTaskOptions) => {
+      const t = await clientFrom(o).postJson<TaskView>('/v1/tasks', openTaskBody(o));
+      if (o.json) printJson(t);
+      else if (o.quiet) out(t.id);
+      else outLines(renderTask(t));
+    }),
+  );
+}
+
+function registerReadCommands(task: Command): void {
+  withClientOptions(task.command('show <task-id>').description('show a task with its limits and counters')).action(
+    clientAction(async (id: string, o: ClientOptions) => {
+      const t = await clientFrom(o).get<TaskView>(`/v1/tasks/${encodeURIComponent(id)}`);
+      if (o.json) printJson(t);
+      else outLines(renderTask(t));
+    }),
+  );
+  withClientOptions(
+    task
+      .command('list')
+      .description('list the tasks you may read')
+      .addOption(new Option('--status <status>', 'only tasks in this state').choices(['open', 'closing', 'closed', 'expired'])),
+  ).action(
+    clientAction(async (o: ClientOptions & { status?: string }) => {
+      const query = o.status ? `?status=${encodeURIComponent(o.status)}` : '';
+      const body = await clientFrom(o).get<{ tasks: TaskView[] }>(`/v1/tasks${query}`);
+      if (o.json) printJson(body);
+      else outLines(renderTaskList(body.tasks));
+    }),
+  );
+}
+
+interface ApproveOptions extends ClientOptions {
+  scope: string;
+  approver: string;
+  ttl?: number;
+  note?: string;
+  singleUse?: boolean;
+  argsDigest?: string;
+}
+
+function registerChangeCommands(task: Command): void {
+  withClientOptions(
+    task
+      .command('close <task-id>')
+      .description('close a task: every grant, Vault token and lease of it is revoked; prints the receipt')
+      .option('--reason <text>', 'why (recorded in the audit log)'),
+  ).action(
+    clientAction(async (id: string, o: ClientOptions & { reason?: string }) => {
+      const body = o.reason ? { reason: o.reason } : {};
+      const r = await clientFrom(o).postJson<Receipt>(`/v1/tasks/${encodeURIComponent(id)}/close`, body);
+      if (o.json) printJson(r);
+      else outLines(renderReceiptSummary(r));
+    }),
+  );
+  withClientOptions(
+    task
+      .command('approve <task-id>')
+      .description('record a human approval to use a privileged scope in the task')
+      .requiredOption('--scope <scope>', 'the privileged scope approved')
+      .requiredOption('--approver <name>', 'who approved it')
+      .option('--ttl <duration>', 'how long the approval lasts (default 15m)', parseDuration)
+      .option('--note <text>', 'a note for the audit log')
+      .option('--single-use', 'the approval covers one grant only')
+      .option('--args-digest <sha256:hex>', 'the exact arguments the approval covers', parseArgsDigest),
+  ).action(
+    clientAction(async (id: string, o: ApproveOptions) => {
+      const body = defined({
+        scope: o.scope,
+        approver: o.approver,
+        ttl: o.ttl,
+        note: o.note,
+        single_use: o.singleUse ? true : undefined,
+        args_digest: o.argsDigest,
+      });
+      const a = await clientFrom(o).postJson<ApprovalJson>(`/v1/tasks/${encodeURIComponent(id)}/approvals`, body);
+      if (o.json) printJson(a);
+      else outLines(renderApproval(a));
+    }),
+  );
+}
+
+/** `grantline task open|show|list|close|approve`. Actions are async: use parseAsync. */
+export function registerTaskCommands(program: Command): void {
+  const task = program.command('task').description('open, inspect, approve and close tasks');
+  registerOpen(task);
+  registerReadCommands(task);
+  registerChangeCommands(task);
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { scopeName, spiffeIdField } from '../tasks/task.schema';
+
+export const offerDelegationSchema = z.strictObject({
+  to: spiffeIdField,
+  scopes: z.array(scopeName).min(1).max(20),
+  ttl: z.union([z.number().int().min(1).max(86400), z.string().max(16)]).optional(),
+  budget: z.number().int().min(0).max(100_000_000).default(0),
+  may_redelegate: z.boolean().default(false),
+});
+export type OfferDelegationInput = z.infer<typeof offerDelegationSchema>;
+
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** RFC 8693 §2.1, form-encoded. Unknown parameters are ignored, as RFC 6749 §3.2 asks. */
+export const tokenExchangeSchema = z.object({
+  grant_type: z.string().max(200),
+  subject_token: z.string().min(1).max(16384).optional(),
+  subject_token_type: z.string().max(200).optional(),
+  actor_token: z.string().min(1).max(16384).optional(),
+  actor_token_type: z.string().max(200).optional(),
+  scope: z.string().max(2000).optional(),
+  audience: z.string().min(1).max(256).optional(),
+  resource: z.string().max(2000).optional(),
+  requested_token_type: z.string().max(200).optional(),
+});
+export type TokenExchangeInput = z.infer<typeof tokenExchangeSchema>;
