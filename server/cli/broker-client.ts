@@ -30,6 +30,7 @@ export class BrokerUnreachable extends Error {
 function describeCause(cause: unknown): string {
   const inner = (cause as { cause?: { code?: string; message?: string } })?.cause;
   if (inner?.code) return inner.code === 'ECONNREFUSED' ? 'connection refused (is it running?)' : inner.code;
+  if (inner?.message) return inner.message;
   if ((cause as Error)?.name === 'TimeoutError') return 'timed out';
   return (cause as Error)?.message ?? String(cause);
 }

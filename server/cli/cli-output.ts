@@ -24,13 +24,19 @@ export type Field = [label: string, value: string | number | boolean | null | un
 export function formatFields(fields: Field[], indent = ''): string[] {
   const shown = fields.filter(([, v]) => v !== undefined);
   const width = Math.max(0, ...shown.map(([label]) => label.length));
-  return shown.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value === null ? '-' : String(value)}`);
+  return shown.map(
+    ([label, value]) => `${indent}${label.padEnd(width)}  ${value === null ? '-' : String(value)}`,
+  );
 }
 
 /** Rows of cells as columns padded to the widest cell (the last column is not padded). */
 export function formatTable(rows: string[][], indent = ''): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => void (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
   return rows.map(
     (row) =>
       indent +
@@ -42,7 +48,12 @@ export function formatTable(rows: string[][], indent = ''): string[] {
 }
 
 export type Colour = 'green' | 'red' | 'yellow' | 'dim';
-const CODES: Record<Colour, [number, number]> = { green: [32, 39], red: [31, 39], yellow: [33, 39], dim: [2, 22] };
+const CODES: Record<Colour, [number, number]> = {
+  green: [32, 39],
+  red: [31, 39],
+  yellow: [33, 39],
+  dim: [2, 22],
+};
 
 export function paint(text: string, colour: Colour | undefined, enabled: boolean): string {
   if (!enabled || !colour) return text;

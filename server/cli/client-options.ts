@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { grantlineHome } from '../config/home';
 import { mintDevJwtSvid } from '../identity';
-import { type BrokerClient, BrokerHttpError, BrokerUnreachable, createBrokerClient, formatBrokerError } from './broker-client';
+import {
+  type BrokerClient,
+  BrokerHttpError,
+  BrokerUnreachable,
+  createBrokerClient,
+  formatBrokerError,
+} from './broker-client';
 import { errLines } from './cli-output';
 
 export const DEFAULT_BROKER_URL = 'http://127.0.0.1:8080';
@@ -10,7 +16,7 @@ const DEV_SVID_TTL_SECONDS = 300;
 
 /** The options every client command takes. */
 export interface ClientOptions {
-  broker: string;
+  broker?: string;
   svid?: string;
   as?: string;
   json?: boolean;
@@ -26,12 +32,20 @@ export class CliFailure extends Error {
   }
 }
 
-export function withClientOptions(cmd: Command, env: NodeJS.ProcessEnv = process.env): Command {
+export function withClientOptions(cmd: Command): Command {
   return cmd
-    .option('--broker <url>', 'the broker URL (default: $GRANTLINE_URL or http://127.0.0.1:8080)', env.GRANTLINE_URL || DEFAULT_BROKER_URL)
+    .option('--broker <url>', `the broker URL (default: $GRANTLINE_URL or ${DEFAULT_BROKER_URL})`)
     .option('--svid <file>', 'a file holding your JWT-SVID')
-    .option('--as <spiffe-id>', 'mint a JWT-SVID for this SPIFFE ID from the dev trust domain in $GRANTLINE_HOME')
+    .option(
+      '--as <spiffe-id>',
+      'mint a JWT-SVID for this SPIFFE ID from the dev trust domain in $GRANTLINE_HOME',
+    )
     .option('--json', 'print the raw JSON response');
+}
+
+/** --broker, else $GRANTLINE_URL, else the local default. */
+export function brokerUrl(opts: { broker?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  return opts.broker || env.GRANTLINE_URL || DEFAULT_BROKER_URL;
 }
 
 export function devAudience(env: NodeJS.ProcessEnv = process.env): string {
@@ -60,10 +74,13 @@ async function readSvidFile(file: string): Promise<string> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new CliFailure(`cannot read --svid ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CliFailure(
+      `cannot read --svid ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const token = text.trim();
-  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw new CliFailure(`--svid ${file} does not hold a JWT-SVID`);
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token))
+    throw new CliFailure(`--svid ${file} does not hold a JWT-SVID`);
   return token;
 }
 
@@ -79,7 +96,7 @@ export function svidSource(opts: Pick<ClientOptions, 'svid' | 'as'>, env: NodeJS
 }
 
 export function clientFrom(opts: ClientOptions, env: NodeJS.ProcessEnv = process.env): BrokerClient {
-  return createBrokerClient({ baseUrl: opts.broker, svid: svidSource(opts, env) });
+  return createBrokerClient({ baseUrl: brokerUrl(opts, env), svid: svidSource(opts, env) });
 }
 
 /** Prints a known failure to stderr and sets exit code 1; anything else propagates (a bug, with its message). */
@@ -96,7 +113,9 @@ export function reportFailure(err: unknown): boolean {
  * Wraps a command action: broker errors and CLI failures become `error: …` on stderr and exit code 1
  * (process.exitCode, not process.exit, so in-process callers and pending cleanups still run).
  */
-export function clientAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function clientAction<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);

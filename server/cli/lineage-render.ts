@@ -47,7 +47,12 @@ export interface RenderOptions {
   colour: boolean;
 }
 
-const STATUS_COLOURS: Record<string, Colour> = { active: 'green', revoked: 'red', failed: 'red', expired: 'yellow' };
+const STATUS_COLOURS: Record<string, Colour> = {
+  active: 'green',
+  revoked: 'red',
+  failed: 'red',
+  expired: 'yellow',
+};
 
 export function isGrantLineage(l: TaskLineage | GrantLineage): l is GrantLineage {
   return Array.isArray((l as GrantLineage).path) && typeof (l as GrantLineage).subtree === 'object';
@@ -60,10 +65,11 @@ function leaseSummary(leases: LineageNode['leases']): string | undefined {
   return `leases ${[...counts].map(([state, n]) => `${n} ${state}`).join(', ')}`;
 }
 
-/** `holder  [scopes]  status  (depth n, budget spent/reserved, policies …, …)` */
+/** `holder  [scopes]  status  (depth n, cost c, budget spent/reserved, policies …, …)`; `task` when it draws on the task's budget. */
 export function describeNode(n: LineageNode, opts: RenderOptions): string {
   const facts = [
     `depth ${n.depth}`,
+    `cost ${n.cost}`,
     `budget ${n.budget.spent}/${n.budget.reserved ?? 'task'}`,
     n.policy_ids.length ? `policies ${n.policy_ids.join(' ')}` : 'policies -',
     n.may_redelegate ? undefined : 'no re-delegation',
@@ -102,7 +108,8 @@ function chainOf(l: GrantLineage): LineageNode {
  * Pure: no I/O, colour only when asked.
  */
 export function renderLineage(l: TaskLineage | GrantLineage, opts: RenderOptions): string[] {
-  if (isGrantLineage(l)) return [taskHeader(l.task), ...renderChildren([chainOf(l)], '', opts, l.subtree.grant_id)];
+  if (isGrantLineage(l))
+    return [taskHeader(l.task), ...renderChildren([chainOf(l)], '', opts, l.subtree.grant_id)];
   if (!l.grants.length) return [taskHeader(l.task), '(no grants)'];
   return [taskHeader(l.task), ...renderChildren(l.grants, '', opts)];
 }

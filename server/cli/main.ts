@@ -1,6 +1,13 @@
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit';
+import { registerDemoCommand } from './commands/demo';
+import { registerDevCommands } from './commands/dev';
+import { registerDevVaultCommand } from './commands/devvault';
+import { registerGrantCommands } from './commands/grant';
+import { registerInspectCommands } from './commands/inspect';
 import { registerMigrateCommand } from './commands/migrate';
 import { registerServeCommand } from './commands/serve';
+import { registerTaskCommands } from './commands/task';
 
 export function buildProgram(): Command {
   const program = new Command('grantline')
@@ -9,6 +16,13 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerServeCommand(program);
   registerMigrateCommand(program);
+  registerTaskCommands(program);
+  registerGrantCommands(program);
+  registerInspectCommands(program);
+  registerAuditCommands(program);
+  registerDevCommands(program);
+  registerDevVaultCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

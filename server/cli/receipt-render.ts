@@ -13,7 +13,13 @@ function leaseDetail(l: LeaseJson): string {
 }
 
 function leaseRow(l: LeaseJson, indent: string): string[] {
-  return [`${indent}${l.kind}`, l.lease_id ?? l.token_accessor ?? '-', l.scope ?? '-', l.state, leaseDetail(l)];
+  return [
+    `${indent}${l.kind}`,
+    l.lease_id ?? l.token_accessor ?? '-',
+    l.scope ?? '-',
+    l.state,
+    leaseDetail(l),
+  ];
 }
 
 function jobRow(j: JobJson): string[] {

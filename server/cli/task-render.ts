@@ -28,7 +28,10 @@ export function renderTask(t: TaskView): string[] {
       ['agents', list(t.agents)],
       ['scopes', list(t.scopes)],
       ['ttl', formatDuration(t.ttl)],
-      ['expires', t.status === 'open' ? `${t.expires_at} (in ${formatDuration(t.expires_in)})` : t.expires_at],
+      [
+        'expires',
+        t.status === 'open' ? `${t.expires_at} (in ${formatDuration(t.expires_in)})` : t.expires_at,
+      ],
       [
         'limits',
         `grants ${t.limits.max_grants}, active ${t.limits.max_active}, depth ${t.limits.max_depth}, fanout ${t.limits.max_fanout}, budget ${t.limits.budget}`,
@@ -37,7 +40,10 @@ export function renderTask(t: TaskView): string[] {
         'counters',
         `issued ${t.counters.grants_issued}, active ${t.counters.active_grants}, budget spent ${t.counters.budget_spent} (left ${t.counters.budget_remaining})`,
       ],
-      ['context', `type ${ctx.task_type ?? '-'}, sensitivity ${ctx.data_sensitivity ?? '-'}, risk ${ctx.risk_score ?? '-'}`],
+      [
+        'context',
+        `type ${ctx.task_type ?? '-'}, sensitivity ${ctx.data_sensitivity ?? '-'}, risk ${ctx.risk_score ?? '-'}`,
+      ],
       ['policy', t.policy_version],
       ['closed', t.closed_at ?? undefined],
       ['reason', t.close_reason ?? undefined],
@@ -78,7 +84,10 @@ export function renderReceiptSummary(r: Receipt): string[] {
       ['grants', r.summary.grants],
       ['leases', `${r.summary.leases}${states ? ` (${states})` : ''}`],
       ['pending jobs', r.summary.pending_jobs],
-      ['complete', r.complete ? 'yes' : 'no (revocation continues in the background; see `grantline receipt`)'],
+      [
+        'complete',
+        r.complete ? 'yes' : 'no (revocation continues in the background; see `grantline receipt`)',
+      ],
     ]),
   ];
 }

@@ -55,6 +55,25 @@ export function createDatabaseEngine(deps: DatabaseEngineDeps) {
   const pools = new Map<string, Pool>();
   const log = deps.logger;
 
+  const queues = new Map<string, Promise<void>>();
+
+  /**
+   * Statements against one database run one at a time: concurrent GRANT/REVOKE on the same tables make
+   * PostgreSQL fail one side with `tuple concurrently updated`, which would turn parallel issues and
+   * revocations into spurious failures and retries.
+   */
+  function serialized<T>(dbName: string, fn: () => Promise<T>): Promise<T> {
+    const run = (queues.get(dbName) ?? Promise.resolve()).then(fn);
+    queues.set(
+      dbName,
+      run.then(
+        () => undefined,
+        () => undefined, // the caller gets this failure through `run`; the queue only needs to move on
+      ),
+    );
+    return run;
+  }
+
   function connectionString(cfg: DbConfig): string {
     return renderConnectionUrl(cfg.connectionUrl, cfg.username, cfg.password, deps.defaultDatabaseUrl);
   }
@@ -81,9 +100,12 @@ export function createDatabaseEngine(deps: DatabaseEngineDeps) {
       const internal = lease.internal as unknown as DbLeaseInternal;
       const role = roles.get(internal.role);
       const statements = role ? role.revocationStatements : internal.revocationStatements;
-      const pool = poolFor(role ? role.dbName : internal.dbName);
-      if (statements.length === 0) await defaultRevoke(pool, internal.username, log);
-      else await runInTransaction(pool, statements, { name: internal.username });
+      const dbName = role ? role.dbName : internal.dbName;
+      await serialized(dbName, async () => {
+        const pool = poolFor(dbName);
+        if (statements.length === 0) await defaultRevoke(pool, internal.username, log);
+        else await runInTransaction(pool, statements, { name: internal.username });
+      });
     },
     async renew(lease: Lease, expireAtMs: number) {
       const internal = lease.internal as unknown as DbLeaseInternal;
@@ -91,7 +113,9 @@ export function createDatabaseEngine(deps: DatabaseEngineDeps) {
       if (!role) throw new Error(`could not find role with name "${internal.role}"`);
       const statements = role.renewStatements.length > 0 ? role.renewStatements : DEFAULT_RENEW;
       const expiration = formatExpiration(expireAtMs + 5000);
-      await runInTransaction(poolFor(role.dbName), statements, { name: internal.username, expiration });
+      await serialized(role.dbName, () =>
+        runInTransaction(poolFor(role.dbName), statements, { name: internal.username, expiration }),
+      );
     },
   };
 

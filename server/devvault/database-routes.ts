@@ -123,7 +123,10 @@ function configRoutes(engine: DatabaseEngine): Route[] {
         update: async (ctx) => {
           const cfg = configFrom(ctx, name(ctx), engine.configs.get(name(ctx)));
           await engine.writeConfig(cfg);
-          return withWarnings(noContent(), LITERAL_PASSWORD.test(cfg.connectionUrl) ? [PASSWORD_IN_URL_WARNING] : []);
+          return withWarnings(
+            noContent(),
+            LITERAL_PASSWORD.test(cfg.connectionUrl) ? [PASSWORD_IN_URL_WARNING] : [],
+          );
         },
         delete: async (ctx) => {
           await engine.deleteConfig(name(ctx));

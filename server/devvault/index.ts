@@ -87,6 +87,38 @@ function buildState(opts: DevVaultOptions, clock: Clock, log: Logger, isSealed: 
   return { policies, leases, tokens, kv, database, handler };
 }
 
+type DevVaultState = ReturnType<typeof buildState>;
+
+/** The expiry timer and tick(); ticks run one after another, so one called after moving the clock sees it. */
+function createExpiryDriver(state: DevVaultState, log: Logger, intervalMs: number, isSealed: () => boolean) {
+  let ticking: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): Promise<void> => {
+    const run = async (): Promise<void> => {
+      if (isSealed()) return;
+      state.tokens.expireDue();
+      await state.leases.processDue();
+    };
+    // The next tick runs whatever the last one did; a failed tick was reported to its own caller.
+    ticking = ticking.then(run, run);
+    return ticking;
+  };
+  return {
+    tick,
+    start(): void {
+      timer = setInterval(() => {
+        tick().catch((err: Error) => log.error({ error: err.message }, 'expiry tick failed'));
+      }, intervalMs);
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      timer = undefined;
+      await ticking;
+    },
+  };
+}
+
 /** Starts Grantline's in-memory, Vault-API-compatible development server (DESIGN "Dev Vault"). */
 export async function startDevVault(opts: DevVaultOptions): Promise<DevVault> {
   const clock = opts.clock ?? systemClock;
@@ -97,28 +129,11 @@ export async function startDevVault(opts: DevVaultOptions): Promise<DevVault> {
   let closed = false;
   const state = buildState(opts, clock, log, () => sealed);
   state.tokens.createRoot(rootToken);
+  const expiry = createExpiryDriver(state, log, opts.expiryIntervalMs ?? 500, () => sealed);
   const server = createServer(state.handler);
   let port = await listen(server, opts.port ?? 0, host);
   let listening = true;
-  let ticking: Promise<void> = Promise.resolve();
-
-  /** Ticks run one after another, so a tick called after advancing the clock sees the new time. */
-  const tick = (): Promise<void> => {
-    ticking = ticking.then(async () => {
-      if (sealed) return;
-      state.tokens.expireDue();
-      await state.leases.processDue();
-    });
-    return ticking;
-  };
-  const startTimer = (): NodeJS.Timeout => {
-    const t = setInterval(() => {
-      tick().catch((err: Error) => log.error({ error: err.message }, 'expiry tick failed'));
-    }, opts.expiryIntervalMs ?? 500);
-    t.unref();
-    return t;
-  };
-  let timer: NodeJS.Timeout | undefined = startTimer();
+  expiry.start();
 
   const vault: DevVault = {
     get url() {
@@ -129,11 +144,9 @@ export async function startDevVault(opts: DevVaultOptions): Promise<DevVault> {
       return port;
     },
     async stop() {
-      clearInterval(timer);
-      timer = undefined;
       if (listening) await closeServer(server);
       listening = false;
-      await ticking;
+      await expiry.stop();
       await state.leases.drain();
       await state.database.closePools();
     },
@@ -142,20 +155,17 @@ export async function startDevVault(opts: DevVaultOptions): Promise<DevVault> {
       if (listening) return;
       port = await listen(server, port, host);
       listening = true;
-      timer = startTimer();
+      expiry.start();
     },
     setSealed(value) {
       sealed = value;
       log.info({ sealed }, 'dev vault seal state changed');
     },
-    tick,
+    tick: expiry.tick,
     async close() {
       closed = true;
       await vault.stop();
-      state.tokens.clear();
-      state.leases.clear();
-      state.kv.clear();
-      state.database.clear();
+      for (const store of [state.tokens, state.leases, state.kv, state.database]) store.clear();
       state.policies.reset();
     },
   };

@@ -42,8 +42,6 @@ function operationFor(method: string | undefined, query: URLSearchParams): Opera
       return 'update';
     case 'DELETE':
       return 'delete';
-    case 'LIST':
-      return 'list';
     default:
       throw unsupportedOperation();
   }

@@ -28,7 +28,7 @@ function bearerToken(header: string | undefined): string {
 }
 
 const hasClientCertificate = (socket: unknown): socket is TLSSocket =>
-  socket instanceof TLSSocket && socket.getPeerX509Certificate() !== undefined;
+  socket instanceof TLSSocket && peerCertificateChain(socket).length > 0;
 
 /**
  * Authenticates SPIFFE workloads: JWT-SVIDs and mTLS X509-SVIDs, each verified against the bundle of

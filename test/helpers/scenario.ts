@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { AGENT_A, openTaskBody, ORCHESTRATOR, RESOURCE, type TestBroker } from './broker';
+import { AGENT_A, ORCHESTRATOR, openTaskBody, RESOURCE, type TestBroker } from './broker';
 
 /**
  * Small steps the integration stories share: open a task, ask for a grant, read what the broker stored.
@@ -27,14 +27,20 @@ export async function openTask(t: TestBroker, overrides: Record<string, unknown>
 export function requestGrant(t: TestBroker, taskId: string, scopes: string[], o: GrantRequest = {}) {
   return t.call('POST', `/v1/tasks/${taskId}/grants`, {
     as: o.as ?? AGENT_A,
-    body: { scopes, audience: o.audience ?? 'orders-api', ttl: o.ttl ?? '10m', context: o.context ?? { tool: 'test' } },
+    body: {
+      scopes,
+      audience: o.audience ?? 'orders-api',
+      ttl: o.ttl ?? '10m',
+      context: o.context ?? { tool: 'test' },
+    },
   });
 }
 
 /** Requests a grant and throws with the body when it was not 201. */
 export async function grantOk(t: TestBroker, taskId: string, scopes: string[], o: GrantRequest = {}) {
   const res = await requestGrant(t, taskId, scopes, o);
-  if (res.status !== 201) throw new Error(`grant ${scopes.join(' ')}: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`grant ${scopes.join(' ')}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as GrantBody;
 }
 
@@ -45,7 +51,13 @@ export interface GrantBody {
   token_type: string;
   expires_in: number;
   scope: string;
-  secrets: Array<{ scope: string; kind: string; data: Record<string, string>; lease_id: string | null; lease_duration: number | null }>;
+  secrets: Array<{
+    scope: string;
+    kind: string;
+    data: Record<string, string>;
+    lease_id: string | null;
+    lease_duration: number | null;
+  }>;
 }
 
 export async function introspect(t: TestBroker, token: string, as = RESOURCE) {
@@ -66,7 +78,12 @@ export async function grantRows(t: TestBroker, taskId: string) {
 }
 
 export async function leaseRows(t: TestBroker, taskId: string) {
-  return t.db.db.selectFrom('leases').selectAll().where('task_id', '=', taskId).orderBy('created_at').execute();
+  return t.db.db
+    .selectFrom('leases')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .orderBy('created_at')
+    .execute();
 }
 
 export async function auditEvents(t: TestBroker, taskId: string) {
@@ -80,20 +97,33 @@ export async function auditEvents(t: TestBroker, taskId: string) {
 
 /** Every row of every table in the public schema, as JSON text (to search for secrets). */
 export async function dumpAllTables(t: TestBroker): Promise<string[]> {
-  const tables = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = 'public'`.execute(t.db.db);
+  const tables = await sql<{
+    tablename: string;
+  }>`select tablename from pg_tables where schemaname = 'public'`.execute(t.db.db);
   const rows: string[] = [];
   for (const { tablename } of tables.rows) {
-    const r = await sql<{ j: string }>`select row_to_json(x)::text as j from ${sql.table(tablename)} x`.execute(t.db.db);
+    const r = await sql<{
+      j: string;
+    }>`select row_to_json(x)::text as j from ${sql.table(tablename)} x`.execute(t.db.db);
     rows.push(...r.rows.map((x) => `${tablename}: ${x.j}`));
   }
   return rows;
 }
 
 /** Sends a raw body with chosen headers (for malformed or oversize input). */
-export async function rawCall(t: TestBroker, method: string, urlPath: string, o: { as?: string; body?: string; headers?: Record<string, string> } = {}) {
+export async function rawCall(
+  t: TestBroker,
+  method: string,
+  urlPath: string,
+  o: { as?: string; body?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...o.headers };
   if (o.as) headers.authorization = `Bearer ${await t.svid(o.as)}`;
-  const res = await fetch(`${t.broker.url}${urlPath}`, { method, headers, ...(o.body !== undefined ? { body: o.body } : {}) });
+  const res = await fetch(`${t.broker.url}${urlPath}`, {
+    method,
+    headers,
+    ...(o.body !== undefined ? { body: o.body } : {}),
+  });
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -101,7 +131,7 @@ export async function rawCall(t: TestBroker, method: string, urlPath: string, o:
   } catch {
     /* not JSON: keep the text */
   }
-  return { status: res.status, body: body as any, headers: res.headers };
+  return { status: res.status, body, headers: res.headers } as Awaited<ReturnType<TestBroker['call']>>;
 }
 
 /**

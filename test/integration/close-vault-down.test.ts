@@ -14,12 +14,16 @@ describe('closing a task while Vault is down', () => {
     await t?.stop();
   });
 
-  const receipt = async (taskId: string) => (await t.call('GET', `/v1/tasks/${taskId}/receipt`, { as: ORCHESTRATOR })).body;
+  const receipt = async (taskId: string) =>
+    (await t.call('GET', `/v1/tasks/${taskId}/receipt`, { as: ORCHESTRATOR })).body;
 
   test('when Vault is stopped at close, then close answers at once, leases retry, and all is revoked once Vault is back', async () => {
     const taskId = await openTask(t);
     const grant = await grantOk(t, taskId, ['db:demo:read', 'kv:demo/api-key']);
-    const creds = grant.secrets.find((s) => s.scope === 'db:demo:read')!.data as { username: string; password: string };
+    const creds = grant.secrets.find((s) => s.scope === 'db:demo:read')!.data as {
+      username: string;
+      password: string;
+    };
     const session = await tryLogin(t, creds);
     expect(session.ok).toBe(true);
     if (session.ok) await session.client.end();
@@ -29,23 +33,37 @@ describe('closing a task while Vault is down', () => {
     let vaultStarted = false;
     try {
       const started = Date.now();
-      const closed = await t.call('POST', `/v1/tasks/${taskId}/close`, { as: ORCHESTRATOR, body: { reason: 'done' } });
+      const closed = await t.call('POST', `/v1/tasks/${taskId}/close`, {
+        as: ORCHESTRATOR,
+        body: { reason: 'done' },
+      });
       expect(closed.status).toBe(200);
       expect(Date.now() - started).toBeLessThan(2000);
       expect(closed.body).toMatchObject({ task_id: taskId, status: 'closing', complete: false });
       expect(closed.body.grants[0].status).toBe('revoked');
       expect((await introspect(t, grant.access_token)).body).toEqual({ active: false });
 
-      expect(await eventually(async () => {
-        const r = await receipt(taskId);
-        const leases = r.grants[0].leases as Array<{ state: string; attempts: number; last_error: string | null }>;
-        return leases.length === 2 && leases.every((l) => l.state === 'retrying' && l.attempts >= 1 && Boolean(l.last_error));
-      })).toBe(true);
+      expect(
+        await eventually(async () => {
+          const r = await receipt(taskId);
+          const leases = r.grants[0].leases as Array<{
+            state: string;
+            attempts: number;
+            last_error: string | null;
+          }>;
+          const retrying =
+            leases.length === 2 &&
+            leases.every((l) => l.state === 'retrying' && l.attempts >= 1 && Boolean(l.last_error));
+          return retrying && Boolean(r.jobs[0]?.last_error);
+        }),
+      ).toBe(true);
       const during = await receipt(taskId);
       expect(during.status).toBe('closing');
       expect(during.complete).toBe(false);
       expect(during.task_token.state).toBe('retrying');
-      expect(during.jobs).toEqual([expect.objectContaining({ kind: 'revoke_task', status: 'pending', last_error: expect.any(String) })]);
+      expect(during.jobs).toEqual([
+        expect.objectContaining({ kind: 'revoke_task', status: 'pending', last_error: expect.any(String) }),
+      ]);
       expect(during.jobs[0].attempts).toBeGreaterThanOrEqual(1);
 
       await devVault.start();
@@ -70,16 +88,28 @@ describe('closing a task while Vault is down', () => {
     const taskId = await openTask(t);
     await grantOk(t, taskId, ['kv:demo/api-key']);
     const first = await t.call('POST', `/v1/tasks/${taskId}/close`, { as: ORCHESTRATOR, body: {} });
-    const second = await t.call('POST', `/v1/tasks/${taskId}/close`, { as: ORCHESTRATOR, body: { reason: 'again' } });
+    const second = await t.call('POST', `/v1/tasks/${taskId}/close`, {
+      as: ORCHESTRATOR,
+      body: { reason: 'again' },
+    });
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     expect(await eventually(async () => (await receipt(taskId)).complete === true)).toBe(true);
     const third = await t.call('POST', `/v1/tasks/${taskId}/close`, { as: ORCHESTRATOR, body: {} });
     expect(third.status).toBe(200);
     expect(third.body).toMatchObject({ status: 'closed', close_reason: 'closed by orchestrator' });
-    const jobs = await t.db.db.selectFrom('revocation_jobs').select('kind').where('task_id', '=', taskId).execute();
+    const jobs = await t.db.db
+      .selectFrom('revocation_jobs')
+      .select('kind')
+      .where('task_id', '=', taskId)
+      .execute();
     expect(jobs).toEqual([{ kind: 'revoke_task' }]);
-    const closing = await t.db.db.selectFrom('audit_events').select('type').where('task_id', '=', taskId).where('type', '=', 'task.closing').execute();
+    const closing = await t.db.db
+      .selectFrom('audit_events')
+      .select('type')
+      .where('task_id', '=', taskId)
+      .where('type', '=', 'task.closing')
+      .execute();
     expect(closing).toHaveLength(1);
   });
 });

@@ -13,7 +13,10 @@ describe('privileged scopes need a live human approval', () => {
   let t: TestBroker;
 
   const approve = (taskId: string, body: Record<string, unknown>) =>
-    t.call('POST', `/v1/tasks/${taskId}/approvals`, { as: ORCHESTRATOR, body: { scope: DEPLOY, approver: 'alice@example.com', ...body } });
+    t.call('POST', `/v1/tasks/${taskId}/approvals`, {
+      as: ORCHESTRATOR,
+      body: { scope: DEPLOY, approver: 'alice@example.com', ...body },
+    });
 
   beforeAll(async () => {
     t = await startTestBroker({ clock, manualBackground: true });
@@ -35,7 +38,13 @@ describe('privileged scopes need a live human approval', () => {
     const taskId = await openTask(t);
     const approval = await approve(taskId, { ttl: '60s', note: 'deploy the fix' });
     expect(approval.status).toBe(201);
-    expect(approval.body).toMatchObject({ task_id: taskId, scope: DEPLOY, approver: 'alice@example.com', single_use: false, used_at: null });
+    expect(approval.body).toMatchObject({
+      task_id: taskId,
+      scope: DEPLOY,
+      approver: 'alice@example.com',
+      single_use: false,
+      used_at: null,
+    });
 
     const granted = await requestGrant(t, taskId, [DEPLOY]);
     expect(granted.status).toBe(201);
@@ -44,7 +53,11 @@ describe('privileged scopes need a live human approval', () => {
     expect(secret.data.token).toEqual(expect.any(String));
     const info = await t.broker.vault.vault.lookupTokenByAccessor(secret.data.accessor);
     expect(info?.policies).toContain('grantline-demo-deploy');
-    const grant = await t.db.db.selectFrom('grants').select('approval_id').where('id', '=', granted.body.grant_id).executeTakeFirstOrThrow();
+    const grant = await t.db.db
+      .selectFrom('grants')
+      .select('approval_id')
+      .where('id', '=', granted.body.grant_id)
+      .executeTakeFirstOrThrow();
     expect(grant.approval_id).toBe(approval.body.id);
 
     clock.advance(61_000);
@@ -62,7 +75,11 @@ describe('privileged scopes need a live human approval', () => {
     const second = await requestGrant(t, taskId, [DEPLOY]);
     expect(second.status).toBe(403);
     expect(second.body.error).toBe('access_denied');
-    const used = await t.db.db.selectFrom('approvals').select(['used_at', 'used_by_grant']).where('id', '=', approval.body.id).executeTakeFirstOrThrow();
+    const used = await t.db.db
+      .selectFrom('approvals')
+      .select(['used_at', 'used_by_grant'])
+      .where('id', '=', approval.body.id)
+      .executeTakeFirstOrThrow();
     expect(used.used_by_grant).toBe(first.body.grant_id);
     expect((await taskRow(t, taskId)).grants_issued).toBe(1);
   });
@@ -84,9 +101,13 @@ describe('privileged scopes need a live human approval', () => {
 
     const none = await requestGrant(t, taskId, [DEPLOY]);
     expect(none.status).toBe(403);
-    const other = await requestGrant(t, taskId, [DEPLOY], { context: { tool: 'deploy', args_digest: argsDigest('deploy --target prod') } });
+    const other = await requestGrant(t, taskId, [DEPLOY], {
+      context: { tool: 'deploy', args_digest: argsDigest('deploy --target prod') },
+    });
     expect(other.status).toBe(403);
-    const matching = await requestGrant(t, taskId, [DEPLOY], { context: { tool: 'deploy', args_digest: approved } });
+    const matching = await requestGrant(t, taskId, [DEPLOY], {
+      context: { tool: 'deploy', args_digest: approved },
+    });
     expect(matching.status).toBe(201);
   });
 
@@ -100,6 +121,8 @@ describe('privileged scopes need a live human approval', () => {
       body: { scope: 'kv:demo/api-key', approver: 'mallory' },
     });
     expect(byAgent.status).toBe(404);
-    expect(await t.db.db.selectFrom('approvals').select('id').where('task_id', '=', taskId).execute()).toEqual([]);
+    expect(
+      await t.db.db.selectFrom('approvals').select('id').where('task_id', '=', taskId).execute(),
+    ).toEqual([]);
   });
 });

@@ -3,7 +3,14 @@ import pg from 'pg';
 import type { DynamicSecret } from '../../server/vault';
 import { eventually, startTestBroker, type TestBroker, tryLogin } from '../helpers/broker';
 import { withDatabase } from '../helpers/database';
-import { configDirWithScopes, grantRows, leaseRows, openTask, requestGrant, taskRow } from '../helpers/scenario';
+import {
+  configDirWithScopes,
+  grantRows,
+  leaseRows,
+  openTask,
+  requestGrant,
+  taskRow,
+} from '../helpers/scenario';
 
 const BROKEN = 'db:broken:read';
 const BROKEN_POLICY = 'grantline-broken-read';
@@ -19,10 +26,17 @@ describe('grant issuance when Vault fails', () => {
   beforeAll(async () => {
     // A scope whose dynamic secret cannot be minted: its path names a database role Vault does not have.
     configDir = configDirWithScopes({
-      [BROKEN]: { cost: 1, sensitivity: 'medium', vault: { kind: 'dynamic', path: 'database/creds/no-such-role' }, policies: [BROKEN_POLICY] },
+      [BROKEN]: {
+        cost: 1,
+        sensitivity: 'medium',
+        vault: { kind: 'dynamic', path: 'database/creds/no-such-role' },
+        policies: [BROKEN_POLICY],
+      },
     });
     t = await startTestBroker({ env: { GRANTLINE_CONFIG_DIR: configDir } });
-    await t.broker.vault.vault.writePolicy(BROKEN_POLICY, { path: { 'database/creds/no-such-role': { capabilities: ['read'] } } });
+    await t.broker.vault.vault.writePolicy(BROKEN_POLICY, {
+      path: { 'database/creds/no-such-role': { capabilities: ['read'] } },
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -39,7 +53,12 @@ describe('grant issuance when Vault fails', () => {
       expect(res.status).toBe(503);
       expect(res.body.error).toBe('unavailable');
       expect(res.headers.get('retry-after')).toBe('5');
-      expect(await taskRow(t, taskId)).toEqual({ status: 'open', grants_issued: 0, active_grants: 0, budget_spent: 0 });
+      expect(await taskRow(t, taskId)).toEqual({
+        status: 'open',
+        grants_issued: 0,
+        active_grants: 0,
+        budget_spent: 0,
+      });
       const grants = await grantRows(t, taskId);
       expect(grants.map((g) => g.status)).toEqual(['failed']);
       expect((await leaseRows(t, taskId)).map((l) => l.kind)).toEqual(['task_token']);
@@ -62,7 +81,12 @@ describe('grant issuance when Vault fails', () => {
       const res = await requestGrant(t, taskId, ['kv:demo/api-key']);
       expect(res.status).toBe(503);
       expect(res.body.error).toBe('unavailable');
-      expect(await taskRow(t, taskId)).toEqual({ status: 'open', grants_issued: 0, active_grants: 0, budget_spent: 0 });
+      expect(await taskRow(t, taskId)).toEqual({
+        status: 'open',
+        grants_issued: 0,
+        active_grants: 0,
+        budget_spent: 0,
+      });
       expect((await grantRows(t, taskId)).every((g) => g.status === 'failed')).toBe(true);
     } finally {
       devVault().setSealed(false);
@@ -90,12 +114,19 @@ describe('grant issuance when Vault fails', () => {
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('unavailable');
     expect(JSON.stringify(res.body)).not.toMatch(/password|hvs\./);
-    expect(await taskRow(t, taskId)).toEqual({ status: 'open', grants_issued: 0, active_grants: 0, budget_spent: 0 });
+    expect(await taskRow(t, taskId)).toEqual({
+      status: 'open',
+      grants_issued: 0,
+      active_grants: 0,
+      budget_spent: 0,
+    });
     const [grant] = await grantRows(t, taskId);
     expect(grant!.status).toBe('failed');
 
     const settled = await Promise.allSettled(minted);
-    const creds = settled.find((s): s is PromiseFulfilledResult<DynamicSecret> => s.status === 'fulfilled')!.value;
+    const creds = settled.find(
+      (s): s is PromiseFulfilledResult<DynamicSecret> => s.status === 'fulfilled',
+    )!.value;
     expect(creds.leaseId).toMatch(/^database\/creds\/demo-read\//);
 
     const leases = await leaseRows(t, taskId);
@@ -104,11 +135,26 @@ describe('grant issuance when Vault fails', () => {
     expect(lease.vault_lease_id).toBe(creds.leaseId);
     expect(await adapter.lookupTokenByAccessor(grantToken.vault_token_accessor!)).toBeNull();
     expect(await eventually(async () => (await adapter.lookupLease(creds.leaseId)) === null)).toBe(true);
-    expect(await eventually(async () => !(await tryLogin(t, creds.data as { username: string; password: string })).ok)).toBe(true);
-    expect(await eventually(async () => (await leaseRows(t, taskId)).filter((l) => l.grant_id).every((l) => l.state === 'revoked'))).toBe(true);
-    expect(await eventually(async () => !(await roleExists(t, (creds.data as { username: string }).username)))).toBe(true);
+    expect(
+      await eventually(
+        async () => !(await tryLogin(t, creds.data as { username: string; password: string })).ok,
+      ),
+    ).toBe(true);
+    expect(
+      await eventually(async () =>
+        (await leaseRows(t, taskId)).filter((l) => l.grant_id).every((l) => l.state === 'revoked'),
+      ),
+    ).toBe(true);
+    expect(
+      await eventually(async () => !(await roleExists(t, (creds.data as { username: string }).username))),
+    ).toBe(true);
 
-    const failed = await t.db.db.selectFrom('audit_events').select('payload').where('task_id', '=', taskId).where('type', '=', 'grant.failed').execute();
+    const failed = await t.db.db
+      .selectFrom('audit_events')
+      .select('payload')
+      .where('task_id', '=', taskId)
+      .where('type', '=', 'grant.failed')
+      .execute();
     expect(failed).toHaveLength(1);
     expect(failed[0]!.payload).toMatchObject({ minted_handles: 2 });
   });

@@ -26,7 +26,11 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
   test('when an agent asks for a scope outside the task ceiling, then 403 access_denied with the policy reasons', async () => {
     const res = await requestGrant(t, taskId, ['db:demo:read']);
     expect(res.status).toBe(403);
-    expect(res.body).toMatchObject({ error: 'access_denied', policy_ids: expect.any(Array), policy_version: expect.any(String) });
+    expect(res.body).toMatchObject({
+      error: 'access_denied',
+      policy_ids: expect.any(Array),
+      policy_version: expect.any(String),
+    });
     expect(res.body.reasons).toEqual([expect.stringContaining('db:demo:read')]);
     expect(res.body.error_description).toEqual(expect.any(String));
   });
@@ -45,13 +49,20 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
   });
 
   test('when the body is not valid JSON, then 400 invalid_request', async () => {
-    const res = await rawCall(t, 'POST', grantPath(), { as: AGENT_A, headers: { 'content-type': 'application/json' }, body: '{"scopes": [' });
+    const res = await rawCall(t, 'POST', grantPath(), {
+      as: AGENT_A,
+      headers: { 'content-type': 'application/json' },
+      body: '{"scopes": [',
+    });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
   });
 
   test('when the body carries an unknown field, then 400 invalid_request naming the field', async () => {
-    const res = await t.call('POST', grantPath(), { as: AGENT_A, body: { ...validBody, sneaky_extra: true } });
+    const res = await t.call('POST', grantPath(), {
+      as: AGENT_A,
+      body: { ...validBody, sneaky_extra: true },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
     expect(res.body.error_description).toContain('sneaky_extra');
@@ -59,7 +70,10 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
   });
 
   test('when a field has the wrong type, then 400 invalid_request naming the field', async () => {
-    const res = await t.call('POST', grantPath(), { as: AGENT_A, body: { ...validBody, scopes: 'kv:demo/api-key' } });
+    const res = await t.call('POST', grantPath(), {
+      as: AGENT_A,
+      body: { ...validBody, scopes: 'kv:demo/api-key' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
     expect(res.body.fields).toEqual([expect.objectContaining({ field: 'scopes' })]);
@@ -67,13 +81,21 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
 
   test('when the body is larger than 64 KiB, then 413', async () => {
     const body = JSON.stringify({ ...validBody, context: { intent: 'x'.repeat(70 * 1024) } });
-    const res = await rawCall(t, 'POST', grantPath(), { as: AGENT_A, headers: { 'content-type': 'application/json' }, body });
+    const res = await rawCall(t, 'POST', grantPath(), {
+      as: AGENT_A,
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(413);
     expect(res.body).toEqual({ error: 'payload_too_large', error_description: expect.any(String) });
   });
 
   test('when the body is not JSON by content type, then 415', async () => {
-    const res = await rawCall(t, 'POST', grantPath(), { as: AGENT_A, headers: { 'content-type': 'text/plain' }, body: JSON.stringify(validBody) });
+    const res = await rawCall(t, 'POST', grantPath(), {
+      as: AGENT_A,
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(validBody),
+    });
     expect(res.status).toBe(415);
     expect(res.body).toEqual({ error: 'unsupported_media_type', error_description: expect.any(String) });
   });
@@ -95,7 +117,10 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
   });
 
   test('when the Authorization header is not a valid SVID, then 401 invalid_token', async () => {
-    const res = await t.call('POST', grantPath(), { body: validBody, headers: { authorization: 'Bearer not.a.jwt' } });
+    const res = await t.call('POST', grantPath(), {
+      body: validBody,
+      headers: { authorization: 'Bearer not.a.jwt' },
+    });
     expect(res.status).toBe(401);
     expect(res.body.error).toBe('invalid_token');
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
@@ -105,7 +130,10 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
     const notUuid = await t.call('POST', '/v1/tasks/not-a-uuid/grants', { as: AGENT_A, body: validBody });
     expect(notUuid.status).toBe(404);
     expect(notUuid.body.error).toBe('not_found');
-    const unknown = await t.call('POST', '/v1/tasks/00000000-0000-4000-8000-000000000000/grants', { as: AGENT_A, body: validBody });
+    const unknown = await t.call('POST', '/v1/tasks/00000000-0000-4000-8000-000000000000/grants', {
+      as: AGENT_A,
+      body: validBody,
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toBe('not_found');
     const read = await t.call('GET', '/v1/tasks/00000000-0000-4000-8000-000000000000', { as: ORCHESTRATOR });
@@ -113,14 +141,23 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
   });
 
   test('when all of the above were refused, then the task is unchanged and only decisions were audited', async () => {
-    expect(await taskRow(t, taskId)).toEqual({ status: 'open', grants_issued: 0, active_grants: 0, budget_spent: 0 });
+    expect(await taskRow(t, taskId)).toEqual({
+      status: 'open',
+      grants_issued: 0,
+      active_grants: 0,
+      budget_spent: 0,
+    });
     expect(await grantRows(t, taskId)).toEqual([]);
     const leases = await t.db.db.selectFrom('leases').select('kind').where('task_id', '=', taskId).execute();
     expect(leases).toEqual([{ kind: 'task_token' }]);
     const added = (await auditEvents(t, taskId)).filter((e) => BigInt(e.seq) > BigInt(seqBefore));
     expect(added.length).toBeGreaterThanOrEqual(2);
     expect(new Set(added.map((e) => e.type))).toEqual(new Set(['decision.deny']));
-    const jobs = await t.db.db.selectFrom('revocation_jobs').select('id').where('task_id', '=', taskId).execute();
+    const jobs = await t.db.db
+      .selectFrom('revocation_jobs')
+      .select('id')
+      .where('task_id', '=', taskId)
+      .execute();
     expect(jobs).toEqual([]);
   });
 });

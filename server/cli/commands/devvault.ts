@@ -25,7 +25,10 @@ export function untilSignalled(): Promise<string> {
 }
 
 /** Starts the dev Vault, prints how to reach it, waits for `stopped`, then closes it. */
-export async function runDevVault(opts: DevVaultCliOptions, stopped: Promise<unknown> = untilSignalled()): Promise<void> {
+export async function runDevVault(
+  opts: DevVaultCliOptions,
+  stopped: Promise<unknown> = untilSignalled(),
+): Promise<void> {
   const vault: DevVault = await startDevVault({
     port: opts.port,
     host: opts.host,
@@ -50,8 +53,14 @@ export function registerDevVaultCommand(program: Command): void {
     .description('run the development Vault (a Vault-API-compatible server, like `vault server -dev`)')
     .option('--port <port>', 'listen port (0 = any free port)', parseCount, 8200)
     .option('--host <host>', 'listen address', '127.0.0.1')
-    .option('--root-token <token>', 'the root token (default: $VAULT_DEV_ROOT_TOKEN_ID or a random hvs.… token)')
-    .option('--database-url <url>', 'PostgreSQL for the database secrets engine when its config names no host')
+    .option(
+      '--root-token <token>',
+      'the root token (default: $VAULT_DEV_ROOT_TOKEN_ID or a random hvs.… token)',
+    )
+    .option(
+      '--database-url <url>',
+      'PostgreSQL for the database secrets engine when its config names no host',
+    )
     .action(async (o: DevVaultCliOptions) => {
       const rootToken = o.rootToken ?? process.env.VAULT_DEV_ROOT_TOKEN_ID;
       await runDevVault({ ...o, ...(rootToken ? { rootToken } : {}) });

@@ -3,7 +3,14 @@ import type { BrokerClient } from '../broker-client';
 import { collect, parseCount, parseDuration } from '../cli-args';
 import { out, outLines, printJson } from '../cli-output';
 import { type ClientOptions, clientAction, clientFrom, withClientOptions } from '../client-options';
-import { type DelegationOfferJson, type GrantJson, type RevokeJson, renderGrant, renderOffer, renderRevoke } from '../grant-render';
+import {
+  type DelegationOfferJson,
+  type GrantJson,
+  type RevokeJson,
+  renderGrant,
+  renderOffer,
+  renderRevoke,
+} from '../grant-render';
 
 /** RFC 8693 §2.1 parameter values. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -80,14 +87,21 @@ function registerRequest(grant: Command): void {
       .description('request a grant in a task; prints the access token and the secrets')
       .requiredOption('--scope <scope>', 'a scope to grant (repeatable)', collect)
       .requiredOption('--audience <aud>', 'the resource server the access token is for')
-      .option('--ttl <duration>', 'grant lifetime, e.g. 5m (capped by the broker and the task)', parseDuration)
+      .option(
+        '--ttl <duration>',
+        'grant lifetime, e.g. 5m (capped by the broker and the task)',
+        parseDuration,
+      )
       .option('--tool <name>', 'context: the tool that will use it')
       .option('--target <name>', 'context: what it will act on')
       .option('--intent <text>', 'context: why')
       .option('-q, --quiet', 'print only the JSON response'),
   ).action(
     clientAction(async (taskId: string, o: RequestGrantOptions) => {
-      printGrant(await clientFrom(o).postJson<GrantJson>(`/v1/tasks/${id(taskId)}/grants`, grantRequestBody(o)), o);
+      printGrant(
+        await clientFrom(o).postJson<GrantJson>(`/v1/tasks/${id(taskId)}/grants`, grantRequestBody(o)),
+        o,
+      );
     }),
   );
 }
@@ -121,7 +135,10 @@ function registerDelegation(grant: Command): void {
       .option('-q, --quiet', 'print only the delegation token'),
   ).action(
     clientAction(async (grantId: string, o: DelegateOptions) => {
-      const offer = await clientFrom(o).postJson<DelegationOfferJson>(`/v1/grants/${id(grantId)}/delegations`, delegationBody(o));
+      const offer = await clientFrom(o).postJson<DelegationOfferJson>(
+        `/v1/grants/${id(grantId)}/delegations`,
+        delegationBody(o),
+      );
       if (o.json) printJson(offer);
       else if (o.quiet) out(offer.delegation_token);
       else outLines(renderOffer(offer));
@@ -135,13 +152,15 @@ function registerDelegation(grant: Command): void {
       .option('--audience <aud>', 'the resource server the access token is for')
       .option('-q, --quiet', 'print only the JSON response'),
   ).action(
-    clientAction(async (token: string, o: ClientOptions & { scope?: string[]; audience?: string; quiet?: boolean }) => {
-      const g = await redeemDelegation(clientFrom(o), token, {
-        ...(o.scope ? { scopes: o.scope } : {}),
-        ...(o.audience ? { audience: o.audience } : {}),
-      });
-      printGrant(g, o);
-    }),
+    clientAction(
+      async (token: string, o: ClientOptions & { scope?: string[]; audience?: string; quiet?: boolean }) => {
+        const g = await redeemDelegation(clientFrom(o), token, {
+          ...(o.scope ? { scopes: o.scope } : {}),
+          ...(o.audience ? { audience: o.audience } : {}),
+        });
+        printGrant(g, o);
+      },
+    ),
   );
 }
 

@@ -20,7 +20,9 @@ export async function fetchLineage(client: BrokerClient, id: string): Promise<Gr
 /** `grantline receipt <task-id>` and `grantline lineage <task-id|grant-id>`. */
 export function registerInspectCommands(program: Command): void {
   withClientOptions(
-    program.command('receipt <task-id>').description('the revocation receipt: every grant, token and lease of a task with its state'),
+    program
+      .command('receipt <task-id>')
+      .description('the revocation receipt: every grant, token and lease of a task with its state'),
   ).action(
     clientAction(async (taskId: string, o: ClientOptions) => {
       const r = await clientFrom(o).get<Receipt>(`/v1/tasks/${encodeURIComponent(taskId)}/receipt`);

@@ -4,7 +4,13 @@ import type { TaskView } from '../../tasks/task.view';
 import { collect, parseArgsDigest, parseCount, parseDuration, parseRisk } from '../cli-args';
 import { out, outLines, printJson } from '../cli-output';
 import { type ClientOptions, clientAction, clientFrom, withClientOptions } from '../client-options';
-import { type ApprovalJson, renderApproval, renderReceiptSummary, renderTask, renderTaskList } from '../task-render';
+import {
+  type ApprovalJson,
+  renderApproval,
+  renderReceiptSummary,
+  renderTask,
+  renderTaskList,
+} from '../task-render';
 
 export interface OpenTaskOptions extends ClientOptions {
   purpose: string;
@@ -22,7 +28,8 @@ export interface OpenTaskOptions extends ClientOptions {
   quiet?: boolean;
 }
 
-const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+const defined = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 /** The `POST /v1/tasks` body: limits and context only with what was given, so the broker's defaults apply. */
 export function openTaskBody(o: OpenTaskOptions): Record<string, unknown> {
@@ -59,7 +66,9 @@ function registerOpen(task: Command): void {
       .option('--max-depth <n>', 'delegation depth', parseCount)
       .option('--max-fanout <n>', 'delegations per grant', parseCount)
       .option('--task-type <type>', 'context: the kind of task')
-      .addOption(new Option('--sensitivity <level>', 'context: data sensitivity').choices(['low', 'medium', 'high']))
+      .addOption(
+        new Option('--sensitivity <level>', 'context: data sensitivity').choices(['low', 'medium', 'high']),
+      )
       .option('--risk <n>', 'context: risk score 0..100', parseRisk)
       .option('-q, --quiet', 'print only the task id'),
   ).action(
@@ -73,7 +82,9 @@ function registerOpen(task: Command): void {
 }
 
 function registerReadCommands(task: Command): void {
-  withClientOptions(task.command('show <task-id>').description('show a task with its limits and counters')).action(
+  withClientOptions(
+    task.command('show <task-id>').description('show a task with its limits and counters'),
+  ).action(
     clientAction(async (id: string, o: ClientOptions) => {
       const t = await clientFrom(o).get<TaskView>(`/v1/tasks/${encodeURIComponent(id)}`);
       if (o.json) printJson(t);
@@ -84,7 +95,14 @@ function registerReadCommands(task: Command): void {
     task
       .command('list')
       .description('list the tasks you may read')
-      .addOption(new Option('--status <status>', 'only tasks in this state').choices(['open', 'closing', 'closed', 'expired'])),
+      .addOption(
+        new Option('--status <status>', 'only tasks in this state').choices([
+          'open',
+          'closing',
+          'closed',
+          'expired',
+        ]),
+      ),
   ).action(
     clientAction(async (o: ClientOptions & { status?: string }) => {
       const query = o.status ? `?status=${encodeURIComponent(o.status)}` : '';
@@ -138,7 +156,10 @@ function registerChangeCommands(task: Command): void {
         single_use: o.singleUse ? true : undefined,
         args_digest: o.argsDigest,
       });
-      const a = await clientFrom(o).postJson<ApprovalJson>(`/v1/tasks/${encodeURIComponent(id)}/approvals`, body);
+      const a = await clientFrom(o).postJson<ApprovalJson>(
+        `/v1/tasks/${encodeURIComponent(id)}/approvals`,
+        body,
+      );
       if (o.json) printJson(a);
       else outLines(renderApproval(a));
     }),

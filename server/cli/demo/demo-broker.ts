@@ -18,13 +18,23 @@ export interface DemoBroker {
  * The broker at `url` if it answers /healthz; otherwise one started in-process on the embedded defaults
  * (embedded PostgreSQL, dev Vault, dev trust domain), on a free port so nothing already listening clashes.
  */
-export async function acquireDemoBroker(url: string, env: NodeJS.ProcessEnv = process.env): Promise<DemoBroker> {
+export async function acquireDemoBroker(
+  url: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DemoBroker> {
   const audience = env.GRANTLINE_AUDIENCE || 'grantline';
   if (await brokerIsUp(url)) {
-    return { url: normaliseBaseUrl(url), home: grantlineHome(env), audience, embedded: false, stop: async () => undefined };
+    return {
+      url: normaliseBaseUrl(url),
+      home: grantlineHome(env),
+      audience,
+      embedded: false,
+      stop: async () => undefined,
+    };
   }
   const config = loadConfig({ ...env, GRANTLINE_PORT: '0' });
-  const broker = await startBroker(config, { logger: createLogger({ level: 'warn' }, process.stderr) });
+  // Its start-up warnings (dev Vault, dev trust domain) are summed up by the demo in one line instead.
+  const broker = await startBroker(config, { logger: createLogger({ level: 'error' }, process.stderr) });
   return {
     url: broker.url,
     home: config.home,

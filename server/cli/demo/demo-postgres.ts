@@ -5,7 +5,7 @@ import { CliFailure } from '../client-options';
 
 /** Where and as whom a minted `db:demo:read` secret logs in: host/port/database from its connection facts. */
 export function loginOf(secret: IssuedSecret | undefined): pg.ClientConfig & { user: string } {
-  if (!secret || secret.kind !== 'dynamic') throw new CliFailure('the grant carries no database secret');
+  if (secret?.kind !== 'dynamic') throw new CliFailure('the grant carries no database secret');
   const c = secret.connection ?? {};
   const { username, password } = secret.data as { username?: unknown; password?: unknown };
   if (typeof username !== 'string' || typeof password !== 'string' || c.host === undefined)

@@ -199,6 +199,30 @@ describe('dev vault database engine on PostgreSQL', () => {
     ).toBe(204);
   });
 
+  it('when the role was deleted after issue, then revocation uses the statements captured with the lease', async () => {
+    await call(vault, 'POST', 'database/roles/ephemeral', {
+      body: {
+        db_name: 'scratch',
+        creation_statements: CREATION,
+        revocation_statements: REVOCATION,
+        default_ttl: 60,
+      },
+    });
+    await call(vault, 'POST', 'database/config/scratch', {
+      body: { allowed_roles: '*', verify_connection: false },
+    });
+    const creds = await issue('ephemeral');
+    expect((await call(vault, 'DELETE', 'database/roles/ephemeral')).status).toBe(204);
+    const renew = await call(vault, 'PUT', 'sys/leases/renew', { body: { lease_id: creds.leaseId } });
+    expect(renew.body).toEqual({
+      errors: ['failed to renew entry: could not find role with name "ephemeral"'],
+    });
+    expect(
+      (await call(vault, 'PUT', 'sys/leases/revoke', { body: { lease_id: creds.leaseId } })).status,
+    ).toBe(204);
+    expect(await db.roleExists(creds.username)).toBe(false);
+  });
+
   it('when revoke-prefix names a role path, then only that role’s leases go', async () => {
     const a = await issue('readonly');
     const b = await issue('other');

@@ -19,7 +19,11 @@ describe('dev vault on the system clock', () => {
         done();
       },
     });
-    vault = await startDevVault({ port: 0, logger: createLogger({ level: 'debug' }, sink), expiryIntervalMs: 100 });
+    vault = await startDevVault({
+      port: 0,
+      logger: createLogger({ level: 'debug' }, sink),
+      expiryIntervalMs: 100,
+    });
     await call(vault, 'POST', 'database/config/scratch', {
       body: {
         plugin_name: 'postgresql-database-plugin',
@@ -56,6 +60,7 @@ describe('dev vault on the system clock', () => {
     await call(vault, 'GET', 'auth/token/lookup-self', { token: 'hvs.not-a-real-token' });
     const log = lines.join('');
     expect(log).toContain(creds.body!.lease_id as string);
-    for (const secret of [vault.rootToken, token, password, 'hvs.not-a-real-token']) expect(log).not.toContain(secret);
+    for (const secret of [vault.rootToken, token, password, 'hvs.not-a-real-token'])
+      expect(log).not.toContain(secret);
   });
 });

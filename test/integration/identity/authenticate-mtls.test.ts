@@ -2,7 +2,14 @@ import { createHash, X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { x509 } from '../../../server/identity/x509-lib';
-import { createCa, issueCert, signJwt, svidClaims, type TestCa } from '../../unit/identity/support/pki';
+import {
+  createCa,
+  issueCert,
+  issueIntermediate,
+  signJwt,
+  svidClaims,
+  type TestCa,
+} from '../../unit/identity/support/pki';
 import {
   AUDIENCE,
   authFailureCount,
@@ -39,7 +46,10 @@ describe('authenticate middleware with X509-SVIDs over a real mTLS listener', ()
     await fx.close();
   });
 
-  function get(client: { certPem?: string; keyPem?: string; bearer?: string }): Promise<Reply> {
+  function get(
+    client: { certPem?: string; keyPem?: string; bearer?: string },
+    agent: https.Agent | false = false,
+  ): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
@@ -48,7 +58,7 @@ describe('authenticate middleware with X509-SVIDs over a real mTLS listener', ()
           path: '/whoami',
           method: 'GET',
           ca: webCa.pem,
-          agent: false,
+          agent,
           ...(client.certPem ? { cert: client.certPem, key: client.keyPem } : {}),
           headers: client.bearer ? { authorization: `Bearer ${client.bearer}` } : {},
         },
@@ -79,6 +89,34 @@ describe('authenticate middleware with X509-SVIDs over a real mTLS listener', ()
       path: '/agent/alpha',
       via: 'x509-svid',
       certThumbprint: createHash('sha256').update(new X509Certificate(leaf.certPem).raw).digest('base64url'),
+    });
+  });
+
+  describe('when the SVID is issued by an intermediate CA the client sends along', () => {
+    let chainPem: { certPem: string; keyPem: string };
+
+    beforeAll(async () => {
+      const intermediate = await issueIntermediate(fx.ours.ca);
+      const leaf = await issueCert(intermediate, { uris: [ID] });
+      chainPem = { certPem: `${leaf.certPem}\n${intermediate.pem}\n`, keyPem: leaf.keyPem };
+    });
+
+    it('then it is accepted', async () => {
+      expect((await get(chainPem)).status).toBe(200);
+    });
+
+    it('then every request of a keep-alive connection is accepted (the chain is read once per socket)', async () => {
+      const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+      const statuses = [(await get(chainPem, agent)).status, (await get(chainPem, agent)).status];
+      agent.destroy();
+      expect(statuses).toEqual([200, 200]);
+    });
+
+    it('then a reconnecting client that caches TLS sessions is still accepted (no resumption)', async () => {
+      const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 10 });
+      const statuses = [(await get(chainPem, agent)).status, (await get(chainPem, agent)).status];
+      agent.destroy();
+      expect(statuses).toEqual([200, 200]);
     });
   });
 

@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript with the dev dependencies.
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY server ./server
+COPY migrations ./migrations
+COPY scripts ./scripts
+RUN npm run build
+
+# Runtime stage: production dependencies only, non-root. Production points DATABASE_URL, VAULT_ADDR
+# and GRANTLINE_TRUST_BUNDLE at real services, so the embedded defaults are never used here.
+FROM node:20-slim AS runtime
+ENV NODE_ENV=production \
+    GRANTLINE_HOST=0.0.0.0 \
+    GRANTLINE_PORT=8080 \
+    GRANTLINE_HOME=/var/lib/grantline
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+COPY config ./config
+RUN groupadd --system grantline && useradd --system --gid grantline --home /var/lib/grantline grantline \
+    && mkdir -p /var/lib/grantline && chown grantline:grantline /var/lib/grantline
+USER grantline
+EXPOSE 8080 8443
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.GRANTLINE_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "bin/grantline.js"]
+CMD ["serve"]
