@@ -27,7 +27,7 @@ export function sampleSessions(b: BenchBroker) {
   const loop = (async () => {
     while (running) {
       const r = await sql<Sample>`
-        select state, wait_event_type, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) as statement
+        select state, wait_event_type, left(btrim(regexp_replace(query, '\\s+', ' ', 'g')), 70) as statement
         from pg_stat_activity where datname = ${b.dbName} and application_name = 'grantline'`.execute(
         b.db.db,
       );

@@ -38,7 +38,7 @@ const settings = {
   vaultSeconds: num('BENCH_VAULT_SECONDS', 5),
   identitySeconds: 3,
   auditAppendSeconds: 3,
-  maxSeconds: num('BENCH_MAX_SECONDS', 420),
+  maxSeconds: num('BENCH_MAX_SECONDS', 300),
 };
 
 const started = performance.now();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendAuditEvent } from '../audit/audit.service';
 import type { ScopeCatalogue } from '../config/scope-catalogue';
 import type { Db, GrantRow, TaskRow } from '../db/database';
+import { lockTaskRow } from '../db/locks';
 import type { IdentityService, Principal } from '../identity';
 import type { DecisionContext } from '../policy';
 import type { Clock } from '../shared/clock';
@@ -76,6 +77,7 @@ export function createDelegationService(deps: DelegationDeps) {
     if (!decision.allowed) await deps.access.refuse(principal, summary, decision, { taskId: task.id, grantId: parent.id });
     const expiresAt = new Date(now().getTime() + Math.min(OFFER_LIFETIME_SECONDS, ttl) * 1000);
     await deps.db.transaction().execute(async (tx) => {
+      await lockTaskRow(tx, task.id);
       const refused = await reserveForOffer(tx, { parent, budget: input.budget, maxFanout: task.max_fanout });
       if (refused === 'parent_inactive') throw new GrantlineError('conflict', 409, 'the grant is no longer active');
       if (refused === 'max_fanout') throw new QuotaExceeded('max_fanout', `the grant already has ${task.max_fanout} delegations`);
@@ -151,8 +153,8 @@ export function createDelegationService(deps: DelegationDeps) {
       policyIds: decision.policyIds, policyVersion: decision.policyVersion, approvals: [], certThumbprint: actor.certThumbprint,
       constraints: { scopes, offered_scopes: offer.scopes, ttl, budget: offer.budget, cost, depth: parent.depth + 1, may_redelegate: offer.may_redelegate, parent_holder: parent.holder, offer_id: offer.id },
       reserve: async (tx) => {
-        if (!(await consumeOffer(tx, { id: offer.id, grantId, now: now() }))) throw new OAuthError('invalid_request', 'the delegation was already redeemed');
         await reserveTaskQuota(tx, { taskId: task.id, cost, now: now(), drawBudget: false });
+        if (!(await consumeOffer(tx, { id: offer.id, grantId, now: now() }))) throw new OAuthError('invalid_request', 'the delegation was already redeemed');
       },
       release: async (tx) => {
         await reopenOffer(tx, offer.id);

@@ -1,6 +1,7 @@
 import { appendAuditEvent } from '../audit/audit.service';
 import type { ScopeCatalogue } from '../config/scope-catalogue';
 import type { ApprovalRow, Db, GrantRow, TaskRow, Tx } from '../db/database';
+import { lockTaskRow } from '../db/locks';
 import { enqueueJob } from '../revocation/revocation.repository';
 import type { Clock } from '../shared/clock';
 import { GrantlineError, Unavailable } from '../shared/errors';
@@ -96,23 +97,29 @@ export function createGrantIssuer(deps: IssuerDeps) {
     });
   }
 
-  async function compensate(plan: GrantPlan, handles: MintedHandle[], cause: unknown, now: Date): Promise<void> {
+  /** Returns false when the grant had already been revoked (its task closed while we minted). */
+  async function compensate(plan: GrantPlan, handles: MintedHandle[], cause: unknown, now: Date): Promise<boolean> {
     const grantToken = handles.find((h) => h.kind === 'grant_token');
     // Revoking the grant token cascades to every lease and scope token under it; the job confirms each.
     if (grantToken?.accessor) {
       await deps.vault.revokeTokenByAccessor(grantToken.accessor).catch((err) => log.warn({ grantId: plan.grantId, err: (err as Error).message }, 'immediate compensation failed; the revocation job will retry'));
     }
-    await deps.db.transaction().execute(async (tx) => {
-      if (await failGrant(tx, plan.grantId, 'minting failed', now)) await plan.release(tx);
+    const failedHere = await deps.db.transaction().execute(async (tx) => {
+      await lockTaskRow(tx, plan.task.id);
+      const pending = await failGrant(tx, plan.grantId, 'minting failed', now);
+      if (pending) await plan.release(tx);
       await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles });
       if (handles.length) await enqueueJob(tx, { taskId: plan.task.id, grantId: plan.grantId, kind: 'revoke_grants', payload: { grantIds: [plan.grantId] }, dueAt: now });
-      await appendAuditEvent(tx, { type: 'grant.failed', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder, payload: { error: (cause as Error)?.message ?? String(cause), minted_handles: handles.length } }, deps.clock);
+      await appendAuditEvent(tx, { type: 'grant.failed', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder, payload: { error: (cause as Error)?.message ?? String(cause), minted_handles: handles.length, task_closed: !pending } }, deps.clock);
+      return pending;
     });
     if (handles.length) deps.onRevocationQueued();
+    return failedHere;
   }
 
   async function activate(plan: GrantPlan, minted: { accessor: string; handles: MintedHandle[] }, now: Date): Promise<void> {
     const active = await deps.db.transaction().execute(async (tx) => {
+      await lockTaskRow(tx, plan.task.id);
       const ok = await activateGrant(tx, plan.grantId, minted.accessor);
       await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles: minted.handles });
       if (!ok) {
@@ -136,9 +143,25 @@ export function createGrantIssuer(deps: IssuerDeps) {
     }
   }
 
+  /**
+   * Policy allowed but a limit (or a lost single-use approval) refused: the reservation transaction rolled
+   * back with the allow decision in it, so record both here; every decision is an audit event.
+   */
+  async function recordRefusal(plan: GrantPlan, err: GrantlineError): Promise<void> {
+    await deps.db.transaction().execute(async (tx) => {
+      await plan.auditDecision(tx);
+      await appendAuditEvent(tx, { type: 'grant.refused', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder, payload: { error: err.code, reason: err.message, ...(err.details?.limit ? { limit: err.details.limit } : {}) } }, deps.clock);
+    });
+  }
+
   return async function issueGrant(plan: GrantPlan): Promise<GrantResponse> {
     const now = deps.clock.now();
-    await reserve(plan, now);
+    try {
+      await reserve(plan, now);
+    } catch (err) {
+      if (err instanceof GrantlineError && err.status < 500) await recordRefusal(plan, err);
+      throw err;
+    }
     let minted: Awaited<ReturnType<typeof mintGrant>>;
     try {
       const parentToken = plan.parent ? await deps.custody.fetch('grant', plan.parent.id) : await deps.custody.fetch('task', plan.task.id);
@@ -146,8 +169,10 @@ export function createGrantIssuer(deps: IssuerDeps) {
     } catch (err) {
       const handles = err instanceof MintFailed ? err.handles : [];
       const cause = err instanceof MintFailed ? err.cause : err;
-      await compensate(plan, handles, cause, now);
+      const stillPending = await compensate(plan, handles, cause, now);
       log.warn({ grantId: plan.grantId, taskId: plan.task.id, err: (cause as Error)?.message }, 'grant minting failed');
+      // A close that revoked the task's token tree mid-mint makes Vault refuse: that is not "retry later".
+      if (!stillPending) throw new TaskClosedWhileIssuing();
       throw cause instanceof GrantlineError && cause.status === 503 ? cause : new Unavailable('Vault could not mint the grant; nothing was issued', { cause });
     }
     const expiresAt = new Date(now.getTime() + plan.ttlSeconds * 1000);

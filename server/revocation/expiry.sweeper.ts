@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { appendAuditEvents } from '../audit/audit.service';
 import type { Db } from '../db/database';
+import { lockTaskRows } from '../db/locks';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { returnBudgets, returnToPool } from './budget-return';
@@ -36,7 +37,7 @@ export function createExpirySweeper(deps: SweeperDeps) {
           .where('status', '=', 'open')
           .where('expires_at', '<=', now)
           .limit(10)
-          .forUpdate()
+          .forNoKeyUpdate()
           .skipLocked()
           .execute();
         for (const task of tasks) {
@@ -51,10 +52,12 @@ export function createExpirySweeper(deps: SweeperDeps) {
 
   async function expireGrants(now: Date): Promise<number> {
     return deps.db.transaction().execute(async (tx) => {
+      const due = await tx.selectFrom('grants').select('task_id').where('status', '=', 'active').where('expires_at', '<=', now).orderBy('expires_at').limit(BATCH).execute();
+      const taskIds = await lockTaskRows(tx, due.map((g) => g.task_id));
+      if (taskIds.length === 0) return 0;
       const expired = await sql<{ id: string; task_id: string }>`
-        update grants set status = 'expired' where id in (
-          select id from grants where status = 'active' and expires_at <= ${now}
-          order by expires_at limit ${BATCH} for update skip locked)
+        update grants set status = 'expired'
+        where task_id = any(${taskIds}::uuid[]) and status = 'active' and expires_at <= ${now}
         returning id, task_id`.execute(tx);
       if (expired.rows.length === 0) return 0;
       const perTask = new Map<string, number>();
@@ -79,10 +82,12 @@ export function createExpirySweeper(deps: SweeperDeps) {
   /** Offers nobody redeemed in time: their reservation and fan-out slot go back to the parent. */
   async function expireOffers(now: Date): Promise<number> {
     return deps.db.transaction().execute(async (tx) => {
+      const due = await tx.selectFrom('delegation_offers').select('task_id').where('status', '=', 'pending').where('expires_at', '<=', now).orderBy('expires_at').limit(BATCH).execute();
+      const taskIds = await lockTaskRows(tx, due.map((o) => o.task_id));
+      if (taskIds.length === 0) return 0;
       const offers = await sql<{ id: string; task_id: string; parent_grant_id: string; budget: number }>`
-        update delegation_offers set status = 'expired' where id in (
-          select id from delegation_offers where status = 'pending' and expires_at <= ${now}
-          order by expires_at limit ${BATCH} for update skip locked)
+        update delegation_offers set status = 'expired'
+        where task_id = any(${taskIds}::uuid[]) and status = 'pending' and expires_at <= ${now}
         returning id, task_id, parent_grant_id, budget`.execute(tx);
       for (const o of offers.rows) await returnToPool(tx, o.task_id, o.parent_grant_id, o.budget, true);
       if (offers.rows.length) {

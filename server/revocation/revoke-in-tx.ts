@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { appendAuditEvents } from '../audit/audit.service';
+import type { AuditEventInput } from '../audit/audit.types';
 import type { TaskRow, Tx } from '../db/database';
+import { lockTaskRow } from '../db/locks';
 import { returnBudgets } from './budget-return';
 import { enqueueJob } from './revocation.repository';
 
@@ -14,12 +16,13 @@ const fixedClock = (now: Date) => ({ now: () => now });
 
 /**
  * Marks grants revoked (with their whole subtrees when `subtreeOf` is given) and records each in the
- * revocation feed and the audit log. From this transaction's commit on, introspection says inactive.
+ * revocation feed. From this transaction's commit on, introspection says inactive. The caller appends
+ * the returned audit events last (see db/locks.ts for the lock order).
  */
 async function markRevoked(
   tx: Tx,
   q: { taskId: string; subtreeOf?: string; reason: string; now: Date; principal: string | null },
-): Promise<RevokedGrant[]> {
+): Promise<{ revoked: RevokedGrant[]; events: AuditEventInput[] }> {
   const scope = q.subtreeOf
     ? sql`select id from (with recursive sub as (
           select id from grants where id = ${q.subtreeOf} and task_id = ${q.taskId}
@@ -34,23 +37,19 @@ async function markRevoked(
     from victims v where g.id = v.id
     returning g.id, g.parent_id, v.status as previous_status`.execute(tx);
   const revoked = result.rows.map((r) => ({ id: r.id, parentId: r.parent_id, previousStatus: r.previous_status }));
-  if (revoked.length === 0) return revoked;
+  if (revoked.length === 0) return { revoked, events: [] };
   await tx
     .insertInto('revocation_feed')
     .values(revoked.map((g) => ({ grant_id: g.id, task_id: q.taskId, reason: q.reason, revoked_at: q.now })))
     .execute();
-  await appendAuditEvents(
-    tx,
-    revoked.map((g) => ({
-      type: 'grant.revoked',
-      taskId: q.taskId,
-      grantId: g.id,
-      principal: q.principal,
-      payload: { reason: q.reason, previous_status: g.previousStatus, ...(q.subtreeOf ? { subtree_of: q.subtreeOf } : {}) },
-    })),
-    fixedClock(q.now),
-  );
-  return revoked;
+  const events = revoked.map((g) => ({
+    type: 'grant.revoked',
+    taskId: q.taskId,
+    grantId: g.id,
+    principal: q.principal,
+    payload: { reason: q.reason, previous_status: g.previousStatus, ...(q.subtreeOf ? { subtree_of: q.subtreeOf } : {}) },
+  }));
+  return { revoked, events };
 }
 
 /**
@@ -63,7 +62,8 @@ export async function closeTaskInTx(
   task: TaskRow,
   opts: { reason: string; now: Date; principal: string | null; finalStatus: 'closed' | 'expired' },
 ): Promise<RevokedGrant[]> {
-  const revoked = await markRevoked(tx, { taskId: task.id, reason: opts.reason, now: opts.now, principal: opts.principal });
+  // The caller holds the task row lock (it read the task FOR NO KEY UPDATE to see it still open).
+  const { revoked, events } = await markRevoked(tx, { taskId: task.id, reason: opts.reason, now: opts.now, principal: opts.principal });
   await tx
     .updateTable('tasks')
     .set({ status: 'closing', closing_at: opts.now, close_reason: opts.reason, active_grants: 0 })
@@ -84,6 +84,7 @@ export async function closeTaskInTx(
   await appendAuditEvents(
     tx,
     [
+      ...events,
       {
         type: opts.finalStatus === 'expired' ? 'task.expired' : 'task.closing',
         taskId: task.id,
@@ -104,7 +105,8 @@ export async function revokeGrantSubtreeInTx(
   tx: Tx,
   q: { taskId: string; grantId: string; reason: string; now: Date; principal: string | null },
 ): Promise<RevokedGrant[]> {
-  const revoked = await markRevoked(tx, { ...q, subtreeOf: q.grantId });
+  await lockTaskRow(tx, q.taskId);
+  const { revoked, events } = await markRevoked(tx, { ...q, subtreeOf: q.grantId });
   if (revoked.length === 0) return revoked;
   await returnBudgets(tx, { taskId: q.taskId, grantIds: revoked.map((g) => g.id) });
   await tx
@@ -119,5 +121,6 @@ export async function revokeGrantSubtreeInTx(
     payload: { grantIds: revoked.map((g) => g.id) },
     dueAt: q.now,
   });
+  await appendAuditEvents(tx, events, fixedClock(q.now));
   return revoked;
 }

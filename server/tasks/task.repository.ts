@@ -9,8 +9,9 @@ export async function findTask(db: DbOrTx, id: string): Promise<TaskRow | undefi
   return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Reads a task under its row lock (FOR NO KEY UPDATE: see db/locks.ts for the lock order). */
 export async function lockTask(tx: Tx, id: string): Promise<TaskRow | undefined> {
-  return tx.selectFrom('tasks').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return tx.selectFrom('tasks').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }
 
 export async function listTasks(

@@ -120,7 +120,7 @@ describe('closing a task while one of its grants is being minted', () => {
   // because a close already revoked the task's token tree, the grant is no longer `pending` (failGrant
   // returns false) yet the caller gets 503 `unavailable` — "retry later" for a request that can never
   // succeed. Vault is up; the task is closed: that is 409 `conflict` (DESIGN "HTTP API").
-  test.failing('when the close lands while a scope secret is being read, then the answer is 409 conflict, not 503', async () => {
+  test('when the close lands while a scope secret is being read, then the answer is 409 conflict, not 503', async () => {
     const { res } = await raceCloseWithSecretRead();
     expect(res.status).toBe(409);
     expect(res.body.error).toBe('conflict');
