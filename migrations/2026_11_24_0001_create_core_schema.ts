@@ -31,9 +31,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('closing_at', 'timestamptz')
     .addColumn('closed_at', 'timestamptz')
     .addColumn('close_reason', 'text')
-    .addCheckConstraint('tasks_counters_within_limits', sql`
+    .addCheckConstraint(
+      'tasks_counters_within_limits',
+      sql`
       grants_issued <= max_grants and active_grants >= 0 and active_grants <= max_active
-      and budget_spent >= 0 and budget_spent <= budget`)
+      and budget_spent >= 0 and budget_spent <= budget`,
+    )
     .execute();
   await db.schema.createIndex('tasks_status_expiry').on('tasks').columns(['status', 'expires_at']).execute();
   await db.schema.createIndex('tasks_owner').on('tasks').column('owner').execute();
@@ -75,7 +78,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('may_redelegate', 'boolean', (c) => c.notNull().defaultTo(true))
     .addColumn('constraints', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('pending').check(sql`status in ('pending', 'active', 'revoked', 'expired', 'failed')`),
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'active', 'revoked', 'expired', 'failed')`),
     )
     .addColumn('policy_ids', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('policy_version', 'text', (c) => c.notNull())
@@ -86,8 +92,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('revoked_at', 'timestamptz')
     .addColumn('revoke_reason', 'text')
-    .addCheckConstraint('grants_budget_within_reservation', sql`
-      budget_spent >= 0 and (budget_reserved is null or budget_spent <= budget_reserved)`)
+    .addCheckConstraint(
+      'grants_budget_within_reservation',
+      sql`
+      budget_spent >= 0 and (budget_reserved is null or budget_spent <= budget_reserved)`,
+    )
     .execute();
   await db.schema.createIndex('grants_task').on('grants').column('task_id').execute();
   await db.schema.createIndex('grants_parent').on('grants').column('parent_id').execute();
@@ -133,18 +142,26 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('task_id', 'uuid', (c) => c.notNull().references('tasks.id'))
     .addColumn('grant_id', 'uuid', (c) => c.references('grants.id'))
     .addColumn('scope', 'text')
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('task_token', 'grant_token', 'scope_token', 'lease')`))
+    .addColumn('kind', 'text', (c) =>
+      c.notNull().check(sql`kind in ('task_token', 'grant_token', 'scope_token', 'lease')`),
+    )
     .addColumn('vault_lease_id', 'text')
     .addColumn('vault_token_accessor', 'text')
     .addColumn('state', 'text', (c) =>
-      c.notNull().defaultTo('active').check(sql`state in ('active', 'revoked', 'expired', 'retrying', 'failed')`),
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`state in ('active', 'revoked', 'expired', 'retrying', 'failed')`),
     )
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('last_error', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('expires_at', 'timestamptz')
     .addColumn('revoked_at', 'timestamptz')
-    .addCheckConstraint('leases_have_a_vault_handle', sql`vault_lease_id is not null or vault_token_accessor is not null`)
+    .addCheckConstraint(
+      'leases_have_a_vault_handle',
+      sql`vault_lease_id is not null or vault_token_accessor is not null`,
+    )
     .execute();
   await db.schema.createIndex('leases_task').on('leases').column('task_id').execute();
   await db.schema.createIndex('leases_grant').on('leases').column('grant_id').execute();

@@ -20,7 +20,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('audit_events_task').on('audit_events').columns(['task_id', 'seq']).execute();
   await db.schema.createIndex('audit_events_grant').on('audit_events').columns(['grant_id', 'seq']).execute();
-  await db.schema.createIndex('audit_events_principal').on('audit_events').columns(['principal', 'seq']).execute();
+  await db.schema
+    .createIndex('audit_events_principal')
+    .on('audit_events')
+    .columns(['principal', 'seq'])
+    .execute();
 
   await db.schema
     .createTable('audit_head')

@@ -172,6 +172,7 @@ export async function startBenchBroker(server: string): Promise<BenchBroker> {
   // Start-up warnings are the dev defaults announcing themselves (dev Vault, dev trust domain, dev signing key).
   warnings.length = 0;
   const client = createBenchHttp(broker.url, home);
+  let stopping: Promise<void> | undefined;
   return {
     broker,
     http: client,
@@ -179,11 +180,17 @@ export async function startBenchBroker(server: string): Promise<BenchBroker> {
     dbName,
     demoDatabase,
     warnings,
-    async stop() {
-      client.close();
-      await broker.stop();
-      await db.close();
-      await cleanup();
+    stop() {
+      stopping ??= (async () => {
+        client.close();
+        try {
+          await broker.stop();
+          await db.close();
+        } finally {
+          await cleanup();
+        }
+      })();
+      return stopping;
     },
   };
 }

@@ -137,7 +137,11 @@ async function componentPhases(url: string): Promise<void> {
   );
 }
 
+let finished = false;
+
 function finish(code: number): void {
+  if (finished) return;
+  finished = true;
   results.totalSeconds = elapsed();
   console.log(formatSummary(results));
   console.log(`results written to ${writeResults(results)}`);
@@ -146,17 +150,20 @@ function finish(code: number): void {
   setTimeout(() => process.exit(code), 2000).unref();
 }
 
-/** Last resort: the run overstayed its bound; drop what it created and stop. */
+/** Last resort: the run overstayed its bound; stop the broker (which drops its databases), report, exit. */
 function startWatchdog(url: string): void {
   setTimeout(() => {
     results.error = `stopped by the watchdog after ${settings.maxSeconds}s`;
     console.error(`bench: ${results.error}`);
-    const drop = broker ? dropScratch(url, broker.dbName, broker.demoDatabase) : Promise.resolve();
-    const bounded = Promise.race([drop, new Promise((r) => setTimeout(r, 15_000))]);
-    void bounded.finally(() => {
-      finish(2);
-      setTimeout(() => process.exit(2), 500);
-    });
+    const b = broker;
+    const stop = b ? b.stop().catch(() => dropScratch(url, b.dbName, b.demoDatabase)) : Promise.resolve();
+    const bounded = Promise.race([stop, new Promise((r) => setTimeout(r, 20_000))]);
+    void bounded
+      .catch((err: unknown) => console.error(`bench: cleanup failed: ${(err as Error).message}`))
+      .finally(() => {
+        finish(2);
+        setTimeout(() => process.exit(2), 500);
+      });
   }, settings.maxSeconds * 1000).unref();
 }
 

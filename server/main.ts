@@ -3,14 +3,14 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { type Config } from './config/config';
+import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { connectDatabase, type DatabaseConnection } from './db/connect';
 import { migrateToLatest } from './db/migrator';
 import { pingDb } from './db/pool';
 import { createDelegationService } from './grants/delegation.service';
-import { createGrantIssuer } from './grants/grant-issuer';
 import { createGrantService } from './grants/grant.service';
+import { createGrantIssuer } from './grants/grant-issuer';
 import { createIntrospectionService } from './grants/introspection.service';
 import { createLineageService } from './grants/lineage.service';
 import { createApp } from './http/app';
@@ -80,14 +80,21 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     cleanups.push(() => database.shutdown());
     await migrateToLatest(database.db);
 
-    const vault = await connectVault(config, { logger, clock, databaseUrl: database.url, demoDatabase: opts.demoDatabase ?? 'grantline_demo' });
+    const vault = await connectVault(config, {
+      logger,
+      clock,
+      databaseUrl: database.url,
+      demoDatabase: opts.demoDatabase ?? 'grantline_demo',
+    });
     cleanups.push(() => vault.shutdown());
     const metrics = createMetrics();
     const identity = createIdentityService({
       config: {
         trustDomain: config.identity.trustDomain ?? DEV_TRUST_DOMAIN,
         audience: config.identity.audience,
-        ...(config.identity.bundleSource ? { bundle: { source: config.identity.bundleSource } } : { devHome: config.home }),
+        ...(config.identity.bundleSource
+          ? { bundle: { source: config.identity.bundleSource } }
+          : { devHome: config.home }),
         federation: config.identity.federation,
         maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
         leewaySeconds: config.identity.leewaySeconds,
@@ -103,19 +110,70 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     await listen(server, config.http.host, config.http.port);
     cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
     const url = `http://${config.http.host}:${(server.address() as AddressInfo).port}`;
-    const keys = await loadSigningKeys({ home: config.home, keyFile: config.tokens.signingKeyFile, previousKeyFile: config.tokens.previousSigningKeyFile, logger, clock });
+    const keys = await loadSigningKeys({
+      home: config.home,
+      keyFile: config.tokens.signingKeyFile,
+      previousKeyFile: config.tokens.previousSigningKeyFile,
+      logger,
+      clock,
+    });
     const tokens = createTokenIssuer({ keys, issuer: config.issuer ?? url, clock });
 
     const custody = createTokenCustody(vault.vault, { brokerToken: vault.brokerToken });
-    const worker = createRevocationWorker({ db: database.db, vault: vault.vault, custody, clock, logger, metrics, intervalMs: config.revocation.intervalMs, maxAttempts: config.revocation.maxAttempts });
+    const worker = createRevocationWorker({
+      db: database.db,
+      vault: vault.vault,
+      custody,
+      clock,
+      logger,
+      metrics,
+      intervalMs: config.revocation.intervalMs,
+      maxAttempts: config.revocation.maxAttempts,
+    });
     const kick = () => worker.kick();
     const sweeper = createExpirySweeper({ db: database.db, clock, logger, onWork: kick });
     const access = createAccessControl({ db: database.db, policy, clock, metrics });
-    const tasks = createTaskService({ db: database.db, vault: vault.vault, custody, access, catalogue, clock, logger, onRevocationQueued: kick });
-    const issueGrant = createGrantIssuer({ db: database.db, vault: vault.vault, custody, catalogue, tokens, clock, logger, metrics, connectionValues: vault.connectionValues, onRevocationQueued: kick });
-    const grants = createGrantService({ db: database.db, access, catalogue, issueGrant, clock, ttl: { defaultSeconds: config.tokens.defaultTtlSeconds, maxSeconds: config.tokens.maxTtlSeconds }, onRevocationQueued: kick });
+    const tasks = createTaskService({
+      db: database.db,
+      vault: vault.vault,
+      custody,
+      access,
+      catalogue,
+      clock,
+      logger,
+      onRevocationQueued: kick,
+    });
+    const issueGrant = createGrantIssuer({
+      db: database.db,
+      vault: vault.vault,
+      custody,
+      catalogue,
+      tokens,
+      clock,
+      logger,
+      metrics,
+      connectionValues: vault.connectionValues,
+      onRevocationQueued: kick,
+    });
+    const grants = createGrantService({
+      db: database.db,
+      access,
+      catalogue,
+      issueGrant,
+      clock,
+      ttl: { defaultSeconds: config.tokens.defaultTtlSeconds, maxSeconds: config.tokens.maxTtlSeconds },
+      onRevocationQueued: kick,
+    });
     const introspection = createIntrospectionService({ db: database.db, tokens, access, clock });
-    const delegations = createDelegationService({ db: database.db, access, catalogue, identity, tokens, issueGrant, clock });
+    const delegations = createDelegationService({
+      db: database.db,
+      access,
+      catalogue,
+      identity,
+      tokens,
+      issueGrant,
+      clock,
+    });
     const lineage = createLineageService({ db: database.db, access, clock });
 
     const app = createApp({
@@ -148,7 +206,9 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     };
     if (!opts.manualBackground) {
       const timer = setInterval(() => {
-        sweeper.sweepOnce().catch((err) => logger.warn({ err: (err as Error).message }, 'expiry sweep failed'));
+        sweeper
+          .sweepOnce()
+          .catch((err) => logger.warn({ err: (err as Error).message }, 'expiry sweep failed'));
       }, config.revocation.intervalMs);
       timer.unref();
       worker.start();
@@ -156,11 +216,25 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       cleanups.push(() => clearInterval(timer));
     }
     cleanups.push(() => worker.stop());
-    logger.info({ url, tlsUrl, devVault: Boolean(vault.devVault), devIdentity: identity.devMode }, 'grantline is listening');
+    logger.info(
+      { url, tlsUrl, devVault: Boolean(vault.devVault), devIdentity: identity.devMode },
+      'grantline is listening',
+    );
 
     let stopping: Promise<void> | undefined;
     return {
-      url, tlsUrl, config, logger, metrics, database, vault, identity, tokens, catalogue, worker, runBackgroundOnce,
+      url,
+      tlsUrl,
+      config,
+      logger,
+      metrics,
+      database,
+      vault,
+      identity,
+      tokens,
+      catalogue,
+      worker,
+      runBackgroundOnce,
       stop: () => {
         stopping ??= undo().then(() => logger.info('grantline stopped'));
         return stopping;
@@ -172,9 +246,17 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
   }
 }
 
-async function startTls(config: Config, identity: IdentityService, app: http.RequestListener, cleanups: Cleanup[]): Promise<string> {
+async function startTls(
+  config: Config,
+  identity: IdentityService,
+  app: http.RequestListener,
+  cleanups: Cleanup[],
+): Promise<string> {
   const tls = config.http.tls!;
-  const server = https.createServer(identity.tlsServerOptions(fs.readFileSync(tls.certFile, 'utf8'), fs.readFileSync(tls.keyFile, 'utf8')), app);
+  const server = https.createServer(
+    identity.tlsServerOptions(fs.readFileSync(tls.certFile, 'utf8'), fs.readFileSync(tls.keyFile, 'utf8')),
+    app,
+  );
   await listen(server, config.http.host, tls.port);
   cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
   return `https://${config.http.host}:${(server.address() as AddressInfo).port}`;

@@ -42,7 +42,8 @@ export const normaliseSecretKey = (key: string): string => key.toLowerCase().rep
 
 /** Whether a caller-supplied key or value would be refused by the audit log as secret-like. */
 export const looksSecret = (key: string, value?: unknown): boolean =>
-  SECRET_KEYS.has(normaliseSecretKey(key)) || (typeof value === 'string' && SECRET_VALUES.some((re) => re.test(value)));
+  SECRET_KEYS.has(normaliseSecretKey(key)) ||
+  (typeof value === 'string' && SECRET_VALUES.some((re) => re.test(value)));
 
 export interface CheckedEvent {
   type: string;

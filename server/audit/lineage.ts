@@ -17,33 +17,84 @@ export interface LineageNode {
   policy_ids: string[];
   policy_version: string;
   offer_id: string | null;
-  approval: { id: string; approver: string; scope: string; expires_at: string; args_digest: string | null } | null;
+  approval: {
+    id: string;
+    approver: string;
+    scope: string;
+    expires_at: string;
+    args_digest: string | null;
+  } | null;
   issued_at: string;
   expires_at: string;
   revoked_at: string | null;
   revoke_reason: string | null;
-  leases: Array<{ kind: string; scope: string | null; state: string; lease_id: string | null; token_accessor: string | null }>;
+  leases: Array<{
+    kind: string;
+    scope: string | null;
+    state: string;
+    lease_id: string | null;
+    token_accessor: string | null;
+  }>;
   children: LineageNode[];
 }
 
 async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> {
   if (grants.length === 0) return [];
   const ids = grants.map((g) => g.id);
-  const leases = await db.selectFrom('leases').select(['grant_id', 'kind', 'scope', 'state', 'vault_lease_id', 'vault_token_accessor']).where('grant_id', 'in', ids).orderBy('created_at').execute();
+  const leases = await db
+    .selectFrom('leases')
+    .select(['grant_id', 'kind', 'scope', 'state', 'vault_lease_id', 'vault_token_accessor'])
+    .where('grant_id', 'in', ids)
+    .orderBy('created_at')
+    .execute();
   const approvalIds = grants.map((g) => g.approval_id).filter((a): a is string => a !== null);
   const approvals = approvalIds.length
-    ? await db.selectFrom('approvals').select(['id', 'approver', 'scope', 'expires_at', 'args_digest']).where('id', 'in', approvalIds).execute()
+    ? await db
+        .selectFrom('approvals')
+        .select(['id', 'approver', 'scope', 'expires_at', 'args_digest'])
+        .where('id', 'in', approvalIds)
+        .execute()
     : [];
   return grants.map((g) => {
     const a = approvals.find((x) => x.id === g.approval_id);
     return {
-      grant_id: g.id, parent_id: g.parent_id, holder: g.holder, scopes: g.scopes, status: g.status, depth: g.depth,
-      ttl: g.ttl_seconds, cost: g.cost, budget: { reserved: g.budget_reserved, spent: g.budget_spent }, may_redelegate: g.may_redelegate,
-      children_count: g.children, constraints: g.constraints, policy_ids: g.policy_ids, policy_version: g.policy_version, offer_id: g.offer_id,
-      approval: a ? { id: a.id, approver: a.approver, scope: a.scope, expires_at: a.expires_at.toISOString(), args_digest: a.args_digest } : null,
-      issued_at: g.issued_at.toISOString(), expires_at: g.expires_at.toISOString(), revoked_at: g.revoked_at?.toISOString() ?? null,
+      grant_id: g.id,
+      parent_id: g.parent_id,
+      holder: g.holder,
+      scopes: g.scopes,
+      status: g.status,
+      depth: g.depth,
+      ttl: g.ttl_seconds,
+      cost: g.cost,
+      budget: { reserved: g.budget_reserved, spent: g.budget_spent },
+      may_redelegate: g.may_redelegate,
+      children_count: g.children,
+      constraints: g.constraints,
+      policy_ids: g.policy_ids,
+      policy_version: g.policy_version,
+      offer_id: g.offer_id,
+      approval: a
+        ? {
+            id: a.id,
+            approver: a.approver,
+            scope: a.scope,
+            expires_at: a.expires_at.toISOString(),
+            args_digest: a.args_digest,
+          }
+        : null,
+      issued_at: g.issued_at.toISOString(),
+      expires_at: g.expires_at.toISOString(),
+      revoked_at: g.revoked_at?.toISOString() ?? null,
       revoke_reason: g.revoke_reason,
-      leases: leases.filter((l) => l.grant_id === g.id).map((l) => ({ kind: l.kind, scope: l.scope, state: l.state, lease_id: l.vault_lease_id, token_accessor: l.vault_token_accessor })),
+      leases: leases
+        .filter((l) => l.grant_id === g.id)
+        .map((l) => ({
+          kind: l.kind,
+          scope: l.scope,
+          state: l.state,
+          lease_id: l.vault_lease_id,
+          token_accessor: l.vault_token_accessor,
+        })),
       children: [],
     };
   });
@@ -63,7 +114,13 @@ export function buildTree(nodes: LineageNode[]): LineageNode[] {
 
 /** The whole delegation tree of a task. */
 export async function taskLineage(db: DbOrTx, taskId: string): Promise<LineageNode[]> {
-  const grants = await db.selectFrom('grants').selectAll().where('task_id', '=', taskId).orderBy('depth').orderBy('issued_at').execute();
+  const grants = await db
+    .selectFrom('grants')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .orderBy('depth')
+    .orderBy('issued_at')
+    .execute();
   return buildTree(await decorate(db, grants));
 }
 
@@ -72,7 +129,10 @@ export async function taskLineage(db: DbOrTx, taskId: string): Promise<LineageNo
  * recursive query over the parent index, so the cost grows with the depth and the subtree, not with
  * the size of the table.
  */
-export async function grantLineage(db: DbOrTx, grantId: string): Promise<{ path: LineageNode[]; subtree: LineageNode } | undefined> {
+export async function grantLineage(
+  db: DbOrTx,
+  grantId: string,
+): Promise<{ path: LineageNode[]; subtree: LineageNode } | undefined> {
   const ancestors = await sql<GrantRow & { hop: number }>`
     with recursive up as (select g.*, 0 as hop from grants g where g.id = ${grantId}
       union all select p.*, up.hop + 1 from grants p join up on p.id = up.parent_id)

@@ -15,7 +15,12 @@ export interface Config {
   home: string;
   configDir: string;
   logLevel: Env['GRANTLINE_LOG_LEVEL'];
-  http: { host: string; port: number; shutdownGraceSeconds: number; tls?: { certFile: string; keyFile: string; port: number } };
+  http: {
+    host: string;
+    port: number;
+    shutdownGraceSeconds: number;
+    tls?: { certFile: string; keyFile: string; port: number };
+  };
   /** The `iss` of access tokens; defaults to the broker's own URL. */
   issuer: string | undefined;
   /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
@@ -66,13 +71,18 @@ function issuesToProblems(issues: z.core.$ZodIssue[], prefix = ''): Problem[] {
 
 function crossFieldProblems(env: Env): Problem[] {
   const problems: Problem[] = [];
-  if (env.VAULT_ADDR && !env.VAULT_TOKEN) problems.push({ key: 'VAULT_TOKEN', problem: 'required when VAULT_ADDR is set' });
-  if (env.VAULT_TOKEN && !env.VAULT_ADDR) problems.push({ key: 'VAULT_ADDR', problem: 'required when VAULT_TOKEN is set' });
+  if (env.VAULT_ADDR && !env.VAULT_TOKEN)
+    problems.push({ key: 'VAULT_TOKEN', problem: 'required when VAULT_ADDR is set' });
+  if (env.VAULT_TOKEN && !env.VAULT_ADDR)
+    problems.push({ key: 'VAULT_ADDR', problem: 'required when VAULT_TOKEN is set' });
   if (Boolean(env.GRANTLINE_TLS_CERT) !== Boolean(env.GRANTLINE_TLS_KEY)) {
     problems.push({ key: 'GRANTLINE_TLS_CERT/GRANTLINE_TLS_KEY', problem: 'set both or neither' });
   }
   if (env.GRANTLINE_ACCESS_TOKEN_TTL > env.GRANTLINE_ACCESS_TOKEN_MAX_TTL) {
-    problems.push({ key: 'GRANTLINE_ACCESS_TOKEN_TTL', problem: 'greater than GRANTLINE_ACCESS_TOKEN_MAX_TTL' });
+    problems.push({
+      key: 'GRANTLINE_ACCESS_TOKEN_TTL',
+      problem: 'greater than GRANTLINE_ACCESS_TOKEN_MAX_TTL',
+    });
   }
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
@@ -90,7 +100,8 @@ function loadFederation(configDir: string): { federation: FederatedDomain[]; pro
     return { federation: [], problems: [{ key: 'config/federation.json', problem: 'not valid JSON' }] };
   }
   const parsed = federationSchema.safeParse(raw);
-  if (!parsed.success) return { federation: [], problems: issuesToProblems(parsed.error.issues, 'config/federation.json:') };
+  if (!parsed.success)
+    return { federation: [], problems: issuesToProblems(parsed.error.issues, 'config/federation.json:') };
   return {
     federation: parsed.data.map((f) => ({
       trustDomain: f.trust_domain,
@@ -109,7 +120,12 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function build(env: Env, configDir: string, federation: FederatedDomain[], envRaw: NodeJS.ProcessEnv): Config {
+function build(
+  env: Env,
+  configDir: string,
+  federation: FederatedDomain[],
+  envRaw: NodeJS.ProcessEnv,
+): Config {
   return {
     home: grantlineHome(envRaw),
     configDir,
@@ -119,7 +135,13 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
       port: env.GRANTLINE_PORT,
       shutdownGraceSeconds: env.GRANTLINE_SHUTDOWN_GRACE,
       ...(env.GRANTLINE_TLS_CERT && env.GRANTLINE_TLS_KEY
-        ? { tls: { certFile: env.GRANTLINE_TLS_CERT, keyFile: env.GRANTLINE_TLS_KEY, port: env.GRANTLINE_TLS_PORT } }
+        ? {
+            tls: {
+              certFile: env.GRANTLINE_TLS_CERT,
+              keyFile: env.GRANTLINE_TLS_KEY,
+              port: env.GRANTLINE_TLS_PORT,
+            },
+          }
         : {}),
     },
     issuer: env.GRANTLINE_ISSUER,
@@ -153,10 +175,12 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
       defaultTtlSeconds: env.GRANTLINE_ACCESS_TOKEN_TTL,
       maxTtlSeconds: env.GRANTLINE_ACCESS_TOKEN_MAX_TTL,
     },
-    revocation: { intervalMs: env.GRANTLINE_WORKER_INTERVAL_MS, maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS },
+    revocation: {
+      intervalMs: env.GRANTLINE_WORKER_INTERVAL_MS,
+      maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS,
+    },
   };
 }
-
 
 /**
  * Parses the environment and the files under `config/` once, at start-up. Throws ConfigError naming
@@ -166,7 +190,9 @@ export function loadConfig(envRaw: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, as in most shells' `FOO= cmd` idiom.
   const cleaned = Object.fromEntries(Object.entries(envRaw).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  const problems: Problem[] = parsed.success ? crossFieldProblems(parsed.data) : issuesToProblems(parsed.error.issues);
+  const problems: Problem[] = parsed.success
+    ? crossFieldProblems(parsed.data)
+    : issuesToProblems(parsed.error.issues);
   const configDir = path.resolve(cleaned.GRANTLINE_CONFIG_DIR ?? findConfigDir());
   const { federation, problems: fileProblems } = loadFederation(configDir);
   problems.push(...fileProblems);
@@ -178,7 +204,10 @@ export function loadConfig(envRaw: NodeJS.ProcessEnv = process.env): Config {
 function findConfigDir(): string {
   for (const up of ['..', '../..', '../../..']) {
     const candidate = path.resolve(__dirname, up, 'config');
-    if (fs.existsSync(path.join(candidate, 'scopes.json')) || fs.existsSync(path.join(candidate, 'policies'))) {
+    if (
+      fs.existsSync(path.join(candidate, 'scopes.json')) ||
+      fs.existsSync(path.join(candidate, 'policies'))
+    ) {
       return candidate;
     }
   }

@@ -3,16 +3,14 @@ import { parseDurationSeconds } from '../shared/duration';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
-const duration = z
-  .string()
-  .transform((v, ctx) => {
-    const seconds = parseDurationSeconds(v);
-    if (seconds === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'not a duration like 90s, 5m or 1h' });
-      return z.NEVER;
-    }
-    return seconds;
-  });
+const duration = z.string().transform((v, ctx) => {
+  const seconds = parseDurationSeconds(v);
+  if (seconds === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'not a duration like 90s, 5m or 1h' });
+    return z.NEVER;
+  }
+  return seconds;
+});
 const url = z.string().url();
 const nonEmpty = z.string().min(1);
 

@@ -8,7 +8,10 @@ const VAULT_POLICY = /^[A-Za-z0-9_-]{1,128}$/;
 
 const vaultSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('dynamic'), path: z.string().regex(/^[a-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/) }),
-  z.strictObject({ kind: z.literal('kv'), path: z.string().regex(/^[a-z0-9_-]+\/data(\/[A-Za-z0-9_.-]+)+$/) }),
+  z.strictObject({
+    kind: z.literal('kv'),
+    path: z.string().regex(/^[a-z0-9_-]+\/data(\/[A-Za-z0-9_.-]+)+$/),
+  }),
   z.strictObject({ kind: z.literal('token'), policies: z.array(z.string().regex(VAULT_POLICY)).min(1) }),
 ]);
 
@@ -21,7 +24,9 @@ const scopeSpec = z.strictObject({
   /** Vault policies the grant token gets for this scope. */
   policies: z.array(z.string().regex(VAULT_POLICY)).default([]),
   /** Non-secret facts returned beside the secret (where the credential works). */
-  connection: z.record(z.string().regex(/^[a-z_]{1,32}$/), z.union([z.string().max(500), z.number()])).optional(),
+  connection: z
+    .record(z.string().regex(/^[a-z_]{1,32}$/), z.union([z.string().max(500), z.number()]))
+    .optional(),
 });
 
 export type ScopeSpec = z.infer<typeof scopeSpec>;
@@ -45,7 +50,9 @@ export function loadScopeCatalogue(configDir: string): ScopeCatalogue {
   }
   const bad = Object.keys(parsed.data).filter((name) => !SCOPE_NAME.test(name) || name.length > 128);
   if (bad.length > 0) {
-    throw new ConfigError(bad.map((name) => ({ key: `config/scopes.json:${name}`, problem: 'not a valid scope name' })));
+    throw new ConfigError(
+      bad.map((name) => ({ key: `config/scopes.json:${name}`, problem: 'not a valid scope name' })),
+    );
   }
   return new Map(Object.entries(parsed.data).map(([name, spec]) => [name, Object.freeze(spec)]));
 }

@@ -24,10 +24,14 @@ export async function prepareDemoDatabase(serverUrl: string, name: string, logge
   const db = new pg.Client({ connectionString: url.toString() });
   await db.connect();
   try {
-    await db.query(`create table if not exists ${DEMO_TABLE} (id serial primary key, item text not null, amount numeric(10,2) not null)`);
+    await db.query(
+      `create table if not exists ${DEMO_TABLE} (id serial primary key, item text not null, amount numeric(10,2) not null)`,
+    );
     const { rows } = await db.query<{ n: string }>(`select count(*) as n from ${DEMO_TABLE}`);
     if (Number(rows[0]!.n) === 0) {
-      await db.query(`insert into ${DEMO_TABLE} (item, amount) values ('keyboard', 49.90), ('monitor', 189.00), ('cable', 7.50)`);
+      await db.query(
+        `insert into ${DEMO_TABLE} (item, amount) values ('keyboard', 49.90), ('monitor', 189.00), ('cable', 7.50)`,
+      );
     }
     // Only the logins Vault creates (members of this group) may read, and only this table.
     const group = demoGroupRole(name);

@@ -12,14 +12,20 @@ import { TaskNotOpen } from '../tasks/task.errors';
 import { findTask } from '../tasks/task.repository';
 import { taskFacts } from '../tasks/task.service';
 import type { TokenIssuer } from '../tokens/access-token';
+import {
+  ACCESS_TOKEN_TYPE,
+  JWT_TOKEN_TYPE,
+  type OfferDelegationInput,
+  TOKEN_EXCHANGE,
+  type TokenExchangeInput,
+} from './delegation.schema';
 import { GrantNotFound } from './grant.errors';
-import type { GrantPlan, GrantResponse, IssueGrant } from './grant-issuer';
 import { findGrant } from './grant.repository';
 import { foldDecisions, grantTtl, scopeFacts } from './grant.service';
-import { ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, type OfferDelegationInput, TOKEN_EXCHANGE, type TokenExchangeInput } from './delegation.schema';
+import type { GrantPlan, GrantResponse, IssueGrant } from './grant-issuer';
 import { OAuthError } from './oauth.errors';
 import { consumeOffer, findOffer, insertOffer, reopenOffer, reserveForOffer } from './offer.repository';
-import { reserveTaskQuota, releaseTaskQuota } from './quota';
+import { releaseTaskQuota, reserveTaskQuota } from './quota';
 
 /** An unredeemed offer is short-lived whatever TTL the delegated grant will have. */
 const OFFER_LIFETIME_SECONDS = 300;
@@ -40,10 +46,30 @@ export function createDelegationService(deps: DelegationDeps) {
   const now = () => deps.clock.now();
 
   /** Policy for a hop, one decision per scope, with the hop's context (depth, chain, parent holder). */
-  function decideHop(principal: Principal, action: 'DelegateGrant' | 'RedeemGrant', task: TaskRow, parent: GrantRow, scopes: string[], ttl: number) {
-    const context: DecisionContext = { requestedTtl: ttl, delegation: { depth: parent.depth + 1, chain: parent.chain, parentHolder: parent.holder } };
+  function decideHop(
+    principal: Principal,
+    action: 'DelegateGrant' | 'RedeemGrant',
+    task: TaskRow,
+    parent: GrantRow,
+    scopes: string[],
+    ttl: number,
+  ) {
+    const context: DecisionContext = {
+      requestedTtl: ttl,
+      delegation: { depth: parent.depth + 1, chain: parent.chain, parentHolder: parent.holder },
+    };
     const facts = taskFacts(task);
-    const decision = foldDecisions(scopes.map((scope) => ({ scope, decision: deps.access.evaluate(principal, { action, task: facts, scope: scopeFacts(scope, deps.catalogue.get(scope)!), context }) })));
+    const decision = foldDecisions(
+      scopes.map((scope) => ({
+        scope,
+        decision: deps.access.evaluate(principal, {
+          action,
+          task: facts,
+          scope: scopeFacts(scope, deps.catalogue.get(scope)!),
+          context,
+        }),
+      })),
+    );
     const summary: DecisionRequest = { action, task: facts, context };
     return { decision, summary };
   }
@@ -51,7 +77,12 @@ export function createDelegationService(deps: DelegationDeps) {
   function narrow(requested: string[], allowed: string[], what: string): string[] {
     const scopes = [...new Set(requested)].sort();
     const wider = scopes.filter((s) => !allowed.includes(s));
-    if (wider.length) throw new OAuthError('invalid_scope', `${what} may only narrow: ${wider.join(', ')} not in ${allowed.join(' ')}`, { widening: wider });
+    if (wider.length)
+      throw new OAuthError(
+        'invalid_scope',
+        `${what} may only narrow: ${wider.join(', ')} not in ${allowed.join(' ')}`,
+        { widening: wider },
+      );
     return scopes;
   }
 
@@ -66,53 +97,152 @@ export function createDelegationService(deps: DelegationDeps) {
     if (!parent || parent.holder !== principal.spiffeId) throw new GrantNotFound();
     const task = (await findTask(deps.db, parent.task_id))!;
     if (task.status !== 'open') throw new TaskNotOpen(task.status);
-    if (parent.status !== 'active' || parent.expires_at <= now()) throw new GrantlineError('conflict', 409, `the grant is ${parent.status === 'active' ? 'expired' : parent.status}`);
-    if (!parent.may_redelegate) throw new AccessDenied('this grant may not be delegated further (may_redelegate is false)', { reasons: ['may_redelegate is false'] });
-    if (input.to === principal.spiffeId) throw new OAuthError('invalid_request', 'a grant cannot be delegated to its own holder');
+    if (parent.status !== 'active' || parent.expires_at <= now())
+      throw new GrantlineError(
+        'conflict',
+        409,
+        `the grant is ${parent.status === 'active' ? 'expired' : parent.status}`,
+      );
+    if (!parent.may_redelegate)
+      throw new AccessDenied('this grant may not be delegated further (may_redelegate is false)', {
+        reasons: ['may_redelegate is false'],
+      });
+    if (input.to === principal.spiffeId)
+      throw new OAuthError('invalid_request', 'a grant cannot be delegated to its own holder');
     const scopes = narrow(input.scopes, parent.scopes, 'a delegation');
-    if (parent.depth + 1 > task.max_depth) throw new QuotaExceeded('max_depth', `delegating would reach depth ${parent.depth + 1}, the task allows ${task.max_depth}`);
-    const ttl = grantTtl(input.ttl, { defaultSeconds: remainingSeconds(parent.expires_at, now()), maxSeconds: 86400 }, remainingSeconds(parent.expires_at, now()));
+    if (parent.depth + 1 > task.max_depth)
+      throw new QuotaExceeded(
+        'max_depth',
+        `delegating would reach depth ${parent.depth + 1}, the task allows ${task.max_depth}`,
+      );
+    const ttl = grantTtl(
+      input.ttl,
+      { defaultSeconds: remainingSeconds(parent.expires_at, now()), maxSeconds: 86400 },
+      remainingSeconds(parent.expires_at, now()),
+    );
     const { decision, summary } = decideHop(principal, 'DelegateGrant', task, parent, scopes, ttl);
     const offerId = randomUUID();
-    if (!decision.allowed) await deps.access.refuse(principal, summary, decision, { taskId: task.id, grantId: parent.id });
+    if (!decision.allowed)
+      await deps.access.refuse(principal, summary, decision, { taskId: task.id, grantId: parent.id });
     const expiresAt = new Date(now().getTime() + Math.min(OFFER_LIFETIME_SECONDS, ttl) * 1000);
     await deps.db.transaction().execute(async (tx) => {
       await lockTaskRow(tx, task.id);
       const refused = await reserveForOffer(tx, { parent, budget: input.budget, maxFanout: task.max_fanout });
-      if (refused === 'parent_inactive') throw new GrantlineError('conflict', 409, 'the grant is no longer active');
-      if (refused === 'max_fanout') throw new QuotaExceeded('max_fanout', `the grant already has ${task.max_fanout} delegations`);
-      if (refused === 'budget') throw new QuotaExceeded('budget', `the grant has less than ${input.budget} of its budget left`);
+      if (refused === 'parent_inactive')
+        throw new GrantlineError('conflict', 409, 'the grant is no longer active');
+      if (refused === 'max_fanout')
+        throw new QuotaExceeded('max_fanout', `the grant already has ${task.max_fanout} delegations`);
+      if (refused === 'budget')
+        throw new QuotaExceeded('budget', `the grant has less than ${input.budget} of its budget left`);
       await insertOffer(tx, {
-        id: offerId, task_id: task.id, parent_grant_id: parent.id, from_holder: principal.spiffeId, to_holder: input.to, scopes,
-        ttl_seconds: ttl, budget: input.budget, may_redelegate: input.may_redelegate, policy_ids: decision.policyIds,
-        policy_version: decision.policyVersion, expires_at: expiresAt,
+        id: offerId,
+        task_id: task.id,
+        parent_grant_id: parent.id,
+        from_holder: principal.spiffeId,
+        to_holder: input.to,
+        scopes,
+        ttl_seconds: ttl,
+        budget: input.budget,
+        may_redelegate: input.may_redelegate,
+        policy_ids: decision.policyIds,
+        policy_version: decision.policyVersion,
+        expires_at: expiresAt,
       });
-      await deps.access.auditDecision(tx, principal, summary, decision, { taskId: task.id, grantId: parent.id });
-      await appendAuditEvent(tx, { type: 'delegation.offered', taskId: task.id, grantId: parent.id, principal: principal.spiffeId, payload: { offer_id: offerId, to: input.to, scopes, ttl, budget: input.budget, may_redelegate: input.may_redelegate, depth: parent.depth + 1, expires_at: expiresAt.toISOString() } }, deps.clock);
+      await deps.access.auditDecision(tx, principal, summary, decision, {
+        taskId: task.id,
+        grantId: parent.id,
+      });
+      await appendAuditEvent(
+        tx,
+        {
+          type: 'delegation.offered',
+          taskId: task.id,
+          grantId: parent.id,
+          principal: principal.spiffeId,
+          payload: {
+            offer_id: offerId,
+            to: input.to,
+            scopes,
+            ttl,
+            budget: input.budget,
+            may_redelegate: input.may_redelegate,
+            depth: parent.depth + 1,
+            expires_at: expiresAt.toISOString(),
+          },
+        },
+        deps.clock,
+      );
     });
-    const token = await deps.tokens.mintDelegationToken({ offerId, parentGrantId: parent.id, taskId: task.id, from: principal.spiffeId, to: input.to, scopes, expiresAt });
-    return { offer_id: offerId, delegation_token: token, token_type: 'N_A', expires_in: remainingSeconds(expiresAt, now()), to: input.to, scopes, ttl, budget: input.budget, may_redelegate: input.may_redelegate };
+    const token = await deps.tokens.mintDelegationToken({
+      offerId,
+      parentGrantId: parent.id,
+      taskId: task.id,
+      from: principal.spiffeId,
+      to: input.to,
+      scopes,
+      expiresAt,
+    });
+    return {
+      offer_id: offerId,
+      delegation_token: token,
+      token_type: 'N_A',
+      expires_in: remainingSeconds(expiresAt, now()),
+      to: input.to,
+      scopes,
+      ttl,
+      budget: input.budget,
+      may_redelegate: input.may_redelegate,
+    };
   }
 
   /** The actor of a token exchange: its own JWT-SVID (`actor_token`), or the mTLS certificate it came with. */
   async function actorOf(principal: Principal, input: TokenExchangeInput): Promise<Principal> {
     if (!input.actor_token) {
       if (principal.via === 'x509-svid') return principal;
-      throw new OAuthError('invalid_request', 'actor_token is required: the sub-agent presents its own JWT-SVID');
+      throw new OAuthError(
+        'invalid_request',
+        'actor_token is required: the sub-agent presents its own JWT-SVID',
+      );
     }
-    if (input.actor_token_type !== JWT_TOKEN_TYPE) throw new OAuthError('invalid_request', `actor_token_type must be ${JWT_TOKEN_TYPE}`);
+    if (input.actor_token_type !== JWT_TOKEN_TYPE)
+      throw new OAuthError('invalid_request', `actor_token_type must be ${JWT_TOKEN_TYPE}`);
     let actor: Principal;
     try {
       actor = await deps.identity.verifyJwtSvid(input.actor_token);
     } catch (err) {
-      throw new OAuthError('invalid_request', `the actor_token is not a valid JWT-SVID: ${(err as Error).message}`);
+      throw new OAuthError(
+        'invalid_request',
+        `the actor_token is not a valid JWT-SVID: ${(err as Error).message}`,
+      );
     }
-    if (actor.spiffeId !== principal.spiffeId) throw new OAuthError('invalid_request', 'the actor_token names a different workload than the authenticated caller');
+    if (actor.spiffeId !== principal.spiffeId)
+      throw new OAuthError(
+        'invalid_request',
+        'the actor_token names a different workload than the authenticated caller',
+      );
     return principal.via === 'x509-svid' ? principal : actor;
   }
 
-  async function refuseRedemption(principal: Principal, taskId: string, grantId: string, offerId: string, reason: string): Promise<never> {
-    await deps.db.transaction().execute((tx) => appendAuditEvent(tx, { type: 'delegation.refused', taskId, grantId, principal: principal.spiffeId, payload: { offer_id: offerId, reason } }, deps.clock));
+  async function refuseRedemption(
+    principal: Principal,
+    taskId: string,
+    grantId: string,
+    offerId: string,
+    reason: string,
+  ): Promise<never> {
+    await deps.db.transaction().execute((tx) =>
+      appendAuditEvent(
+        tx,
+        {
+          type: 'delegation.refused',
+          taskId,
+          grantId,
+          principal: principal.spiffeId,
+          payload: { offer_id: offerId, reason },
+        },
+        deps.clock,
+      ),
+    );
     throw new OAuthError('invalid_request', reason);
   }
 
@@ -121,46 +251,101 @@ export function createDelegationService(deps: DelegationDeps) {
    * re-authenticated (the actor must be the workload the offer names), re-authorised by policy with the
    * hop's context, consumed exactly once, and minted as a child of the parent grant in Vault.
    */
-  async function redeem(principal: Principal, input: TokenExchangeInput): Promise<GrantResponse & { issued_token_type: string }> {
-    if (input.grant_type !== TOKEN_EXCHANGE) throw new OAuthError('unsupported_grant_type', `only ${TOKEN_EXCHANGE} is supported`);
+  async function redeem(
+    principal: Principal,
+    input: TokenExchangeInput,
+  ): Promise<GrantResponse & { issued_token_type: string }> {
+    if (input.grant_type !== TOKEN_EXCHANGE)
+      throw new OAuthError('unsupported_grant_type', `only ${TOKEN_EXCHANGE} is supported`);
     if (!input.subject_token) throw new OAuthError('invalid_request', 'subject_token is required');
-    if (input.subject_token_type !== JWT_TOKEN_TYPE) throw new OAuthError('invalid_request', `subject_token_type must be ${JWT_TOKEN_TYPE}`);
-    if (input.requested_token_type && input.requested_token_type !== ACCESS_TOKEN_TYPE) throw new OAuthError('invalid_request', `only ${ACCESS_TOKEN_TYPE} can be issued`);
-    if (input.resource) throw new OAuthError('invalid_target', 'resource indicators are not supported; use audience');
+    if (input.subject_token_type !== JWT_TOKEN_TYPE)
+      throw new OAuthError('invalid_request', `subject_token_type must be ${JWT_TOKEN_TYPE}`);
+    if (input.requested_token_type && input.requested_token_type !== ACCESS_TOKEN_TYPE)
+      throw new OAuthError('invalid_request', `only ${ACCESS_TOKEN_TYPE} can be issued`);
+    if (input.resource)
+      throw new OAuthError('invalid_target', 'resource indicators are not supported; use audience');
     const actor = await actorOf(principal, input);
     const claims = await deps.tokens.verifyDelegationToken(input.subject_token).catch((err: Error) => {
-      throw new OAuthError('invalid_request', `the subject_token is not a valid delegation token: ${err.message}`);
+      throw new OAuthError(
+        'invalid_request',
+        `the subject_token is not a valid delegation token: ${err.message}`,
+      );
     });
     const offer = await findOffer(deps.db, claims.offerId);
     if (!offer) throw new OAuthError('invalid_request', 'unknown delegation');
-    if (offer.to_holder !== actor.spiffeId) await refuseRedemption(actor, offer.task_id, offer.parent_grant_id, offer.id, 'the delegation is bound to another workload (may_act)');
-    if (offer.status !== 'pending' || offer.expires_at <= now()) throw new OAuthError('invalid_request', `the delegation is ${offer.status === 'pending' ? 'expired' : offer.status}`);
+    if (offer.to_holder !== actor.spiffeId)
+      await refuseRedemption(
+        actor,
+        offer.task_id,
+        offer.parent_grant_id,
+        offer.id,
+        'the delegation is bound to another workload (may_act)',
+      );
+    if (offer.status !== 'pending' || offer.expires_at <= now())
+      throw new OAuthError(
+        'invalid_request',
+        `the delegation is ${offer.status === 'pending' ? 'expired' : offer.status}`,
+      );
     const parent = (await findGrant(deps.db, offer.parent_grant_id))!;
     const task = (await findTask(deps.db, offer.task_id))!;
-    if (parent.status !== 'active' || task.status !== 'open') throw new OAuthError('invalid_request', 'the delegating grant or its task is no longer active');
-    const scopes = input.scope ? narrow(input.scope.split(' ').filter(Boolean), offer.scopes, 'a redemption') : offer.scopes;
-    if (input.audience && input.audience !== parent.audience) throw new OAuthError('invalid_target', `the audience must stay ${parent.audience}`);
+    if (parent.status !== 'active' || task.status !== 'open')
+      throw new OAuthError('invalid_request', 'the delegating grant or its task is no longer active');
+    const scopes = input.scope
+      ? narrow(input.scope.split(' ').filter(Boolean), offer.scopes, 'a redemption')
+      : offer.scopes;
+    if (input.audience && input.audience !== parent.audience)
+      throw new OAuthError('invalid_target', `the audience must stay ${parent.audience}`);
     const ttl = Math.min(offer.ttl_seconds, remainingSeconds(parent.expires_at, now()));
     if (ttl < 1) throw new OAuthError('invalid_request', 'the delegating grant has expired');
     const cost = scopes.reduce((sum, s) => sum + deps.catalogue.get(s)!.cost, 0);
-    if (cost > offer.budget) throw new QuotaExceeded('budget', `the scopes cost ${cost}, the delegation carries a budget of ${offer.budget}`);
+    if (cost > offer.budget)
+      throw new QuotaExceeded(
+        'budget',
+        `the scopes cost ${cost}, the delegation carries a budget of ${offer.budget}`,
+      );
     const { decision, summary } = decideHop(actor, 'RedeemGrant', task, parent, scopes, ttl);
     const grantId = randomUUID();
-    if (!decision.allowed) await deps.access.refuse(actor, summary, decision, { taskId: task.id, grantId: parent.id });
+    if (!decision.allowed)
+      await deps.access.refuse(actor, summary, decision, { taskId: task.id, grantId: parent.id });
     const plan: GrantPlan = {
-      grantId, task, parent, offerId: offer.id, holder: actor.spiffeId, chain: [...parent.chain, actor.spiffeId], scopes,
-      audience: parent.audience, ttlSeconds: ttl, cost, budgetReserved: offer.budget, mayRedelegate: offer.may_redelegate,
-      policyIds: decision.policyIds, policyVersion: decision.policyVersion, approvals: [], certThumbprint: actor.certThumbprint,
-      constraints: { scopes, offered_scopes: offer.scopes, ttl, budget: offer.budget, cost, depth: parent.depth + 1, may_redelegate: offer.may_redelegate, parent_holder: parent.holder, offer_id: offer.id },
+      grantId,
+      task,
+      parent,
+      offerId: offer.id,
+      holder: actor.spiffeId,
+      chain: [...parent.chain, actor.spiffeId],
+      scopes,
+      audience: parent.audience,
+      ttlSeconds: ttl,
+      cost,
+      budgetReserved: offer.budget,
+      mayRedelegate: offer.may_redelegate,
+      policyIds: decision.policyIds,
+      policyVersion: decision.policyVersion,
+      approvals: [],
+      certThumbprint: actor.certThumbprint,
+      constraints: {
+        scopes,
+        offered_scopes: offer.scopes,
+        ttl,
+        budget: offer.budget,
+        cost,
+        depth: parent.depth + 1,
+        may_redelegate: offer.may_redelegate,
+        parent_holder: parent.holder,
+        offer_id: offer.id,
+      },
       reserve: async (tx) => {
         await reserveTaskQuota(tx, { taskId: task.id, cost, now: now(), drawBudget: false });
-        if (!(await consumeOffer(tx, { id: offer.id, grantId, now: now() }))) throw new OAuthError('invalid_request', 'the delegation was already redeemed');
+        if (!(await consumeOffer(tx, { id: offer.id, grantId, now: now() })))
+          throw new OAuthError('invalid_request', 'the delegation was already redeemed');
       },
       release: async (tx) => {
         await reopenOffer(tx, offer.id);
         await releaseTaskQuota(tx, { taskId: task.id, cost: 0 });
       },
-      auditDecision: (tx) => deps.access.auditDecision(tx, actor, summary, decision, { taskId: task.id, grantId }),
+      auditDecision: (tx) =>
+        deps.access.auditDecision(tx, actor, summary, decision, { taskId: task.id, grantId }),
     };
     const granted = await deps.issueGrant(plan);
     return { ...granted, issued_token_type: ACCESS_TOKEN_TYPE };

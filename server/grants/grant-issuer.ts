@@ -12,7 +12,7 @@ import type { TokenIssuer } from '../tokens/access-token';
 import type { TokenCustody, VaultAdapter } from '../vault';
 import { TaskClosedWhileIssuing } from './grant.errors';
 import { activateGrant, failGrant, insertGrant, recordHandles } from './grant.repository';
-import { type IssuedSecret, MintFailed, type MintedHandle, mintGrant } from './minting';
+import { type IssuedSecret, type MintedHandle, MintFailed, mintGrant } from './minting';
 
 export interface IssuerDeps {
   db: Db;
@@ -79,18 +79,36 @@ export function createGrantIssuer(deps: IssuerDeps) {
     await deps.db.transaction().execute(async (tx) => {
       await plan.reserve(tx);
       await insertGrant(tx, {
-        id: plan.grantId, task_id: plan.task.id, parent_id: plan.parent?.id ?? null, offer_id: plan.offerId,
-        depth: plan.chain.length - 1, holder: plan.holder, chain: plan.chain, scopes: plan.scopes, audience: plan.audience,
-        ttl_seconds: plan.ttlSeconds, cost: plan.cost, budget_reserved: plan.budgetReserved, may_redelegate: plan.mayRedelegate,
+        id: plan.grantId,
+        task_id: plan.task.id,
+        parent_id: plan.parent?.id ?? null,
+        offer_id: plan.offerId,
+        depth: plan.chain.length - 1,
+        holder: plan.holder,
+        chain: plan.chain,
+        scopes: plan.scopes,
+        audience: plan.audience,
+        ttl_seconds: plan.ttlSeconds,
+        cost: plan.cost,
+        budget_reserved: plan.budgetReserved,
+        may_redelegate: plan.mayRedelegate,
         // A delegated grant's own scopes draw on its reservation at once; a direct grant draws on the task.
         budget_spent: plan.budgetReserved === null ? 0 : plan.cost,
-        constraints: JSON.stringify(plan.constraints), policy_ids: plan.policyIds, policy_version: plan.policyVersion,
-        approval_id: plan.approvals[0]?.id ?? null, cert_thumbprint: plan.certThumbprint ?? null,
-        issued_at: now, expires_at: new Date(now.getTime() + plan.ttlSeconds * 1000),
+        constraints: JSON.stringify(plan.constraints),
+        policy_ids: plan.policyIds,
+        policy_version: plan.policyVersion,
+        approval_id: plan.approvals[0]?.id ?? null,
+        cert_thumbprint: plan.certThumbprint ?? null,
+        issued_at: now,
+        expires_at: new Date(now.getTime() + plan.ttlSeconds * 1000),
       });
       for (const a of plan.approvals.filter((x) => x.single_use)) {
         if (!(await consumeApproval(tx, a.id, plan.grantId, now))) {
-          throw new GrantlineError('access_denied', 403, `the single-use approval for ${a.scope} was already used`);
+          throw new GrantlineError(
+            'access_denied',
+            403,
+            `the single-use approval for ${a.scope} was already used`,
+          );
         }
       }
       await plan.auditDecision(tx);
@@ -98,43 +116,103 @@ export function createGrantIssuer(deps: IssuerDeps) {
   }
 
   /** Returns false when the grant had already been revoked (its task closed while we minted). */
-  async function compensate(plan: GrantPlan, handles: MintedHandle[], cause: unknown, now: Date): Promise<boolean> {
+  async function compensate(
+    plan: GrantPlan,
+    handles: MintedHandle[],
+    cause: unknown,
+    now: Date,
+  ): Promise<boolean> {
     const grantToken = handles.find((h) => h.kind === 'grant_token');
     // Revoking the grant token cascades to every lease and scope token under it; the job confirms each.
     if (grantToken?.accessor) {
-      await deps.vault.revokeTokenByAccessor(grantToken.accessor).catch((err) => log.warn({ grantId: plan.grantId, err: (err as Error).message }, 'immediate compensation failed; the revocation job will retry'));
+      await deps.vault
+        .revokeTokenByAccessor(grantToken.accessor)
+        .catch((err) =>
+          log.warn(
+            { grantId: plan.grantId, err: (err as Error).message },
+            'immediate compensation failed; the revocation job will retry',
+          ),
+        );
     }
     const failedHere = await deps.db.transaction().execute(async (tx) => {
       await lockTaskRow(tx, plan.task.id);
       const pending = await failGrant(tx, plan.grantId, 'minting failed', now);
       if (pending) await plan.release(tx);
       await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles });
-      if (handles.length) await enqueueJob(tx, { taskId: plan.task.id, grantId: plan.grantId, kind: 'revoke_grants', payload: { grantIds: [plan.grantId] }, dueAt: now });
-      await appendAuditEvent(tx, { type: 'grant.failed', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder, payload: { error: (cause as Error)?.message ?? String(cause), minted_handles: handles.length, task_closed: !pending } }, deps.clock);
+      if (handles.length)
+        await enqueueJob(tx, {
+          taskId: plan.task.id,
+          grantId: plan.grantId,
+          kind: 'revoke_grants',
+          payload: { grantIds: [plan.grantId] },
+          dueAt: now,
+        });
+      await appendAuditEvent(
+        tx,
+        {
+          type: 'grant.failed',
+          taskId: plan.task.id,
+          grantId: plan.grantId,
+          principal: plan.holder,
+          payload: {
+            error: (cause as Error)?.message ?? String(cause),
+            minted_handles: handles.length,
+            task_closed: !pending,
+          },
+        },
+        deps.clock,
+      );
       return pending;
     });
     if (handles.length) deps.onRevocationQueued();
     return failedHere;
   }
 
-  async function activate(plan: GrantPlan, minted: { accessor: string; handles: MintedHandle[] }, now: Date): Promise<void> {
+  async function activate(
+    plan: GrantPlan,
+    minted: { accessor: string; handles: MintedHandle[] },
+    now: Date,
+  ): Promise<void> {
     const active = await deps.db.transaction().execute(async (tx) => {
       await lockTaskRow(tx, plan.task.id);
       const ok = await activateGrant(tx, plan.grantId, minted.accessor);
       await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles: minted.handles });
       if (!ok) {
-        await enqueueJob(tx, { taskId: plan.task.id, grantId: plan.grantId, kind: 'revoke_grants', payload: { grantIds: [plan.grantId] }, dueAt: now });
+        await enqueueJob(tx, {
+          taskId: plan.task.id,
+          grantId: plan.grantId,
+          kind: 'revoke_grants',
+          payload: { grantIds: [plan.grantId] },
+          dueAt: now,
+        });
         return false;
       }
-      await appendAuditEvent(tx, {
-        type: plan.parent ? 'grant.delegated' : 'grant.issued', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder,
-        payload: {
-          scopes: plan.scopes, audience: plan.audience, ttl: plan.ttlSeconds, cost: plan.cost, depth: plan.chain.length - 1,
-          chain: plan.chain, parent_id: plan.parent?.id ?? null, offer_id: plan.offerId, policy_ids: plan.policyIds,
-          policy_version: plan.policyVersion, approval_ids: plan.approvals.map((a) => a.id), vault_token_accessor: minted.accessor,
-          lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId), budget_reserved: plan.budgetReserved,
+      await appendAuditEvent(
+        tx,
+        {
+          type: plan.parent ? 'grant.delegated' : 'grant.issued',
+          taskId: plan.task.id,
+          grantId: plan.grantId,
+          principal: plan.holder,
+          payload: {
+            scopes: plan.scopes,
+            audience: plan.audience,
+            ttl: plan.ttlSeconds,
+            cost: plan.cost,
+            depth: plan.chain.length - 1,
+            chain: plan.chain,
+            parent_id: plan.parent?.id ?? null,
+            offer_id: plan.offerId,
+            policy_ids: plan.policyIds,
+            policy_version: plan.policyVersion,
+            approval_ids: plan.approvals.map((a) => a.id),
+            vault_token_accessor: minted.accessor,
+            lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId),
+            budget_reserved: plan.budgetReserved,
+          },
         },
-      }, deps.clock);
+        deps.clock,
+      );
       return true;
     });
     if (!active) {
@@ -150,7 +228,21 @@ export function createGrantIssuer(deps: IssuerDeps) {
   async function recordRefusal(plan: GrantPlan, err: GrantlineError): Promise<void> {
     await deps.db.transaction().execute(async (tx) => {
       await plan.auditDecision(tx);
-      await appendAuditEvent(tx, { type: 'grant.refused', taskId: plan.task.id, grantId: plan.grantId, principal: plan.holder, payload: { error: err.code, reason: err.message, ...(err.details?.limit ? { limit: err.details.limit } : {}) } }, deps.clock);
+      await appendAuditEvent(
+        tx,
+        {
+          type: 'grant.refused',
+          taskId: plan.task.id,
+          grantId: plan.grantId,
+          principal: plan.holder,
+          payload: {
+            error: err.code,
+            reason: err.message,
+            ...(err.details?.limit ? { limit: err.details.limit } : {}),
+          },
+        },
+        deps.clock,
+      );
     });
   }
 
@@ -164,21 +256,41 @@ export function createGrantIssuer(deps: IssuerDeps) {
     }
     let minted: Awaited<ReturnType<typeof mintGrant>>;
     try {
-      const parentToken = plan.parent ? await deps.custody.fetch('grant', plan.parent.id) : await deps.custody.fetch('task', plan.task.id);
-      minted = await mintGrant(deps, { grantId: plan.grantId, parentToken, scopes: plan.scopes, ttlSeconds: plan.ttlSeconds, now });
+      const parentToken = plan.parent
+        ? await deps.custody.fetch('grant', plan.parent.id)
+        : await deps.custody.fetch('task', plan.task.id);
+      minted = await mintGrant(deps, {
+        grantId: plan.grantId,
+        parentToken,
+        scopes: plan.scopes,
+        ttlSeconds: plan.ttlSeconds,
+        now,
+      });
     } catch (err) {
       const handles = err instanceof MintFailed ? err.handles : [];
       const cause = err instanceof MintFailed ? err.cause : err;
       const stillPending = await compensate(plan, handles, cause, now);
-      log.warn({ grantId: plan.grantId, taskId: plan.task.id, err: (cause as Error)?.message }, 'grant minting failed');
+      log.warn(
+        { grantId: plan.grantId, taskId: plan.task.id, err: (cause as Error)?.message },
+        'grant minting failed',
+      );
       // A close that revoked the task's token tree mid-mint makes Vault refuse: that is not "retry later".
       if (!stillPending) throw new TaskClosedWhileIssuing();
-      throw cause instanceof GrantlineError && cause.status === 503 ? cause : new Unavailable('Vault could not mint the grant; nothing was issued', { cause });
+      throw cause instanceof GrantlineError && cause.status === 503
+        ? cause
+        : new Unavailable('Vault could not mint the grant; nothing was issued', { cause });
     }
     const expiresAt = new Date(now.getTime() + plan.ttlSeconds * 1000);
     const accessToken = await deps.tokens.mintAccessToken({
-      grantId: plan.grantId, taskId: plan.task.id, subject: plan.task.owner, audience: plan.audience, scopes: plan.scopes,
-      holder: plan.holder, chain: plan.chain, expiresAt, ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
+      grantId: plan.grantId,
+      taskId: plan.task.id,
+      subject: plan.task.owner,
+      audience: plan.audience,
+      scopes: plan.scopes,
+      holder: plan.holder,
+      chain: plan.chain,
+      expiresAt,
+      ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
     });
     try {
       await activate(plan, { accessor: minted.grantToken.accessor, handles: minted.handles }, now);
@@ -189,10 +301,18 @@ export function createGrantIssuer(deps: IssuerDeps) {
       throw err;
     }
     deps.metrics.grantsIssued.inc({ kind: plan.parent ? 'delegated' : 'direct' });
-    log.info({ grantId: plan.grantId, taskId: plan.task.id, accessor: minted.grantToken.accessor }, 'grant issued');
+    log.info(
+      { grantId: plan.grantId, taskId: plan.task.id, accessor: minted.grantToken.accessor },
+      'grant issued',
+    );
     return {
-      grant_id: plan.grantId, task_id: plan.task.id, access_token: accessToken, token_type: 'Bearer',
-      expires_in: plan.ttlSeconds, scope: plan.scopes.join(' '), secrets: minted.secrets,
+      grant_id: plan.grantId,
+      task_id: plan.task.id,
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: plan.ttlSeconds,
+      scope: plan.scopes.join(' '),
+      secrets: minted.secrets,
     };
   };
 }

@@ -8,7 +8,10 @@ export class GrantNotFound extends NotFound {
 
 export class ScopeOutsideCeiling extends AccessDenied {
   constructor(scopes: string[]) {
-    super(`scope(s) outside the task's ceiling: ${scopes.join(', ')}`, { scopes, reasons: ['outside the task ceiling'] });
+    super(`scope(s) outside the task's ceiling: ${scopes.join(', ')}`, {
+      scopes,
+      reasons: ['outside the task ceiling'],
+    });
   }
 }
 

@@ -32,7 +32,10 @@ export async function failGrant(tx: Tx, id: string, reason: string, now: Date): 
   return Number(r.numUpdatedRows) === 1;
 }
 
-export async function recordHandles(tx: Tx, q: { taskId: string; grantId: string; handles: MintedHandle[] }): Promise<void> {
+export async function recordHandles(
+  tx: Tx,
+  q: { taskId: string; grantId: string; handles: MintedHandle[] },
+): Promise<void> {
   if (q.handles.length === 0) return;
   await tx
     .insertInto('leases')
@@ -55,7 +58,18 @@ export async function findGrantForIntrospection(db: DbOrTx, id: string) {
   return db
     .selectFrom('grants as g')
     .innerJoin('tasks as t', 't.id', 'g.task_id')
-    .select(['g.id', 'g.status', 'g.expires_at', 'g.holder', 'g.chain', 'g.task_id', 'g.scopes', 'g.cert_thumbprint', 't.status as task_status', 't.owner as task_owner'])
+    .select([
+      'g.id',
+      'g.status',
+      'g.expires_at',
+      'g.holder',
+      'g.chain',
+      'g.task_id',
+      'g.scopes',
+      'g.cert_thumbprint',
+      't.status as task_status',
+      't.owner as task_owner',
+    ])
     .where('g.id', '=', id)
     .executeTakeFirst();
 }

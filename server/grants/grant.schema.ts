@@ -2,16 +2,18 @@ import { z } from 'zod';
 import { looksSecret } from '../audit/audit-event.guard';
 import { scopeName } from '../tasks/task.schema';
 
-export const grantContextSchema = z.strictObject({
-  tool: z.string().min(1).max(200).optional(),
-  target: z.string().min(1).max(500).optional(),
-  intent: z.string().min(1).max(1000).optional(),
-  /** Digest of the exact arguments a privileged call will use; matched against the approval's. */
-  args_digest: z
-    .string()
-    .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>')
-    .optional(),
-}).refine((c) => !Object.entries(c).some(([k, v]) => looksSecret(k, v)), 'context must not carry secrets');
+export const grantContextSchema = z
+  .strictObject({
+    tool: z.string().min(1).max(200).optional(),
+    target: z.string().min(1).max(500).optional(),
+    intent: z.string().min(1).max(1000).optional(),
+    /** Digest of the exact arguments a privileged call will use; matched against the approval's. */
+    args_digest: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>')
+      .optional(),
+  })
+  .refine((c) => !Object.entries(c).some(([k, v]) => looksSecret(k, v)), 'context must not carry secrets');
 
 export const requestGrantSchema = z.strictObject({
   scopes: z.array(scopeName).min(1).max(20),
@@ -23,4 +25,6 @@ export const requestGrantSchema = z.strictObject({
 export type RequestGrantInput = z.infer<typeof requestGrantSchema>;
 export type GrantContextInput = z.infer<typeof grantContextSchema>;
 
-export const revokeGrantSchema = z.strictObject({ reason: z.string().min(1).max(500).default('revoked by request') });
+export const revokeGrantSchema = z.strictObject({
+  reason: z.string().min(1).max(500).default('revoked by request'),
+});

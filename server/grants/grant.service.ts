@@ -12,9 +12,9 @@ import { TaskNotFound, TaskNotOpen } from '../tasks/task.errors';
 import { findLiveApproval, findTask } from '../tasks/task.repository';
 import { taskFacts } from '../tasks/task.service';
 import { GrantNotFound, UnknownScope } from './grant.errors';
-import type { GrantPlan, IssueGrant } from './grant-issuer';
 import { findGrant } from './grant.repository';
 import type { RequestGrantInput } from './grant.schema';
+import type { GrantPlan, IssueGrant } from './grant-issuer';
 import { releaseTaskQuota, reserveTaskQuota } from './quota';
 
 export interface GrantServiceDeps {
@@ -28,28 +28,43 @@ export interface GrantServiceDeps {
 }
 
 export const scopeFacts = (name: string, spec: ScopeSpec): ScopeFacts => ({
-  name, cost: spec.cost, sensitivity: spec.sensitivity, privileged: spec.privileged,
+  name,
+  cost: spec.cost,
+  sensitivity: spec.sensitivity,
+  privileged: spec.privileged,
 });
 
 /** One decision per scope, folded: allowed only if every scope is; the ids of every deciding policy. */
 export function foldDecisions(decisions: Array<{ scope: string; decision: Decision }>): Decision {
   const allowed = decisions.every((d) => d.decision.allowed);
   const relevant = decisions.filter((d) => d.decision.allowed === allowed);
-  const shadows = decisions.map((d) => d.decision.shadow).filter((s): s is NonNullable<Decision['shadow']> => s !== null);
+  const shadows = decisions
+    .map((d) => d.decision.shadow)
+    .filter((s): s is NonNullable<Decision['shadow']> => s !== null);
   return {
     allowed,
     policyIds: [...new Set(relevant.flatMap((d) => d.decision.policyIds))].sort(),
     errors: decisions.flatMap((d) => d.decision.errors),
     policyVersion: decisions[0]!.decision.policyVersion,
     reasons: allowed ? [] : relevant.flatMap((d) => d.decision.reasons.map((r) => `${d.scope}: ${r}`)),
-    shadow: shadows.length ? { allowed: shadows.every((s) => s.allowed), policyIds: [...new Set(shadows.flatMap((s) => s.policyIds))].sort() } : null,
+    shadow: shadows.length
+      ? {
+          allowed: shadows.every((s) => s.allowed),
+          policyIds: [...new Set(shadows.flatMap((s) => s.policyIds))].sort(),
+        }
+      : null,
   };
 }
 
 /** The TTL of a new grant: asked (or the default), never above the configured cap or the task's life. */
-export function grantTtl(requested: number | string | undefined, limits: { defaultSeconds: number; maxSeconds: number }, remainingSeconds: number): number {
+export function grantTtl(
+  requested: number | string | undefined,
+  limits: { defaultSeconds: number; maxSeconds: number },
+  remainingSeconds: number,
+): number {
   const asked = requested === undefined ? limits.defaultSeconds : parseDurationSeconds(requested);
-  if (asked === undefined || asked < 1) throw new InvalidRequest('ttl must be a positive duration such as 300 or "5m"');
+  if (asked === undefined || asked < 1)
+    throw new InvalidRequest('ttl must be a positive duration such as 300 or "5m"');
   return Math.min(asked, limits.maxSeconds, remainingSeconds);
 }
 
@@ -60,7 +75,12 @@ export function createGrantService(deps: GrantServiceDeps) {
     const found = new Map<string, ApprovalRow>();
     for (const scope of scopes) {
       if (!deps.catalogue.get(scope)?.privileged) continue;
-      const approval = await findLiveApproval(deps.db, { taskId, scope, now: now(), ...(argsDigest ? { argsDigest } : {}) });
+      const approval = await findLiveApproval(deps.db, {
+        taskId,
+        scope,
+        now: now(),
+        ...(argsDigest ? { argsDigest } : {}),
+      });
       if (approval) found.set(scope, approval);
     }
     return found;
@@ -89,24 +109,66 @@ export function createGrantService(deps: GrantServiceDeps) {
         approval: approval ? { live: true, approver: approval.approver, id: approval.id } : { live: false },
         delegation: { depth: 0, chain: [] },
       };
-      return { scope, req: { action: 'RequestGrant', task: facts, scope: scopeFacts(scope, deps.catalogue.get(scope)!), context } };
+      return {
+        scope,
+        req: {
+          action: 'RequestGrant',
+          task: facts,
+          scope: scopeFacts(scope, deps.catalogue.get(scope)!),
+          context,
+        },
+      };
     });
-    const decision = foldDecisions(requests.map(({ scope, req }) => ({ scope, decision: deps.access.evaluate(principal, req) })));
-    const summary: DecisionRequest = { action: 'RequestGrant', task: facts, context: { ...requests[0]!.req.context, approval: { live: approvals.size > 0 } } };
+    const decision = foldDecisions(
+      requests.map(({ scope, req }) => ({ scope, decision: deps.access.evaluate(principal, req) })),
+    );
+    const summary: DecisionRequest = {
+      action: 'RequestGrant',
+      task: facts,
+      context: { ...requests[0]!.req.context, approval: { live: approvals.size > 0 } },
+    };
     const grantId = randomUUID();
-    if (!decision.allowed) await deps.access.refuse(principal, { ...summary, scope: undefined }, decision, { taskId: task.id, grantId });
+    if (!decision.allowed)
+      await deps.access.refuse(principal, { ...summary, scope: undefined }, decision, {
+        taskId: task.id,
+        grantId,
+      });
     const cost = scopes.reduce((sum, s) => sum + deps.catalogue.get(s)!.cost, 0);
     const plan: GrantPlan = {
-      grantId, task, parent: null, offerId: null, holder: principal.spiffeId, chain: [principal.spiffeId], scopes,
-      audience: input.audience, ttlSeconds, cost, budgetReserved: null, mayRedelegate: true,
-      policyIds: decision.policyIds, policyVersion: decision.policyVersion, approvals: [...approvals.values()],
+      grantId,
+      task,
+      parent: null,
+      offerId: null,
+      holder: principal.spiffeId,
+      chain: [principal.spiffeId],
+      scopes,
+      audience: input.audience,
+      ttlSeconds,
+      cost,
+      budgetReserved: null,
+      mayRedelegate: true,
+      policyIds: decision.policyIds,
+      policyVersion: decision.policyVersion,
+      approvals: [...approvals.values()],
       certThumbprint: principal.certThumbprint,
-      constraints: { scopes, ttl: ttlSeconds, cost, depth: 0, audience: input.audience, ...(input.context.tool ? { tool: input.context.tool } : {}), ...(input.context.target ? { target: input.context.target } : {}) },
+      constraints: {
+        scopes,
+        ttl: ttlSeconds,
+        cost,
+        depth: 0,
+        audience: input.audience,
+        ...(input.context.tool ? { tool: input.context.tool } : {}),
+        ...(input.context.target ? { target: input.context.target } : {}),
+      },
       reserve: async (tx) => {
         await reserveTaskQuota(tx, { taskId: task.id, cost, now: now(), drawBudget: true });
       },
       release: (tx) => releaseTaskQuota(tx, { taskId: task.id, cost }),
-      auditDecision: (tx) => deps.access.auditDecision(tx, principal, { ...summary, scope: undefined }, decision, { taskId: task.id, grantId }),
+      auditDecision: (tx) =>
+        deps.access.auditDecision(tx, principal, { ...summary, scope: undefined }, decision, {
+          taskId: task.id,
+          grantId,
+        }),
     };
     return deps.issueGrant(plan);
   }
@@ -120,7 +182,8 @@ export function createGrantService(deps: GrantServiceDeps) {
     if (!grant) throw new GrantNotFound();
     const task = (await findTask(deps.db, grant.task_id))!;
     const req: DecisionRequest = {
-      action: 'RevokeGrant', task: taskFacts(task),
+      action: 'RevokeGrant',
+      task: taskFacts(task),
       context: { holder: grant.holder, delegation: { depth: grant.depth, chain: grant.chain } },
     };
     const decision = deps.access.evaluate(principal, req);
@@ -130,7 +193,13 @@ export function createGrantService(deps: GrantServiceDeps) {
     }
     const revoked = await deps.db.transaction().execute(async (tx) => {
       await deps.access.auditDecision(tx, principal, req, decision, { taskId: task.id, grantId });
-      return revokeGrantSubtreeInTx(tx, { taskId: task.id, grantId, reason, now: now(), principal: principal.spiffeId });
+      return revokeGrantSubtreeInTx(tx, {
+        taskId: task.id,
+        grantId,
+        reason,
+        now: now(),
+        principal: principal.spiffeId,
+      });
     });
     if (revoked.length) deps.onRevocationQueued();
     const current = await findGrant(deps.db, grantId);

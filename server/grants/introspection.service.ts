@@ -25,7 +25,11 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
       return undefined;
     }
     const row = await findGrantForIntrospection(deps.db, claims.grantId);
-    const live = row && row.status === 'active' && row.task_status === 'open' && row.expires_at.getTime() > deps.clock.now().getTime();
+    const live =
+      row &&
+      row.status === 'active' &&
+      row.task_status === 'open' &&
+      row.expires_at.getTime() > deps.clock.now().getTime();
     return live ? { claims, row } : undefined;
   }
 
@@ -62,7 +66,13 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
     if (!decision.allowed) await deps.access.refuse(principal, { action: 'ReadRevocations' }, decision);
     const rows = await revocationsAfter(deps.db, q);
     return {
-      revocations: rows.map((r) => ({ seq: Number(r.seq), jti: r.grant_id, task_id: r.task_id, reason: r.reason, revoked_at: r.revoked_at.toISOString() })),
+      revocations: rows.map((r) => ({
+        seq: Number(r.seq),
+        jti: r.grant_id,
+        task_id: r.task_id,
+        reason: r.reason,
+        revoked_at: r.revoked_at.toISOString(),
+      })),
       next: rows.length ? Number(rows[rows.length - 1]!.seq) : q.after,
     };
   }

@@ -35,7 +35,11 @@ export function createLineageService(deps: { db: Db; access: AccessControl; cloc
       if (!grant) throw new GrantNotFound();
       const task = await authorize(principal, grant.task_id, grantId);
       const lineage = (await grantLineage(deps.db, grantId))!;
-      return { task: taskView(task, deps.clock.now()), path: lineage.path.map(({ children: _c, ...node }) => node), subtree: lineage.subtree };
+      return {
+        task: taskView(task, deps.clock.now()),
+        path: lineage.path.map(({ children: _c, ...node }) => node),
+        subtree: lineage.subtree,
+      };
     },
   };
 }

@@ -46,7 +46,14 @@ export interface MintDeps {
 
 const at = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000);
 
-async function mintScope(deps: MintDeps, scope: string, grantToken: MintedToken, ttl: number, now: Date, handles: MintedHandle[]): Promise<IssuedSecret> {
+async function mintScope(
+  deps: MintDeps,
+  scope: string,
+  grantToken: MintedToken,
+  ttl: number,
+  now: Date,
+  handles: MintedHandle[],
+): Promise<IssuedSecret> {
   const spec = deps.catalogue.get(scope)!;
   const connection = resolveConnectionFacts(spec.connection, deps.connectionValues);
   const extra = connection ? { connection } : {};
@@ -56,7 +63,14 @@ async function mintScope(deps: MintDeps, scope: string, grantToken: MintedToken,
       // The lease belongs to the grant token, so it dies with it however long Vault would keep it.
       const duration = Math.min(secret.leaseDuration || ttl, ttl);
       handles.push({ kind: 'lease', scope, leaseId: secret.leaseId, expiresAt: at(now, duration) });
-      return { scope, kind: 'dynamic', data: secret.data, lease_id: secret.leaseId, lease_duration: duration, ...extra };
+      return {
+        scope,
+        kind: 'dynamic',
+        data: secret.data,
+        lease_id: secret.leaseId,
+        lease_duration: duration,
+        ...extra,
+      };
     }
     case 'kv': {
       const data = await deps.vault.readKv(grantToken.clientToken, spec.vault.path);
@@ -71,7 +85,14 @@ async function mintScope(deps: MintDeps, scope: string, grantToken: MintedToken,
         meta: { grantline_scope: scope },
       });
       handles.push({ kind: 'scope_token', scope, accessor: token.accessor, expiresAt: at(now, ttl) });
-      return { scope, kind: 'token', data: { token: token.clientToken, accessor: token.accessor }, lease_id: null, lease_duration: ttl, ...extra };
+      return {
+        scope,
+        kind: 'token',
+        data: { token: token.clientToken, accessor: token.accessor },
+        lease_id: null,
+        lease_duration: ttl,
+        ...extra,
+      };
     }
   }
 }
@@ -98,10 +119,17 @@ export async function mintGrant(
   } catch (err) {
     throw new MintFailed(err, handles);
   }
-  handles.push({ kind: 'grant_token', scope: null, accessor: grantToken.accessor, expiresAt: at(q.now, q.ttlSeconds) });
+  handles.push({
+    kind: 'grant_token',
+    scope: null,
+    accessor: grantToken.accessor,
+    expiresAt: at(q.now, q.ttlSeconds),
+  });
   try {
     await deps.custody.keep('grant', q.grantId, grantToken.clientToken);
-    const results = await Promise.allSettled(q.scopes.map((s) => mintScope(deps, s, grantToken, q.ttlSeconds, q.now, handles)));
+    const results = await Promise.allSettled(
+      q.scopes.map((s) => mintScope(deps, s, grantToken, q.ttlSeconds, q.now, handles)),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const secrets = results.map((r) => (r as PromiseFulfilledResult<IssuedSecret>).value);

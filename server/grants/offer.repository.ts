@@ -1,8 +1,14 @@
 import { sql } from 'kysely';
 import type { DbOrTx, GrantRow, OfferRow, Tx } from '../db/database';
 
-export async function insertOffer(tx: Tx, row: Omit<OfferRow, 'status' | 'redeemed_grant_id' | 'redeemed_at' | 'created_at'>): Promise<void> {
-  await tx.insertInto('delegation_offers').values({ ...row, status: 'pending' }).execute();
+export async function insertOffer(
+  tx: Tx,
+  row: Omit<OfferRow, 'status' | 'redeemed_grant_id' | 'redeemed_at' | 'created_at'>,
+): Promise<void> {
+  await tx
+    .insertInto('delegation_offers')
+    .values({ ...row, status: 'pending' })
+    .execute();
 }
 
 export async function findOffer(db: DbOrTx, id: string): Promise<OfferRow | undefined> {
@@ -14,7 +20,10 @@ export async function findOffer(db: DbOrTx, id: string): Promise<OfferRow | unde
  * concurrent offers can never overdraw it: the parent grant's reservation when it is itself delegated,
  * else the task's budget. Returns which limit refused, or null when reserved.
  */
-export async function reserveForOffer(tx: Tx, q: { parent: GrantRow; budget: number; maxFanout: number }): Promise<'max_fanout' | 'budget' | 'parent_inactive' | null> {
+export async function reserveForOffer(
+  tx: Tx,
+  q: { parent: GrantRow; budget: number; maxFanout: number },
+): Promise<'max_fanout' | 'budget' | 'parent_inactive' | null> {
   const slot = await sql<{ id: string }>`
     update grants set children = children + 1,
       budget_spent = case when budget_reserved is null then budget_spent else budget_spent + ${q.budget} end
@@ -22,7 +31,11 @@ export async function reserveForOffer(tx: Tx, q: { parent: GrantRow; budget: num
       and (budget_reserved is null or budget_spent + ${q.budget} <= budget_reserved)
     returning id`.execute(tx);
   if (slot.rows.length === 0) {
-    const now = await tx.selectFrom('grants').select(['status', 'children']).where('id', '=', q.parent.id).executeTakeFirstOrThrow();
+    const now = await tx
+      .selectFrom('grants')
+      .select(['status', 'children'])
+      .where('id', '=', q.parent.id)
+      .executeTakeFirstOrThrow();
     if (now.status !== 'active') return 'parent_inactive';
     return now.children >= q.maxFanout ? 'max_fanout' : 'budget';
   }
@@ -48,5 +61,10 @@ export async function consumeOffer(tx: Tx, q: { id: string; grantId: string; now
 
 /** Minting the redeemed grant failed: the offer may be redeemed again (nothing was issued). */
 export async function reopenOffer(tx: Tx, id: string): Promise<void> {
-  await tx.updateTable('delegation_offers').set({ status: 'pending', redeemed_at: null, redeemed_grant_id: null }).where('id', '=', id).where('status', '=', 'redeemed').execute();
+  await tx
+    .updateTable('delegation_offers')
+    .set({ status: 'pending', redeemed_at: null, redeemed_grant_id: null })
+    .where('id', '=', id)
+    .where('status', '=', 'redeemed')
+    .execute();
 }

@@ -24,7 +24,11 @@ function fromBodyParser(err: { type?: unknown; status?: unknown }): GrantlineErr
 }
 
 /** The one place a typed error becomes an HTTP body. Unknown errors are a fixed 500: no stack, no message. */
-export function toHttpError(err: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } {
+export function toHttpError(err: unknown): {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+} {
   const known =
     err instanceof GrantlineError
       ? err

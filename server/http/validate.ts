@@ -10,10 +10,10 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, what 
   if (result.success) return result.data;
   const fields = result.error.issues.map((issue) => ({
     field: issue.path.length ? issue.path.join('.') : what,
-    problem: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+    problem:
+      issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
   }));
-  throw new InvalidRequest(
-    `invalid ${what}: ${fields.map((f) => `${f.field} (${f.problem})`).join('; ')}`,
-    { fields },
-  );
+  throw new InvalidRequest(`invalid ${what}: ${fields.map((f) => `${f.field} (${f.problem})`).join('; ')}`, {
+    fields,
+  });
 }

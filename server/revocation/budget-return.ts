@@ -21,7 +21,11 @@ export async function returnBudgets(tx: Tx, q: { taskId: string; grantIds: strin
     returned += await expireOffersOf(tx, q.taskId, g.id);
     if (g.budget_reserved === null || !g.parent_id) continue;
     // Re-read: children processed just before may have returned budget into this grant.
-    const { budget_spent } = await tx.selectFrom('grants').select('budget_spent').where('id', '=', g.id).executeTakeFirstOrThrow();
+    const { budget_spent } = await tx
+      .selectFrom('grants')
+      .select('budget_spent')
+      .where('id', '=', g.id)
+      .executeTakeFirstOrThrow();
     const unspent = g.budget_reserved - budget_spent;
     if (unspent <= 0) continue;
     await tx.updateTable('grants').set({ budget_spent: g.budget_reserved }).where('id', '=', g.id).execute();
@@ -53,7 +57,13 @@ async function expireOffersOf(tx: Tx, taskId: string, grantId: string): Promise<
  * grant, else the task's budget. `releaseChild` also frees a fan-out slot (an offer that never became
  * a grant does not count as a child).
  */
-export async function returnToPool(tx: Tx, taskId: string, parentId: string, amount: number, releaseChild = false): Promise<void> {
+export async function returnToPool(
+  tx: Tx,
+  taskId: string,
+  parentId: string,
+  amount: number,
+  releaseChild = false,
+): Promise<void> {
   const parent = await tx
     .updateTable('grants')
     .set((eb) => ({

@@ -41,7 +41,12 @@ export function createExpirySweeper(deps: SweeperDeps) {
           .skipLocked()
           .execute();
         for (const task of tasks) {
-          await closeTaskInTx(tx, task, { reason: 'task ttl expired', now, principal: null, finalStatus: 'expired' });
+          await closeTaskInTx(tx, task, {
+            reason: 'task ttl expired',
+            now,
+            principal: null,
+            finalStatus: 'expired',
+          });
         }
         return tasks.length;
       });
@@ -52,8 +57,18 @@ export function createExpirySweeper(deps: SweeperDeps) {
 
   async function expireGrants(now: Date): Promise<number> {
     return deps.db.transaction().execute(async (tx) => {
-      const due = await tx.selectFrom('grants').select('task_id').where('status', '=', 'active').where('expires_at', '<=', now).orderBy('expires_at').limit(BATCH).execute();
-      const taskIds = await lockTaskRows(tx, due.map((g) => g.task_id));
+      const due = await tx
+        .selectFrom('grants')
+        .select('task_id')
+        .where('status', '=', 'active')
+        .where('expires_at', '<=', now)
+        .orderBy('expires_at')
+        .limit(BATCH)
+        .execute();
+      const taskIds = await lockTaskRows(
+        tx,
+        due.map((g) => g.task_id),
+      );
       if (taskIds.length === 0) return 0;
       const expired = await sql<{ id: string; task_id: string }>`
         update grants set status = 'expired'
@@ -71,10 +86,39 @@ export function createExpirySweeper(deps: SweeperDeps) {
           .execute();
       }
       const ids = expired.rows.map((g) => g.id);
-      for (const [taskId] of perTask) await returnBudgets(tx, { taskId, grantIds: expired.rows.filter((g) => g.task_id === taskId).map((g) => g.id) });
-      await tx.updateTable('leases').set({ state: 'expired', revoked_at: now }).where('grant_id', 'in', ids).where('state', '=', 'active').execute();
-      await tx.insertInto('revocation_feed').values(expired.rows.map((g) => ({ grant_id: g.id, task_id: g.task_id, reason: 'expired', revoked_at: now }))).execute();
-      await appendAuditEvents(tx, expired.rows.map((g) => ({ type: 'grant.expired', taskId: g.task_id, grantId: g.id, principal: null, payload: {} })), { now: () => now });
+      for (const [taskId] of perTask)
+        await returnBudgets(tx, {
+          taskId,
+          grantIds: expired.rows.filter((g) => g.task_id === taskId).map((g) => g.id),
+        });
+      await tx
+        .updateTable('leases')
+        .set({ state: 'expired', revoked_at: now })
+        .where('grant_id', 'in', ids)
+        .where('state', '=', 'active')
+        .execute();
+      await tx
+        .insertInto('revocation_feed')
+        .values(
+          expired.rows.map((g) => ({
+            grant_id: g.id,
+            task_id: g.task_id,
+            reason: 'expired',
+            revoked_at: now,
+          })),
+        )
+        .execute();
+      await appendAuditEvents(
+        tx,
+        expired.rows.map((g) => ({
+          type: 'grant.expired',
+          taskId: g.task_id,
+          grantId: g.id,
+          principal: null,
+          payload: {},
+        })),
+        { now: () => now },
+      );
       return expired.rows.length;
     });
   }
@@ -82,8 +126,18 @@ export function createExpirySweeper(deps: SweeperDeps) {
   /** Offers nobody redeemed in time: their reservation and fan-out slot go back to the parent. */
   async function expireOffers(now: Date): Promise<number> {
     return deps.db.transaction().execute(async (tx) => {
-      const due = await tx.selectFrom('delegation_offers').select('task_id').where('status', '=', 'pending').where('expires_at', '<=', now).orderBy('expires_at').limit(BATCH).execute();
-      const taskIds = await lockTaskRows(tx, due.map((o) => o.task_id));
+      const due = await tx
+        .selectFrom('delegation_offers')
+        .select('task_id')
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', now)
+        .orderBy('expires_at')
+        .limit(BATCH)
+        .execute();
+      const taskIds = await lockTaskRows(
+        tx,
+        due.map((o) => o.task_id),
+      );
       if (taskIds.length === 0) return 0;
       const offers = await sql<{ id: string; task_id: string; parent_grant_id: string; budget: number }>`
         update delegation_offers set status = 'expired'
@@ -91,7 +145,17 @@ export function createExpirySweeper(deps: SweeperDeps) {
         returning id, task_id, parent_grant_id, budget`.execute(tx);
       for (const o of offers.rows) await returnToPool(tx, o.task_id, o.parent_grant_id, o.budget, true);
       if (offers.rows.length) {
-        await appendAuditEvents(tx, offers.rows.map((o) => ({ type: 'delegation.expired', taskId: o.task_id, grantId: o.parent_grant_id, principal: null, payload: { offer_id: o.id, budget_returned: o.budget } })), { now: () => now });
+        await appendAuditEvents(
+          tx,
+          offers.rows.map((o) => ({
+            type: 'delegation.expired',
+            taskId: o.task_id,
+            grantId: o.parent_grant_id,
+            principal: null,
+            payload: { offer_id: o.id, budget_returned: o.budget },
+          })),
+          { now: () => now },
+        );
       }
       return offers.rows.length;
     });
@@ -99,10 +163,22 @@ export function createExpirySweeper(deps: SweeperDeps) {
 
   async function revokeAbandoned(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - PENDING_GRACE_MS);
-    const stale = await deps.db.selectFrom('grants').select(['id', 'task_id']).where('status', '=', 'pending').where('issued_at', '<', cutoff).limit(BATCH).execute();
+    const stale = await deps.db
+      .selectFrom('grants')
+      .select(['id', 'task_id'])
+      .where('status', '=', 'pending')
+      .where('issued_at', '<', cutoff)
+      .limit(BATCH)
+      .execute();
     for (const g of stale) {
       await deps.db.transaction().execute((tx) =>
-        revokeGrantSubtreeInTx(tx, { taskId: g.task_id, grantId: g.id, reason: 'abandoned while minting', now, principal: null }),
+        revokeGrantSubtreeInTx(tx, {
+          taskId: g.task_id,
+          grantId: g.id,
+          reason: 'abandoned while minting',
+          now,
+          principal: null,
+        }),
       );
     }
     return stale.length;
@@ -116,7 +192,8 @@ export function createExpirySweeper(deps: SweeperDeps) {
       const grants = await expireGrants(now);
       const abandoned = await revokeAbandoned(now);
       if (tasks || abandoned) deps.onWork?.();
-      if (tasks || grants || abandoned || offers) log.info({ tasks, grants, abandoned, offers }, 'expiry sweep');
+      if (tasks || grants || abandoned || offers)
+        log.info({ tasks, grants, abandoned, offers }, 'expiry sweep');
       return { tasks, grants, abandoned, offers };
     },
   };

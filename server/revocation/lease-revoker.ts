@@ -1,17 +1,24 @@
 import type { LeaseRow, LeaseState } from '../db/database';
 import type { VaultAdapter } from '../vault';
 
-export type LeaseOutcome = { state: Extract<LeaseState, 'revoked' | 'expired'> } | { state: 'error'; error: string };
+export type LeaseOutcome =
+  | { state: Extract<LeaseState, 'revoked' | 'expired'> }
+  | { state: 'error'; error: string };
 
 /**
  * Revokes one tracked Vault handle explicitly and confirms it is gone with a lookup, so a revocation
  * never rests on the token-tree cascade alone (DESIGN: "never depends on one mechanism").
  */
-export async function revokeAndConfirm(vault: VaultAdapter, lease: LeaseRow, now: Date): Promise<LeaseOutcome> {
+export async function revokeAndConfirm(
+  vault: VaultAdapter,
+  lease: LeaseRow,
+  now: Date,
+): Promise<LeaseOutcome> {
   try {
     const alreadyExpired = lease.expires_at !== null && lease.expires_at.getTime() <= now.getTime();
     if (lease.vault_lease_id) {
-      if (alreadyExpired && (await vault.lookupLease(lease.vault_lease_id)) === null) return { state: 'expired' };
+      if (alreadyExpired && (await vault.lookupLease(lease.vault_lease_id)) === null)
+        return { state: 'expired' };
       await vault.revokeLease(lease.vault_lease_id);
       const still = await vault.lookupLease(lease.vault_lease_id);
       if (still) return { state: 'error', error: still.revokeError ?? 'lease still present after revoke' };
@@ -20,7 +27,8 @@ export async function revokeAndConfirm(vault: VaultAdapter, lease: LeaseRow, now
     const accessor = lease.vault_token_accessor!;
     if (alreadyExpired && (await vault.lookupTokenByAccessor(accessor)) === null) return { state: 'expired' };
     await vault.revokeTokenByAccessor(accessor);
-    if (await vault.lookupTokenByAccessor(accessor)) return { state: 'error', error: 'token still present after revoke' };
+    if (await vault.lookupTokenByAccessor(accessor))
+      return { state: 'error', error: 'token still present after revoke' };
     return { state: 'revoked' };
   } catch (err) {
     return { state: 'error', error: describe(err) };
@@ -35,7 +43,11 @@ export function describe(err: unknown): string {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {

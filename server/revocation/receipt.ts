@@ -23,12 +23,31 @@ export async function buildReceipt(db: DbOrTx, taskId: string) {
   const task = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
   const grants = await db
     .selectFrom('grants')
-    .select(['id', 'parent_id', 'holder', 'scopes', 'status', 'issued_at', 'expires_at', 'revoked_at', 'revoke_reason'])
+    .select([
+      'id',
+      'parent_id',
+      'holder',
+      'scopes',
+      'status',
+      'issued_at',
+      'expires_at',
+      'revoked_at',
+      'revoke_reason',
+    ])
     .where('task_id', '=', taskId)
     .orderBy('issued_at')
     .execute();
-  const leases = await db.selectFrom('leases').selectAll().where('task_id', '=', taskId).orderBy('created_at').execute();
-  const jobs = await db.selectFrom('revocation_jobs').select(['id', 'kind', 'status', 'attempts', 'last_error', 'due_at']).where('task_id', '=', taskId).execute();
+  const leases = await db
+    .selectFrom('leases')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .orderBy('created_at')
+    .execute();
+  const jobs = await db
+    .selectFrom('revocation_jobs')
+    .select(['id', 'kind', 'status', 'attempts', 'last_error', 'due_at'])
+    .where('task_id', '=', taskId)
+    .execute();
   const byGrant = new Map<string, LeaseRow[]>();
   for (const l of leases) if (l.grant_id) byGrant.set(l.grant_id, [...(byGrant.get(l.grant_id) ?? []), l]);
   const states: Record<string, number> = {};
@@ -40,8 +59,15 @@ export async function buildReceipt(db: DbOrTx, taskId: string) {
     close_reason: task.close_reason,
     closing_at: task.closing_at?.toISOString() ?? null,
     closed_at: task.closed_at?.toISOString() ?? null,
-    complete: (task.status === 'closed' || task.status === 'expired') && leases.every((l) => l.state !== 'active' && l.state !== 'retrying'),
-    summary: { grants: grants.length, leases: leases.length, lease_states: states, pending_jobs: jobs.filter((j) => j.status === 'pending').length },
+    complete:
+      (task.status === 'closed' || task.status === 'expired') &&
+      leases.every((l) => l.state !== 'active' && l.state !== 'retrying'),
+    summary: {
+      grants: grants.length,
+      leases: leases.length,
+      lease_states: states,
+      pending_jobs: jobs.filter((j) => j.status === 'pending').length,
+    },
     task_token: taskToken ? leaseView(taskToken) : null,
     grants: grants.map((g) => ({
       grant_id: g.id,
@@ -55,7 +81,14 @@ export async function buildReceipt(db: DbOrTx, taskId: string) {
       revoke_reason: g.revoke_reason,
       leases: (byGrant.get(g.id) ?? []).map(leaseView),
     })),
-    jobs: jobs.map((j) => ({ id: j.id, kind: j.kind, status: j.status, attempts: j.attempts, last_error: j.last_error, due_at: j.due_at.toISOString() })),
+    jobs: jobs.map((j) => ({
+      id: j.id,
+      kind: j.kind,
+      status: j.status,
+      attempts: j.attempts,
+      last_error: j.last_error,
+      due_at: j.due_at.toISOString(),
+    })),
   };
 }
 export type Receipt = Awaited<ReturnType<typeof buildReceipt>>;

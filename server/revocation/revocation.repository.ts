@@ -32,7 +32,10 @@ export async function enqueueJob(
  * timeout and commits at once, so no transaction stays open across Vault calls; a worker that dies
  * mid-job simply lets the job come due again. SKIP LOCKED lets several brokers drain in parallel.
  */
-export async function claimDueJobs(db: DbOrTx, q: { now: Date; limit: number; visibilityMs: number }): Promise<JobRow[]> {
+export async function claimDueJobs(
+  db: DbOrTx,
+  q: { now: Date; limit: number; visibilityMs: number },
+): Promise<JobRow[]> {
   const until = new Date(q.now.getTime() + q.visibilityMs);
   const result = await sql<JobRow>`
     update revocation_jobs set due_at = ${until}, attempts = attempts + 1
@@ -46,12 +49,30 @@ export async function claimDueJobs(db: DbOrTx, q: { now: Date; limit: number; vi
   return result.rows;
 }
 
-export async function completeJob(db: DbOrTx, id: string, now: Date, status: 'done' | 'failed' = 'done'): Promise<void> {
-  await db.updateTable('revocation_jobs').set({ status, done_at: now, last_error: null }).where('id', '=', id).execute();
+export async function completeJob(
+  db: DbOrTx,
+  id: string,
+  now: Date,
+  status: 'done' | 'failed' = 'done',
+): Promise<void> {
+  await db
+    .updateTable('revocation_jobs')
+    .set({ status, done_at: now, last_error: null })
+    .where('id', '=', id)
+    .execute();
 }
 
-export async function rescheduleJob(db: DbOrTx, id: string, dueAt: Date, error: string | null): Promise<void> {
-  await db.updateTable('revocation_jobs').set({ due_at: dueAt, last_error: error }).where('id', '=', id).execute();
+export async function rescheduleJob(
+  db: DbOrTx,
+  id: string,
+  dueAt: Date,
+  error: string | null,
+): Promise<void> {
+  await db
+    .updateTable('revocation_jobs')
+    .set({ due_at: dueAt, last_error: error })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function pendingJobCount(db: DbOrTx, taskId: string): Promise<number> {
@@ -65,14 +86,22 @@ export async function pendingJobCount(db: DbOrTx, taskId: string): Promise<numbe
 }
 
 /** Leases still to revoke: of a whole task, or of some grants. */
-export async function unrevokedLeases(db: DbOrTx, q: { taskId: string; grantIds?: string[] }): Promise<LeaseRow[]> {
+export async function unrevokedLeases(
+  db: DbOrTx,
+  q: { taskId: string; grantIds?: string[] },
+): Promise<LeaseRow[]> {
   let query = db
     .selectFrom('leases')
     .selectAll()
     .where('task_id', '=', q.taskId)
     .where('state', 'in', ['active', 'retrying'])
     .orderBy('created_at');
-  if (q.grantIds) query = query.where('grant_id', 'in', q.grantIds.length ? q.grantIds : ['00000000-0000-0000-0000-000000000000']);
+  if (q.grantIds)
+    query = query.where(
+      'grant_id',
+      'in',
+      q.grantIds.length ? q.grantIds : ['00000000-0000-0000-0000-000000000000'],
+    );
   return query.execute();
 }
 

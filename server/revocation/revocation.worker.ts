@@ -65,58 +65,125 @@ export function createRevocationWorker(deps: WorkerDeps) {
   }
 
   async function revokeGrantTokens(grantIds: string[]) {
-    const grants = await deps.db.selectFrom('grants').select(['vault_token_accessor']).where('id', 'in', grantIds).execute();
-    for (const g of grants) if (g.vault_token_accessor) await deps.vault.revokeTokenByAccessor(g.vault_token_accessor);
+    const grants = await deps.db
+      .selectFrom('grants')
+      .select(['vault_token_accessor'])
+      .where('id', 'in', grantIds)
+      .execute();
+    for (const g of grants)
+      if (g.vault_token_accessor) await deps.vault.revokeTokenByAccessor(g.vault_token_accessor);
   }
 
   async function finish(job: JobRow, payload: JobPayload, grantIds: string[]) {
     const now = deps.clock.now();
-    for (const id of grantIds) await deps.custody.discard('grant', id).catch((err) => log.warn({ grantId: id, err: describe(err) }, 'custody discard failed'));
+    for (const id of grantIds)
+      await deps.custody
+        .discard('grant', id)
+        .catch((err) => log.warn({ grantId: id, err: describe(err) }, 'custody discard failed'));
     await deps.db.transaction().execute(async (tx) => {
       if (job.kind === 'revoke_task') {
-        await deps.custody.discard('task', job.task_id).catch((err) => log.warn({ taskId: job.task_id, err: describe(err) }, 'custody discard failed'));
-        await tx.updateTable('tasks').set({ status: payload.finalStatus ?? 'closed', closed_at: now }).where('id', '=', job.task_id).execute();
+        await deps.custody
+          .discard('task', job.task_id)
+          .catch((err) => log.warn({ taskId: job.task_id, err: describe(err) }, 'custody discard failed'));
+        await tx
+          .updateTable('tasks')
+          .set({ status: payload.finalStatus ?? 'closed', closed_at: now })
+          .where('id', '=', job.task_id)
+          .execute();
       }
-      await tx.updateTable('revocation_jobs').set({ status: 'done', done_at: now, last_error: null }).where('id', '=', job.id).execute();
-      const failed = await tx.selectFrom('leases').select('id').where('task_id', '=', job.task_id).where('state', '=', 'failed').execute();
-      await appendAuditEvents(tx, [{
-        type: job.kind === 'revoke_task' ? 'task.closed' : 'revocation.done',
-        taskId: job.task_id,
-        grantId: job.grant_id,
-        principal: null,
-        payload: { job_id: job.id, attempts: job.attempts, failed_leases: failed.length, ...(job.kind === 'revoke_task' ? { status: payload.finalStatus ?? 'closed' } : {}) },
-      }], deps.clock);
+      await tx
+        .updateTable('revocation_jobs')
+        .set({ status: 'done', done_at: now, last_error: null })
+        .where('id', '=', job.id)
+        .execute();
+      const failed = await tx
+        .selectFrom('leases')
+        .select('id')
+        .where('task_id', '=', job.task_id)
+        .where('state', '=', 'failed')
+        .execute();
+      await appendAuditEvents(
+        tx,
+        [
+          {
+            type: job.kind === 'revoke_task' ? 'task.closed' : 'revocation.done',
+            taskId: job.task_id,
+            grantId: job.grant_id,
+            principal: null,
+            payload: {
+              job_id: job.id,
+              attempts: job.attempts,
+              failed_leases: failed.length,
+              ...(job.kind === 'revoke_task' ? { status: payload.finalStatus ?? 'closed' } : {}),
+            },
+          },
+        ],
+        deps.clock,
+      );
     });
   }
 
   async function processJob(job: JobRow): Promise<void> {
     const payload = job.payload as JobPayload;
     const now = deps.clock.now();
-    const grantIds = job.kind === 'revoke_task'
-      ? (await deps.db.selectFrom('grants').select('id').where('task_id', '=', job.task_id).execute()).map((g) => g.id)
-      : (payload.grantIds ?? []);
+    const grantIds =
+      job.kind === 'revoke_task'
+        ? (await deps.db.selectFrom('grants').select('id').where('task_id', '=', job.task_id).execute()).map(
+            (g) => g.id,
+          )
+        : (payload.grantIds ?? []);
     let stepError: string | null = null;
     try {
-      if (job.kind === 'revoke_task' && payload.taskTokenAccessor) await deps.vault.revokeTokenByAccessor(payload.taskTokenAccessor);
+      if (job.kind === 'revoke_task' && payload.taskTokenAccessor)
+        await deps.vault.revokeTokenByAccessor(payload.taskTokenAccessor);
       if (job.kind === 'revoke_grants') await revokeGrantTokens(grantIds);
     } catch (err) {
       stepError = describe(err);
     }
-    const leases = await unrevokedLeases(deps.db, { taskId: job.task_id, ...(job.kind === 'revoke_grants' ? { grantIds } : {}) });
+    const leases = await unrevokedLeases(deps.db, {
+      taskId: job.task_id,
+      ...(job.kind === 'revoke_grants' ? { grantIds } : {}),
+    });
     const { counts, lastError } = await revokeLeases(leases, now);
     const error = stepError ?? lastError;
     const outstanding = counts.retrying;
     deps.metrics.revocationJobs.inc({ kind: job.kind, outcome: outstanding || stepError ? 'retry' : 'done' });
     await deps.db.transaction().execute((tx) =>
-      appendAuditEvents(tx, [{ type: 'revocation.attempt', taskId: job.task_id, grantId: job.grant_id, principal: null, payload: { job_id: job.id, kind: job.kind, attempt: job.attempts, ...counts, ...(error ? { error } : {}) } }], deps.clock),
+      appendAuditEvents(
+        tx,
+        [
+          {
+            type: 'revocation.attempt',
+            taskId: job.task_id,
+            grantId: job.grant_id,
+            principal: null,
+            payload: {
+              job_id: job.id,
+              kind: job.kind,
+              attempt: job.attempts,
+              ...counts,
+              ...(error ? { error } : {}),
+            },
+          },
+        ],
+        deps.clock,
+      ),
     );
     if (outstanding > 0 || stepError) {
       if (job.attempts >= deps.maxAttempts && !outstanding) {
         await completeJob(deps.db, job.id, deps.clock.now(), 'failed');
         return;
       }
-      await rescheduleJob(deps.db, job.id, new Date(deps.clock.now().getTime() + backoffMs(job.attempts)), error);
-      log.warn({ jobId: job.id, taskId: job.task_id, attempt: job.attempts, retrying: outstanding, error }, 'revocation incomplete, will retry');
+      await rescheduleJob(
+        deps.db,
+        job.id,
+        new Date(deps.clock.now().getTime() + backoffMs(job.attempts)),
+        error,
+      );
+      log.warn(
+        { jobId: job.id, taskId: job.task_id, attempt: job.attempts, retrying: outstanding, error },
+        'revocation incomplete, will retry',
+      );
       return;
     }
     await finish(job, payload, grantIds);
@@ -126,9 +193,19 @@ export function createRevocationWorker(deps: WorkerDeps) {
   async function drainOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const jobs = await claimDueJobs(deps.db, { now: deps.clock.now(), limit: 8, visibilityMs: VISIBILITY_MS });
+      const jobs = await claimDueJobs(deps.db, {
+        now: deps.clock.now(),
+        limit: 8,
+        visibilityMs: VISIBILITY_MS,
+      });
       if (jobs.length === 0) return handled;
-      await Promise.all(jobs.map((job) => processJob(job).catch((err) => log.error({ jobId: job.id, err: describe(err) }, 'revocation job crashed'))));
+      await Promise.all(
+        jobs.map((job) =>
+          processJob(job).catch((err) =>
+            log.error({ jobId: job.id, err: describe(err) }, 'revocation job crashed'),
+          ),
+        ),
+      );
       handled += jobs.length;
     }
   }

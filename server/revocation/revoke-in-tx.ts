@@ -36,7 +36,11 @@ async function markRevoked(
     update grants g set status = 'revoked', revoked_at = ${q.now}, revoke_reason = ${q.reason}
     from victims v where g.id = v.id
     returning g.id, g.parent_id, v.status as previous_status`.execute(tx);
-  const revoked = result.rows.map((r) => ({ id: r.id, parentId: r.parent_id, previousStatus: r.previous_status }));
+  const revoked = result.rows.map((r) => ({
+    id: r.id,
+    parentId: r.parent_id,
+    previousStatus: r.previous_status,
+  }));
   if (revoked.length === 0) return { revoked, events: [] };
   await tx
     .insertInto('revocation_feed')
@@ -47,7 +51,11 @@ async function markRevoked(
     taskId: q.taskId,
     grantId: g.id,
     principal: q.principal,
-    payload: { reason: q.reason, previous_status: g.previousStatus, ...(q.subtreeOf ? { subtree_of: q.subtreeOf } : {}) },
+    payload: {
+      reason: q.reason,
+      previous_status: g.previousStatus,
+      ...(q.subtreeOf ? { subtree_of: q.subtreeOf } : {}),
+    },
   }));
   return { revoked, events };
 }
@@ -63,7 +71,12 @@ export async function closeTaskInTx(
   opts: { reason: string; now: Date; principal: string | null; finalStatus: 'closed' | 'expired' },
 ): Promise<RevokedGrant[]> {
   // The caller holds the task row lock (it read the task FOR NO KEY UPDATE to see it still open).
-  const { revoked, events } = await markRevoked(tx, { taskId: task.id, reason: opts.reason, now: opts.now, principal: opts.principal });
+  const { revoked, events } = await markRevoked(tx, {
+    taskId: task.id,
+    reason: opts.reason,
+    now: opts.now,
+    principal: opts.principal,
+  });
   await tx
     .updateTable('tasks')
     .set({ status: 'closing', closing_at: opts.now, close_reason: opts.reason, active_grants: 0 })

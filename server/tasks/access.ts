@@ -2,8 +2,8 @@ import { appendAuditEvent } from '../audit/audit.service';
 import type { Db, Tx } from '../db/database';
 import type { Principal } from '../identity/identity.types';
 import type { Decision, PolicyEngine, PolicyRequest } from '../policy';
-import { AccessDenied } from '../shared/errors';
 import type { Clock } from '../shared/clock';
+import { AccessDenied } from '../shared/errors';
 import type { Metrics } from '../shared/metrics';
 
 export interface AccessDeps {
@@ -27,7 +27,9 @@ export function decisionPayload(req: DecisionRequest, d: Decision): Record<strin
     ...(req.context?.tool ? { tool: req.context.tool } : {}),
     ...(req.context?.target ? { target: req.context.target } : {}),
     ...(req.context?.delegation ? { depth: req.context.delegation.depth } : {}),
-    ...(d.shadow ? { shadow: { decision: d.shadow.allowed ? 'allow' : 'deny', policy_ids: d.shadow.policyIds } } : {}),
+    ...(d.shadow
+      ? { shadow: { decision: d.shadow.allowed ? 'allow' : 'deny', policy_ids: d.shadow.policyIds } }
+      : {}),
   };
 }
 
@@ -37,7 +39,11 @@ export function decisionPayload(req: DecisionRequest, d: Decision): Record<strin
  * so the caller can audit it inside the transaction that acts on it.
  */
 export function createAccessControl(deps: AccessDeps) {
-  const toPolicyPrincipal = (p: Principal) => ({ spiffeId: p.spiffeId, trustDomain: p.trustDomain, path: p.path });
+  const toPolicyPrincipal = (p: Principal) => ({
+    spiffeId: p.spiffeId,
+    trustDomain: p.trustDomain,
+    path: p.path,
+  });
 
   function evaluate(principal: Principal, req: DecisionRequest): Decision {
     const decision = deps.policy.authorize({ ...req, principal: toPolicyPrincipal(principal) });
@@ -45,7 +51,13 @@ export function createAccessControl(deps: AccessDeps) {
     return decision;
   }
 
-  async function auditDecision(tx: Tx, principal: Principal, req: DecisionRequest, d: Decision, ids: { taskId?: string; grantId?: string } = {}) {
+  async function auditDecision(
+    tx: Tx,
+    principal: Principal,
+    req: DecisionRequest,
+    d: Decision,
+    ids: { taskId?: string; grantId?: string } = {},
+  ) {
     await appendAuditEvent(
       tx,
       {
@@ -60,12 +72,22 @@ export function createAccessControl(deps: AccessDeps) {
   }
 
   /** Audits a decision in a transaction of its own (reads, and denies where nothing else changes). */
-  async function record(principal: Principal, req: DecisionRequest, d: Decision, ids: { taskId?: string; grantId?: string } = {}) {
+  async function record(
+    principal: Principal,
+    req: DecisionRequest,
+    d: Decision,
+    ids: { taskId?: string; grantId?: string } = {},
+  ) {
     await deps.db.transaction().execute((tx) => auditDecision(tx, principal, req, d, ids));
   }
 
   /** Audits the deny and throws 403 with the reasons and the policy ids behind them. */
-  async function refuse(principal: Principal, req: DecisionRequest, d: Decision, ids: { taskId?: string; grantId?: string } = {}): Promise<never> {
+  async function refuse(
+    principal: Principal,
+    req: DecisionRequest,
+    d: Decision,
+    ids: { taskId?: string; grantId?: string } = {},
+  ): Promise<never> {
     await record(principal, req, d, ids);
     throw new AccessDenied(d.reasons.join('; ') || `no policy permits ${req.action}`, {
       reasons: d.reasons,
@@ -75,7 +97,11 @@ export function createAccessControl(deps: AccessDeps) {
   }
 
   /** Evaluates and, on deny, audits and throws; on allow returns the decision for in-transaction audit. */
-  async function require(principal: Principal, req: DecisionRequest, ids: { taskId?: string; grantId?: string } = {}): Promise<Decision> {
+  async function require(
+    principal: Principal,
+    req: DecisionRequest,
+    ids: { taskId?: string; grantId?: string } = {},
+  ): Promise<Decision> {
     const decision = evaluate(principal, req);
     if (!decision.allowed) await refuse(principal, req, decision, ids);
     return decision;

@@ -1,5 +1,13 @@
 import type { Insertable } from 'kysely';
-import type { ApprovalRow, ApprovalsTable, DbOrTx, TaskRow, TasksTable, TaskStatus, Tx } from '../db/database';
+import type {
+  ApprovalRow,
+  ApprovalsTable,
+  DbOrTx,
+  TaskRow,
+  TaskStatus,
+  TasksTable,
+  Tx,
+} from '../db/database';
 
 export async function insertTask(tx: Tx, row: Insertable<TasksTable>): Promise<TaskRow> {
   return tx.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();

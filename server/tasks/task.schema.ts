@@ -34,7 +34,10 @@ export const taskContextSchema = z
   .catchall(contextValue)
   .refine((c) => Object.keys(c).length <= 24, 'at most 24 context keys')
   // The context is recorded in the audit log, which never holds a secret: refuse secret-like entries.
-  .refine((c) => !Object.entries(c).some(([k, v]) => looksSecret(k, v)), 'context must not carry secrets (keys like token or password)');
+  .refine(
+    (c) => !Object.entries(c).some(([k, v]) => looksSecret(k, v)),
+    'context must not carry secrets (keys like token or password)',
+  );
 
 export const openTaskSchema = z.strictObject({
   purpose: z.string().min(1).max(500),
@@ -67,7 +70,9 @@ export const approvalSchema = z.strictObject({
 });
 export type ApprovalInput = z.infer<typeof approvalSchema>;
 
-export const closeTaskSchema = z.strictObject({ reason: z.string().min(1).max(500).default('closed by orchestrator') });
+export const closeTaskSchema = z.strictObject({
+  reason: z.string().min(1).max(500).default('closed by orchestrator'),
+});
 
 export const listTasksSchema = z.strictObject({
   status: z.enum(['open', 'closing', 'closed', 'expired']).optional(),

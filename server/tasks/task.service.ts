@@ -30,7 +30,11 @@ export interface TaskServiceDeps {
 }
 
 export function taskFacts(t: TaskRow): TaskFacts {
-  const ctx = t.context as { task_type?: string; data_sensitivity?: 'low' | 'medium' | 'high'; risk_score?: number };
+  const ctx = t.context as {
+    task_type?: string;
+    data_sensitivity?: 'low' | 'medium' | 'high';
+    risk_score?: number;
+  };
   return {
     id: t.id,
     owner: t.owner,
@@ -59,7 +63,8 @@ export function createTaskService(deps: TaskServiceDeps) {
     const req = { action, task: facts };
     const decision = deps.access.evaluate(principal, req);
     if (!decision.allowed) {
-      const mayRead = action !== 'ReadTask' && deps.access.evaluate(principal, { action: 'ReadTask', task: facts }).allowed;
+      const mayRead =
+        action !== 'ReadTask' && deps.access.evaluate(principal, { action: 'ReadTask', task: facts }).allowed;
       if (mayRead) await deps.access.refuse(principal, req, decision, { taskId: task.id });
       await deps.access.record(principal, req, decision, { taskId: task.id });
       throw new TaskNotFound();
@@ -75,7 +80,8 @@ export function createTaskService(deps: TaskServiceDeps) {
 
   function checkScopes(scopes: string[]) {
     const unknown = scopes.filter((s) => !deps.catalogue.has(s));
-    if (unknown.length) throw new InvalidRequest(`unknown scope(s): ${unknown.join(', ')}`, { unknown_scopes: unknown });
+    if (unknown.length)
+      throw new InvalidRequest(`unknown scope(s): ${unknown.join(', ')}`, { unknown_scopes: unknown });
   }
 
   /** Opens a task: policy, then the task's orphan Vault token, then the row (revoking the token if that fails). */
@@ -85,10 +91,20 @@ export function createTaskService(deps: TaskServiceDeps) {
     const expiresAt = new Date(now().getTime() + input.ttl * 1000);
     const ceiling = [...new Set(input.scopes)].sort();
     const draft: TaskFacts = {
-      id, owner: principal.spiffeId, agents: input.agents, ceiling, status: 'open',
-      taskType: input.context.task_type, dataSensitivity: input.context.data_sensitivity, riskScore: input.context.risk_score,
+      id,
+      owner: principal.spiffeId,
+      agents: input.agents,
+      ceiling,
+      status: 'open',
+      taskType: input.context.task_type,
+      dataSensitivity: input.context.data_sensitivity,
+      riskScore: input.context.risk_score,
     };
-    const decision = await deps.access.require(principal, { action: 'OpenTask', task: draft }, { taskId: id });
+    const decision = await deps.access.require(
+      principal,
+      { action: 'OpenTask', task: draft },
+      { taskId: id },
+    );
     const token = await deps.vault.createOrphanToken({
       policies: [...vaultPoliciesFor(deps.catalogue, ceiling), CHILD_TOKEN_POLICY],
       ttlSeconds: input.ttl,
@@ -100,19 +116,61 @@ export function createTaskService(deps: TaskServiceDeps) {
       await deps.custody.keep('task', id, token.clientToken);
       const task = await deps.db.transaction().execute(async (tx) => {
         const row = await insertTask(tx, {
-          id, owner: principal.spiffeId, purpose: input.purpose, agents: [...new Set(input.agents)], scopes: ceiling,
-          context: JSON.stringify(input.context), ttl_seconds: input.ttl, ...limitsOf(input),
-          vault_token_accessor: token.accessor, policy_version: decision.policyVersion, expires_at: expiresAt,
+          id,
+          owner: principal.spiffeId,
+          purpose: input.purpose,
+          agents: [...new Set(input.agents)],
+          scopes: ceiling,
+          context: JSON.stringify(input.context),
+          ttl_seconds: input.ttl,
+          ...limitsOf(input),
+          vault_token_accessor: token.accessor,
+          policy_version: decision.policyVersion,
+          expires_at: expiresAt,
         });
-        await tx.insertInto('leases').values({ task_id: id, kind: 'task_token', vault_token_accessor: token.accessor, expires_at: expiresAt }).execute();
-        await deps.access.auditDecision(tx, principal, { action: 'OpenTask', task: draft }, decision, { taskId: id });
-        await appendAuditEvent(tx, { type: 'task.opened', taskId: id, principal: principal.spiffeId, payload: { purpose: input.purpose, agents: row.agents, scopes: ceiling, ttl: input.ttl, limits: limitsOf(input), context: input.context, vault_token_accessor: token.accessor } }, deps.clock);
+        await tx
+          .insertInto('leases')
+          .values({
+            task_id: id,
+            kind: 'task_token',
+            vault_token_accessor: token.accessor,
+            expires_at: expiresAt,
+          })
+          .execute();
+        await deps.access.auditDecision(tx, principal, { action: 'OpenTask', task: draft }, decision, {
+          taskId: id,
+        });
+        await appendAuditEvent(
+          tx,
+          {
+            type: 'task.opened',
+            taskId: id,
+            principal: principal.spiffeId,
+            payload: {
+              purpose: input.purpose,
+              agents: row.agents,
+              scopes: ceiling,
+              ttl: input.ttl,
+              limits: limitsOf(input),
+              context: input.context,
+              vault_token_accessor: token.accessor,
+            },
+          },
+          deps.clock,
+        );
         return row;
       });
       log.info({ taskId: id, accessor: token.accessor }, 'task opened');
       return taskView(task, now());
     } catch (err) {
-      await deps.vault.revokeTokenByAccessor(token.accessor).catch((e) => log.error({ taskId: id, accessor: token.accessor, err: e }, 'could not revoke the token of a task that failed to open'));
+      await deps.vault
+        .revokeTokenByAccessor(token.accessor)
+        .catch((e) =>
+          log.error(
+            { taskId: id, accessor: token.accessor, err: e },
+            'could not revoke the token of a task that failed to open',
+          ),
+        );
       throw err;
     }
   }
@@ -131,15 +189,41 @@ export function createTaskService(deps: TaskServiceDeps) {
 
   async function approve(principal: Principal, id: string, input: ApprovalInput) {
     const { task, decision, facts } = await loadFor(principal, id, 'ApproveTask');
-    if (!task.scopes.includes(input.scope)) throw new InvalidRequest(`scope ${input.scope} is not in the task's ceiling`);
+    if (!task.scopes.includes(input.scope))
+      throw new InvalidRequest(`scope ${input.scope} is not in the task's ceiling`);
     if (task.status !== 'open') throw new TaskNotOpen(task.status);
     const approval = await deps.db.transaction().execute(async (tx) => {
       const row = await insertApproval(tx, {
-        task_id: task.id, scope: input.scope, approver: input.approver, note: input.note ?? null, recorded_by: principal.spiffeId,
-        single_use: input.single_use, args_digest: input.args_digest ?? null, expires_at: new Date(now().getTime() + input.ttl * 1000),
+        task_id: task.id,
+        scope: input.scope,
+        approver: input.approver,
+        note: input.note ?? null,
+        recorded_by: principal.spiffeId,
+        single_use: input.single_use,
+        args_digest: input.args_digest ?? null,
+        expires_at: new Date(now().getTime() + input.ttl * 1000),
       });
-      await deps.access.auditDecision(tx, principal, { action: 'ApproveTask', task: facts }, decision, { taskId: task.id });
-      await appendAuditEvent(tx, { type: 'approval.recorded', taskId: task.id, principal: principal.spiffeId, payload: { approval_id: row.id, scope: row.scope, approver: row.approver, expires_at: row.expires_at.toISOString(), single_use: row.single_use, args_digest: row.args_digest, note: row.note } }, deps.clock);
+      await deps.access.auditDecision(tx, principal, { action: 'ApproveTask', task: facts }, decision, {
+        taskId: task.id,
+      });
+      await appendAuditEvent(
+        tx,
+        {
+          type: 'approval.recorded',
+          taskId: task.id,
+          principal: principal.spiffeId,
+          payload: {
+            approval_id: row.id,
+            scope: row.scope,
+            approver: row.approver,
+            expires_at: row.expires_at.toISOString(),
+            single_use: row.single_use,
+            args_digest: row.args_digest,
+            note: row.note,
+          },
+        },
+        deps.clock,
+      );
       return row;
     });
     return approvalView(approval);
@@ -150,9 +234,16 @@ export function createTaskService(deps: TaskServiceDeps) {
     const { decision, facts } = await loadFor(principal, id, 'CloseTask');
     const closedNow = await deps.db.transaction().execute(async (tx) => {
       const task = await lockTask(tx, id);
-      if (!task || task.status !== 'open') return false;
-      await deps.access.auditDecision(tx, principal, { action: 'CloseTask', task: facts }, decision, { taskId: id });
-      await closeTaskInTx(tx, task, { reason, now: now(), principal: principal.spiffeId, finalStatus: 'closed' });
+      if (task?.status !== 'open') return false;
+      await deps.access.auditDecision(tx, principal, { action: 'CloseTask', task: facts }, decision, {
+        taskId: id,
+      });
+      await closeTaskInTx(tx, task, {
+        reason,
+        now: now(),
+        principal: principal.spiffeId,
+        finalStatus: 'closed',
+      });
       return true;
     });
     if (closedNow) {
@@ -172,7 +263,13 @@ export function createTaskService(deps: TaskServiceDeps) {
 
 function limitsOf(input: OpenTaskInput) {
   const l = input.limits;
-  return { max_grants: l.max_grants, max_active: l.max_active, max_depth: l.max_depth, max_fanout: l.max_fanout, budget: l.budget };
+  return {
+    max_grants: l.max_grants,
+    max_active: l.max_active,
+    max_depth: l.max_depth,
+    max_fanout: l.max_fanout,
+    budget: l.budget,
+  };
 }
 
 export type TaskService = ReturnType<typeof createTaskService>;

@@ -23,7 +23,9 @@ export const CHILD_TOKEN_POLICY_DOCUMENT = {
  */
 export function demoRoleStatements(groupRole: string) {
   return {
-    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${groupRole}";`],
+    creation_statements: [
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${groupRole}";`,
+    ],
     revocation_statements: [
       `ALTER ROLE "{{name}}" NOLOGIN;`,
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';`,

@@ -26,22 +26,57 @@ export async function connectVault(
   if (config.vault) {
     const v = config.vault;
     const vault = createVaultAdapter(
-      { addr: v.addr, token: v.token, timeoutMs: v.timeoutMs, ...(v.namespace ? { namespace: v.namespace } : {}),
-        tls: { ...(v.tls.caFile ? { ca: v.tls.caFile } : {}), ...(v.tls.certFile ? { cert: v.tls.certFile } : {}), ...(v.tls.keyFile ? { key: v.tls.keyFile } : {}), skipVerify: v.tls.skipVerify } },
+      {
+        addr: v.addr,
+        token: v.token,
+        timeoutMs: v.timeoutMs,
+        ...(v.namespace ? { namespace: v.namespace } : {}),
+        tls: {
+          ...(v.tls.caFile ? { ca: v.tls.caFile } : {}),
+          ...(v.tls.certFile ? { cert: v.tls.certFile } : {}),
+          ...(v.tls.keyFile ? { key: v.tls.keyFile } : {}),
+          skipVerify: v.tls.skipVerify,
+        },
+      },
       { logger: deps.logger },
     );
-    return { vault, brokerToken: v.token, connectionValues: {}, devVault: undefined, shutdown: async () => undefined };
+    return {
+      vault,
+      brokerToken: v.token,
+      connectionValues: {},
+      devVault: undefined,
+      shutdown: async () => undefined,
+    };
   }
-  const devVault = await startDevVault({ port: 0, logger: deps.logger.child({ module: 'devvault' }), clock: deps.clock, databaseUrl: deps.databaseUrl });
-  deps.logger.warn({ url: devVault.url }, 'VAULT_ADDR is not set: running the in-process DEV Vault (in-memory, not for production)');
-  const vault = createVaultAdapter({ addr: devVault.url, token: devVault.rootToken, timeoutMs: 5000 }, { logger: deps.logger });
+  const devVault = await startDevVault({
+    port: 0,
+    logger: deps.logger.child({ module: 'devvault' }),
+    clock: deps.clock,
+    databaseUrl: deps.databaseUrl,
+  });
+  deps.logger.warn(
+    { url: devVault.url },
+    'VAULT_ADDR is not set: running the in-process DEV Vault (in-memory, not for production)',
+  );
+  const vault = createVaultAdapter(
+    { addr: devVault.url, token: devVault.rootToken, timeoutMs: 5000 },
+    { logger: deps.logger },
+  );
   const demoUrl = await prepareDemoDatabase(deps.databaseUrl, deps.demoDatabase, deps.logger);
-  await configureDevVault(vault, { demoDatabaseUrl: demoUrl, groupRole: demoGroupRole(deps.demoDatabase), logger: deps.logger });
+  await configureDevVault(vault, {
+    demoDatabaseUrl: demoUrl,
+    groupRole: demoGroupRole(deps.demoDatabase),
+    logger: deps.logger,
+  });
   const u = new URL(demoUrl);
   return {
     vault,
     brokerToken: devVault.rootToken,
-    connectionValues: { 'dev_database.host': u.hostname, 'dev_database.port': Number(u.port || 5432), 'dev_database.name': deps.demoDatabase },
+    connectionValues: {
+      'dev_database.host': u.hostname,
+      'dev_database.port': Number(u.port || 5432),
+      'dev_database.name': deps.demoDatabase,
+    },
     devVault,
     shutdown: () => devVault.close(),
   };

@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../../server/config/config';
 import { mintDevJwtSvid } from '../../server/identity';
@@ -27,18 +27,30 @@ export interface TestBroker {
   /** A JWT-SVID for `spiffeId` from the dev trust domain. */
   svid(spiffeId: string): Promise<string>;
   /** Calls the broker as `as` (a SPIFFE ID) with JSON. */
-  call(method: string, urlPath: string, opts?: { as?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    urlPath: string,
+    opts?: { as?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
 
 /** A broker on its own database, dev Vault, dev trust domain and home directory, on a random port. */
-export async function startTestBroker(opts: { clock?: Clock; env?: Record<string, string>; manualBackground?: boolean } = {}): Promise<TestBroker> {
+export async function startTestBroker(
+  opts: { clock?: Clock; env?: Record<string, string>; manualBackground?: boolean } = {},
+): Promise<TestBroker> {
   const db = await createTestDatabase({ migrate: false });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-home-'));
   const demoDatabase = `grantline_demo_${randomBytes(5).toString('hex')}`;
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const config = loadConfig({ DATABASE_URL: db.url, GRANTLINE_HOME: home, GRANTLINE_PORT: '0', GRANTLINE_WORKER_INTERVAL_MS: '200', ...opts.env });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    GRANTLINE_HOME: home,
+    GRANTLINE_PORT: '0',
+    GRANTLINE_WORKER_INTERVAL_MS: '200',
+    ...opts.env,
+  });
   const broker = await startBroker(config, {
     logger,
     demoDatabase,
@@ -47,11 +59,17 @@ export async function startTestBroker(opts: { clock?: Clock; env?: Record<string
   });
   const svids = new Map<string, string>();
   const svid = async (spiffeId: string) => {
-    if (!svids.has(spiffeId)) svids.set(spiffeId, await mintDevJwtSvid({ home, spiffeId, audience: 'grantline', ttlSeconds: 3000 }));
+    if (!svids.has(spiffeId))
+      svids.set(spiffeId, await mintDevJwtSvid({ home, spiffeId, audience: 'grantline', ttlSeconds: 3000 }));
     return svids.get(spiffeId)!;
   };
   return {
-    broker, db, home, demoDatabase, logs, svid,
+    broker,
+    db,
+    home,
+    demoDatabase,
+    logs,
+    svid,
     async call(method, urlPath, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
       if (o.as) headers.authorization = `Bearer ${await svid(o.as)}`;
@@ -63,7 +81,11 @@ export async function startTestBroker(opts: { clock?: Clock; env?: Record<string
         headers['content-type'] = 'application/json';
         body = JSON.stringify(o.body);
       }
-      const res = await fetch(`${broker.url}${urlPath}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const res = await fetch(`${broker.url}${urlPath}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {
@@ -90,7 +112,11 @@ export async function startTestBroker(opts: { clock?: Clock; env?: Record<string
 }
 
 /** Polls `check` until it returns true or the deadline passes. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 10000, stepMs = 100): Promise<boolean> {
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs = 10000,
+  stepMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
@@ -100,9 +126,20 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 1000
 }
 
 /** Tries a PostgreSQL login with minted credentials; returns the error message or null on success. */
-export async function tryLogin(t: TestBroker, creds: { username: string; password: string }, query = 'select count(*)::int as n from demo_orders') {
+export async function tryLogin(
+  t: TestBroker,
+  creds: { username: string; password: string },
+  query = 'select count(*)::int as n from demo_orders',
+) {
   const u = new URL(t.db.url);
-  const client = new pg.Client({ host: u.hostname, port: Number(u.port || 5432), database: t.demoDatabase, user: creds.username, password: creds.password, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    database: t.demoDatabase,
+    user: creds.username,
+    password: creds.password,
+    connectionTimeoutMillis: 3000,
+  });
   // A session terminated by the revocation statements emits 'error'; the test reads that via query().
   client.on('error', () => undefined);
   try {

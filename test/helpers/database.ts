@@ -6,7 +6,8 @@ import { createDb, type DbHandle } from '../../server/db/pool';
 
 export function testServerUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('TEST_DATABASE_URL is not set: run integration tests through jest (global setup)');
+  if (!url)
+    throw new Error('TEST_DATABASE_URL is not set: run integration tests through jest (global setup)');
   return url;
 }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { migrateDown, migrateToLatest, migrationStatus } from '../../server/db/migrator';
 import { migrations } from '../../migrations';
+import { migrateDown, migrateToLatest, migrationStatus } from '../../server/db/migrator';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 async function tables(t: TestDatabase): Promise<string[]> {

@@ -18,14 +18,18 @@ export function registerMigrateCommand(program: Command): void {
       try {
         if (direction === 'status') {
           for (const m of await migrationStatus(database.db)) {
-            console.log(`${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}`);
+            console.log(
+              `${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}`,
+            );
           }
           return;
         }
-        const result = direction === 'up' ? await migrateToLatest(database.db) : await migrateDown(database.db);
+        const result =
+          direction === 'up' ? await migrateToLatest(database.db) : await migrateDown(database.db);
         const ran = result.results ?? [];
         if (ran.length === 0) console.log('nothing to do');
-        for (const r of ran) console.log(`${r.direction === 'Up' ? 'applied ' : 'reverted'} ${r.migrationName}`);
+        for (const r of ran)
+          console.log(`${r.direction === 'Up' ? 'applied ' : 'reverted'} ${r.migrationName}`);
       } finally {
         await database.shutdown();
       }

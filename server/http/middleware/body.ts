@@ -10,7 +10,8 @@ const FORM_PATHS = /^\/oauth2\//;
  * OAuth endpoints (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1 use application/x-www-form-urlencoded).
  */
 export const requireSupportedMediaType: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (!hasBody) return next();
   if (req.is('application/json')) return next();
   if (FORM_PATHS.test(req.path) && req.is('application/x-www-form-urlencoded')) return next();

@@ -15,33 +15,46 @@ const SSE_MAX_MS = 15 * 60_000;
 
 export function revocationRoutes(deps: { introspection: IntrospectionService }): Router {
   const r = Router();
-  r.get('/v1/revocations', handle(async (req, res) => {
-    const q = parseInput(feedQuery, req.query, 'query');
-    const principal = principalOf(req);
-    const query = { after: q.after, limit: q.limit, ...(q.task ? { taskId: q.task } : {}) };
-    if (!req.accepts(['application/json', 'text/event-stream']) || req.accepts(['application/json', 'text/event-stream']) === 'application/json') {
-      res.json(await deps.introspection.revocations(principal, query));
-      return;
-    }
-    // Server-sent events: the same feed, pushed as it grows; `id` lets a client resume with Last-Event-ID.
-    const first = await deps.introspection.revocations(principal, query);
-    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' }).flushHeaders();
-    let cursor = Number(req.get('last-event-id') ?? '') || first.next;
-    const send = (items: typeof first.revocations) => {
-      for (const item of items) res.write(`id: ${item.seq}\nevent: revoked\ndata: ${JSON.stringify(item)}\n\n`);
-    };
-    send(first.revocations);
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (Date.now() - started > SSE_MAX_MS) return res.end();
-      deps.introspection.revocations(principal, { ...query, after: cursor }).then((page) => {
-        send(page.revocations);
-        cursor = page.next;
-        res.write(': keep-alive\n\n');
-      }, () => res.end());
-    }, SSE_POLL_MS);
-    req.on('close', () => clearInterval(timer));
-    res.on('close', () => clearInterval(timer));
-  }));
+  r.get(
+    '/v1/revocations',
+    handle(async (req, res) => {
+      const q = parseInput(feedQuery, req.query, 'query');
+      const principal = principalOf(req);
+      const query = { after: q.after, limit: q.limit, ...(q.task ? { taskId: q.task } : {}) };
+      if (
+        !req.accepts(['application/json', 'text/event-stream']) ||
+        req.accepts(['application/json', 'text/event-stream']) === 'application/json'
+      ) {
+        res.json(await deps.introspection.revocations(principal, query));
+        return;
+      }
+      // Server-sent events: the same feed, pushed as it grows; `id` lets a client resume with Last-Event-ID.
+      const first = await deps.introspection.revocations(principal, query);
+      res
+        .status(200)
+        .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' })
+        .flushHeaders();
+      let cursor = Number(req.get('last-event-id') ?? '') || first.next;
+      const send = (items: typeof first.revocations) => {
+        for (const item of items)
+          res.write(`id: ${item.seq}\nevent: revoked\ndata: ${JSON.stringify(item)}\n\n`);
+      };
+      send(first.revocations);
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (Date.now() - started > SSE_MAX_MS) return res.end();
+        deps.introspection.revocations(principal, { ...query, after: cursor }).then(
+          (page) => {
+            send(page.revocations);
+            cursor = page.next;
+            res.write(': keep-alive\n\n');
+          },
+          () => res.end(),
+        );
+      }, SSE_POLL_MS);
+      req.on('close', () => clearInterval(timer));
+      res.on('close', () => clearInterval(timer));
+    }),
+  );
   return r;
 }

@@ -9,7 +9,12 @@ export function wellKnownRoutes(deps: { tokens: TokenIssuer; scopes: string[] })
     res.set('Cache-Control', 'public, max-age=300').json(deps.tokens.jwks());
   });
   r.get('/.well-known/oauth-authorization-server', (_req, res) => {
-    res.json(authorizationServerMetadata(deps.tokens.issuer, { scopesSupported: deps.scopes, authMethods: ['tls_client_auth', 'spiffe_jwt'] }));
+    res.json(
+      authorizationServerMetadata(deps.tokens.issuer, {
+        scopesSupported: deps.scopes,
+        authMethods: ['tls_client_auth', 'spiffe_jwt'],
+      }),
+    );
   });
   return r;
 }
