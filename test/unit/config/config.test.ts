@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../../server/config/config';
+import { ConfigError } from '../../../server/config/config.errors';
+import { loadScopeCatalogue, vaultPoliciesFor } from '../../../server/config/scope-catalogue';
+
+function problemsOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  test('when nothing is set, then the embedded developer defaults apply and the result is frozen', () => {
+    const config = loadConfig({});
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(config.database.url).toBeUndefined();
+    expect(config.vault).toBeUndefined();
+    expect(config.identity.audience).toBe('grantline');
+    expect(config.tokens).toMatchObject({ defaultTtlSeconds: 300, maxTtlSeconds: 3600 });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.http)).toBe(true);
+  });
+
+  test('when several values are bad, then start-up fails naming every bad key and never the value', () => {
+    const err = problemsOf({
+      GRANTLINE_PORT: 'eighty',
+      DATABASE_URL: 'not a url hunter2',
+      VAULT_TIMEOUT: 'soon',
+      VAULT_SKIP_VERIFY: 'yes',
+    });
+    expect(err.problems.map((p) => p.key).sort()).toEqual([
+      'DATABASE_URL',
+      'GRANTLINE_PORT',
+      'VAULT_SKIP_VERIFY',
+      'VAULT_TIMEOUT',
+    ]);
+    expect(err.message).not.toContain('hunter2');
+    expect(err.message).not.toContain('eighty');
+  });
+
+  test('when VAULT_ADDR is set without VAULT_TOKEN, then start-up fails: no secret has a default', () => {
+    expect(problemsOf({ VAULT_ADDR: 'https://vault.example:8200' }).problems).toEqual([
+      { key: 'VAULT_TOKEN', problem: 'required when VAULT_ADDR is set' },
+    ]);
+  });
+
+  test('when a TLS certificate is set without its key, then start-up fails', () => {
+    expect(problemsOf({ GRANTLINE_TLS_CERT: '/tmp/cert.pem' }).problems[0]!.key).toBe(
+      'GRANTLINE_TLS_CERT/GRANTLINE_TLS_KEY',
+    );
+  });
+
+  test('when durations are given in any accepted form, then they become seconds', () => {
+    const config = loadConfig({
+      GRANTLINE_ACCESS_TOKEN_TTL: '90s',
+      GRANTLINE_ACCESS_TOKEN_MAX_TTL: '2h',
+      VAULT_ADDR: 'http://127.0.0.1:8200',
+      VAULT_TOKEN: 't',
+      VAULT_TIMEOUT: '3',
+    });
+    expect(config.tokens).toMatchObject({ defaultTtlSeconds: 90, maxTtlSeconds: 7200 });
+    expect(config.vault?.timeoutMs).toBe(3000);
+  });
+});
+
+describe('scope catalogue', () => {
+  const dirWith = (scopes: unknown) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-scopes-'));
+    fs.writeFileSync(
+      path.join(dir, 'scopes.json'),
+      typeof scopes === 'string' ? scopes : JSON.stringify(scopes),
+    );
+    return dir;
+  };
+
+  test('when the shipped catalogue is loaded, then every dev scope is valid and policies are unioned', () => {
+    const catalogue = loadScopeCatalogue(path.resolve(__dirname, '../../../config'));
+    expect([...catalogue.keys()].sort()).toEqual(['db:demo:read', 'kv:demo/api-key', 'tool:demo:deploy']);
+    expect(catalogue.get('tool:demo:deploy')?.privileged).toBe(true);
+    expect(vaultPoliciesFor(catalogue, ['db:demo:read', 'tool:demo:deploy'])).toEqual([
+      'grantline-demo-deploy',
+      'grantline-demo-read',
+    ]);
+  });
+
+  test('when a scope entry is wrong, then start-up fails naming the scope and the field', () => {
+    const err = (() => {
+      try {
+        loadScopeCatalogue(
+          dirWith({
+            'db:x:read': {
+              cost: -1,
+              sensitivity: 'huge',
+              vault: { kind: 'dynamic', path: 'database/creds/x' },
+            },
+          }),
+        );
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err.problems.map((p) => p.key)).toEqual(
+      expect.arrayContaining([
+        'config/scopes.json:db:x:read.cost',
+        'config/scopes.json:db:x:read.sensitivity',
+      ]),
+    );
+  });
+
+  test('when scopes.json is not JSON, then start-up fails saying so', () => {
+    expect(() => loadScopeCatalogue(dirWith('{nope'))).toThrow(/config\/scopes.json: not valid JSON/);
+  });
+});
