@@ -12,6 +12,7 @@ const common = {
   transform,
   transformIgnorePatterns,
   testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/helpers/v8-flags.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

@@ -344,8 +344,7 @@ export function createDelegationService(deps: DelegationDeps) {
         await reopenOffer(tx, offer.id);
         await releaseTaskQuota(tx, { taskId: task.id, cost: 0 });
       },
-      auditDecision: (tx) =>
-        deps.access.auditDecision(tx, actor, summary, decision, { taskId: task.id, grantId }),
+      decisionEvent: deps.access.decisionEvent(actor, summary, decision, { taskId: task.id, grantId }),
     };
     const granted = await deps.issueGrant(plan);
     return { ...granted, issued_token_type: ACCESS_TOKEN_TYPE };

@@ -1,4 +1,5 @@
-import { appendAuditEvent } from '../audit/audit.service';
+import { appendAuditEvents } from '../audit/audit.service';
+import type { AuditEventInput } from '../audit/audit.types';
 import type { ScopeCatalogue } from '../config/scope-catalogue';
 import type { ApprovalRow, Db, GrantRow, TaskRow, Tx } from '../db/database';
 import { lockTaskRow } from '../db/locks';
@@ -52,8 +53,8 @@ export interface GrantPlan {
   reserve(tx: Tx): Promise<void>;
   /** Gives the quota back when minting failed (T2'). */
   release(tx: Tx): Promise<void>;
-  /** Writes the allow decision(s) to the audit log inside T1. */
-  auditDecision(tx: Tx): Promise<void>;
+  /** The allow decision, audited together with the grant's outcome (issued, failed or refused). */
+  decisionEvent: AuditEventInput;
 }
 
 export interface GrantResponse {
@@ -76,8 +77,9 @@ export function createGrantIssuer(deps: IssuerDeps) {
   const log = deps.logger.child({ module: 'grants' });
 
   async function reserve(plan: GrantPlan, now: Date): Promise<void> {
+    // The task row (every grant of the task queues on it) is taken last and held only until commit; the
+    // new grant row is invisible to anyone else until then, so this keeps the lock order of db/locks.ts.
     await deps.db.transaction().execute(async (tx) => {
-      await plan.reserve(tx);
       await insertGrant(tx, {
         id: plan.grantId,
         task_id: plan.task.id,
@@ -111,7 +113,7 @@ export function createGrantIssuer(deps: IssuerDeps) {
           );
         }
       }
-      await plan.auditDecision(tx);
+      await plan.reserve(tx);
     });
   }
 
@@ -147,19 +149,22 @@ export function createGrantIssuer(deps: IssuerDeps) {
           payload: { grantIds: [plan.grantId] },
           dueAt: now,
         });
-      await appendAuditEvent(
+      await appendAuditEvents(
         tx,
-        {
-          type: 'grant.failed',
-          taskId: plan.task.id,
-          grantId: plan.grantId,
-          principal: plan.holder,
-          payload: {
-            error: (cause as Error)?.message ?? String(cause),
-            minted_handles: handles.length,
-            task_closed: !pending,
+        [
+          plan.decisionEvent,
+          {
+            type: 'grant.failed',
+            taskId: plan.task.id,
+            grantId: plan.grantId,
+            principal: plan.holder,
+            payload: {
+              error: (cause as Error)?.message ?? String(cause),
+              minted_handles: handles.length,
+              task_closed: !pending,
+            },
           },
-        },
+        ],
         deps.clock,
       );
       return pending;
@@ -173,8 +178,9 @@ export function createGrantIssuer(deps: IssuerDeps) {
     minted: { accessor: string; handles: MintedHandle[] },
     now: Date,
   ): Promise<void> {
+    // No task row lock here: nothing below touches the task (leases only take a key-share on it), so a
+    // close that holds the task waits for this grant row, and this transaction never waits for close.
     const active = await deps.db.transaction().execute(async (tx) => {
-      await lockTaskRow(tx, plan.task.id);
       const ok = await activateGrant(tx, plan.grantId, minted.accessor);
       await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles: minted.handles });
       if (!ok) {
@@ -185,32 +191,38 @@ export function createGrantIssuer(deps: IssuerDeps) {
           payload: { grantIds: [plan.grantId] },
           dueAt: now,
         });
+        await appendAuditEvents(tx, [plan.decisionEvent], deps.clock);
         return false;
       }
-      await appendAuditEvent(
+      // The allow decision is recorded with its outcome (here, or in compensate/recordRefusal), so the
+      // reservation transaction holds the task row for as short a time as possible.
+      await appendAuditEvents(
         tx,
-        {
-          type: plan.parent ? 'grant.delegated' : 'grant.issued',
-          taskId: plan.task.id,
-          grantId: plan.grantId,
-          principal: plan.holder,
-          payload: {
-            scopes: plan.scopes,
-            audience: plan.audience,
-            ttl: plan.ttlSeconds,
-            cost: plan.cost,
-            depth: plan.chain.length - 1,
-            chain: plan.chain,
-            parent_id: plan.parent?.id ?? null,
-            offer_id: plan.offerId,
-            policy_ids: plan.policyIds,
-            policy_version: plan.policyVersion,
-            approval_ids: plan.approvals.map((a) => a.id),
-            vault_token_accessor: minted.accessor,
-            lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId),
-            budget_reserved: plan.budgetReserved,
+        [
+          plan.decisionEvent,
+          {
+            type: plan.parent ? 'grant.delegated' : 'grant.issued',
+            taskId: plan.task.id,
+            grantId: plan.grantId,
+            principal: plan.holder,
+            payload: {
+              scopes: plan.scopes,
+              audience: plan.audience,
+              ttl: plan.ttlSeconds,
+              cost: plan.cost,
+              depth: plan.chain.length - 1,
+              chain: plan.chain,
+              parent_id: plan.parent?.id ?? null,
+              offer_id: plan.offerId,
+              policy_ids: plan.policyIds,
+              policy_version: plan.policyVersion,
+              approval_ids: plan.approvals.map((a) => a.id),
+              vault_token_accessor: minted.accessor,
+              lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId),
+              budget_reserved: plan.budgetReserved,
+            },
           },
-        },
+        ],
         deps.clock,
       );
       return true;
@@ -227,20 +239,22 @@ export function createGrantIssuer(deps: IssuerDeps) {
    */
   async function recordRefusal(plan: GrantPlan, err: GrantlineError): Promise<void> {
     await deps.db.transaction().execute(async (tx) => {
-      await plan.auditDecision(tx);
-      await appendAuditEvent(
+      await appendAuditEvents(
         tx,
-        {
-          type: 'grant.refused',
-          taskId: plan.task.id,
-          grantId: plan.grantId,
-          principal: plan.holder,
-          payload: {
-            error: err.code,
-            reason: err.message,
-            ...(err.details?.limit ? { limit: err.details.limit } : {}),
+        [
+          plan.decisionEvent,
+          {
+            type: 'grant.refused',
+            taskId: plan.task.id,
+            grantId: plan.grantId,
+            principal: plan.holder,
+            payload: {
+              error: err.code,
+              reason: err.message,
+              ...(err.details?.limit ? { limit: err.details.limit } : {}),
+            },
           },
-        },
+        ],
         deps.clock,
       );
     });

@@ -164,11 +164,10 @@ export function createGrantService(deps: GrantServiceDeps) {
         await reserveTaskQuota(tx, { taskId: task.id, cost, now: now(), drawBudget: true });
       },
       release: (tx) => releaseTaskQuota(tx, { taskId: task.id, cost }),
-      auditDecision: (tx) =>
-        deps.access.auditDecision(tx, principal, { ...summary, scope: undefined }, decision, {
-          taskId: task.id,
-          grantId,
-        }),
+      decisionEvent: deps.access.decisionEvent(principal, { ...summary, scope: undefined }, decision, {
+        taskId: task.id,
+        grantId,
+      }),
     };
     return deps.issueGrant(plan);
   }
@@ -192,14 +191,16 @@ export function createGrantService(deps: GrantServiceDeps) {
       throw new GrantNotFound();
     }
     const revoked = await deps.db.transaction().execute(async (tx) => {
-      await deps.access.auditDecision(tx, principal, req, decision, { taskId: task.id, grantId });
-      return revokeGrantSubtreeInTx(tx, {
+      const done = await revokeGrantSubtreeInTx(tx, {
         taskId: task.id,
         grantId,
         reason,
         now: now(),
         principal: principal.spiffeId,
       });
+      // Audit last (db/locks.ts): never hold the audit head while waiting for task or grant rows.
+      await deps.access.auditDecision(tx, principal, req, decision, { taskId: task.id, grantId });
+      return done;
     });
     if (revoked.length) deps.onRevocationQueued();
     const current = await findGrant(deps.db, grantId);

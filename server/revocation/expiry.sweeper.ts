@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { appendAuditEvents } from '../audit/audit.service';
-import type { Db } from '../db/database';
+import type { Db, Tx } from '../db/database';
 import { lockTaskRows } from '../db/locks';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
@@ -10,6 +10,25 @@ import { closeTaskInTx, revokeGrantSubtreeInTx } from './revoke-in-tx';
 /** A grant still `pending` this long after its quota was reserved was abandoned mid-mint (a crash). */
 const PENDING_GRACE_MS = 120_000;
 const BATCH = 100;
+
+/**
+ * Locks (task row first, as db/locks.ts orders) the tasks that have rows of `table` in `status` due at
+ * `now`; rows of tasks locked elsewhere wait for the next sweep.
+ */
+async function lockTasksWithDue(
+  tx: Tx,
+  table: 'grants' | 'delegation_offers',
+  status: 'active' | 'pending',
+  now: Date,
+) {
+  const due = await sql<{ task_id: string }>`
+    select task_id from ${sql.table(table)} where status = ${status} and expires_at <= ${now}
+    order by expires_at limit ${BATCH}`.execute(tx);
+  return lockTaskRows(
+    tx,
+    due.rows.map((r) => r.task_id),
+  );
+}
 
 export interface SweeperDeps {
   db: Db;
@@ -57,18 +76,7 @@ export function createExpirySweeper(deps: SweeperDeps) {
 
   async function expireGrants(now: Date): Promise<number> {
     return deps.db.transaction().execute(async (tx) => {
-      const due = await tx
-        .selectFrom('grants')
-        .select('task_id')
-        .where('status', '=', 'active')
-        .where('expires_at', '<=', now)
-        .orderBy('expires_at')
-        .limit(BATCH)
-        .execute();
-      const taskIds = await lockTaskRows(
-        tx,
-        due.map((g) => g.task_id),
-      );
+      const taskIds = await lockTasksWithDue(tx, 'grants', 'active', now);
       if (taskIds.length === 0) return 0;
       const expired = await sql<{ id: string; task_id: string }>`
         update grants set status = 'expired'
@@ -126,18 +134,7 @@ export function createExpirySweeper(deps: SweeperDeps) {
   /** Offers nobody redeemed in time: their reservation and fan-out slot go back to the parent. */
   async function expireOffers(now: Date): Promise<number> {
     return deps.db.transaction().execute(async (tx) => {
-      const due = await tx
-        .selectFrom('delegation_offers')
-        .select('task_id')
-        .where('status', '=', 'pending')
-        .where('expires_at', '<=', now)
-        .orderBy('expires_at')
-        .limit(BATCH)
-        .execute();
-      const taskIds = await lockTaskRows(
-        tx,
-        due.map((o) => o.task_id),
-      );
+      const taskIds = await lockTasksWithDue(tx, 'delegation_offers', 'pending', now);
       if (taskIds.length === 0) return 0;
       const offers = await sql<{ id: string; task_id: string; parent_grant_id: string; budget: number }>`
         update delegation_offers set status = 'expired'

@@ -1,4 +1,5 @@
 import { appendAuditEvent } from '../audit/audit.service';
+import type { AuditEventInput } from '../audit/audit.types';
 import type { Db, Tx } from '../db/database';
 import type { Principal } from '../identity/identity.types';
 import type { Decision, PolicyEngine, PolicyRequest } from '../policy';
@@ -51,6 +52,22 @@ export function createAccessControl(deps: AccessDeps) {
     return decision;
   }
 
+  /** The audit event of a decision, for callers that append it together with others in one statement. */
+  function decisionEvent(
+    principal: Principal,
+    req: DecisionRequest,
+    d: Decision,
+    ids: { taskId?: string; grantId?: string } = {},
+  ): AuditEventInput {
+    return {
+      type: d.allowed ? 'decision.allow' : 'decision.deny',
+      taskId: ids.taskId ?? req.task?.id ?? null,
+      grantId: ids.grantId ?? null,
+      principal: principal.spiffeId,
+      payload: decisionPayload(req, d),
+    };
+  }
+
   async function auditDecision(
     tx: Tx,
     principal: Principal,
@@ -58,17 +75,7 @@ export function createAccessControl(deps: AccessDeps) {
     d: Decision,
     ids: { taskId?: string; grantId?: string } = {},
   ) {
-    await appendAuditEvent(
-      tx,
-      {
-        type: d.allowed ? 'decision.allow' : 'decision.deny',
-        taskId: ids.taskId ?? req.task?.id ?? null,
-        grantId: ids.grantId ?? null,
-        principal: principal.spiffeId,
-        payload: decisionPayload(req, d),
-      },
-      deps.clock,
-    );
+    await appendAuditEvent(tx, decisionEvent(principal, req, d, ids), deps.clock);
   }
 
   /** Audits a decision in a transaction of its own (reads, and denies where nothing else changes). */
@@ -107,7 +114,7 @@ export function createAccessControl(deps: AccessDeps) {
     return decision;
   }
 
-  return { evaluate, require, refuse, record, auditDecision };
+  return { evaluate, require, refuse, record, auditDecision, decisionEvent };
 }
 
 export type AccessControl = ReturnType<typeof createAccessControl>;

@@ -235,14 +235,15 @@ export function createTaskService(deps: TaskServiceDeps) {
     const closedNow = await deps.db.transaction().execute(async (tx) => {
       const task = await lockTask(tx, id);
       if (task?.status !== 'open') return false;
-      await deps.access.auditDecision(tx, principal, { action: 'CloseTask', task: facts }, decision, {
-        taskId: id,
-      });
       await closeTaskInTx(tx, task, {
         reason,
         now: now(),
         principal: principal.spiffeId,
         finalStatus: 'closed',
+      });
+      // Audit last: the audit head lock must never be held while waiting for a grant row (db/locks.ts).
+      await deps.access.auditDecision(tx, principal, { action: 'CloseTask', task: facts }, decision, {
+        taskId: id,
       });
       return true;
     });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import nodeVault from 'node-vault';
 import { GrantlineError } from '../shared/errors';
 import type { VaultConfig } from './vault.types';
@@ -69,7 +70,14 @@ export function createRawVaultClient(config: VaultConfig): RawVaultClient {
   const options = {
     endpoint: config.addr,
     apiVersion: 'v1',
-    requestOptions: { timeout: config.timeoutMs, strictSSL, ...tls },
+    // Keep-alive: without it every Vault call pays a new TCP (and TLS) handshake; a grant makes several.
+    requestOptions: {
+      timeout: config.timeoutMs,
+      strictSSL,
+      ...tls,
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+      agentOptions: { keepAlive: true, maxSockets: 64 },
+    },
     rpDefaults: { strictSSL },
     debug: () => undefined,
   };
