@@ -69,22 +69,27 @@ export function createRevocationWorker(deps: WorkerDeps) {
       .selectFrom('grants')
       .select(['vault_token_accessor'])
       .where('id', 'in', grantIds)
+      .orderBy('depth')
       .execute();
-    for (const g of grants)
+    // Subtrees are revoked from the top: each token's revocation cascades to its children in Vault, so
+    // most of these find nothing left; the explicit per-lease pass below then confirms every handle.
+    await mapLimit(grants, concurrency, async (g) => {
       if (g.vault_token_accessor) await deps.vault.revokeTokenByAccessor(g.vault_token_accessor);
+    });
   }
 
   async function finish(job: JobRow, payload: JobPayload, grantIds: string[]) {
     const now = deps.clock.now();
-    for (const id of grantIds)
-      await deps.custody
-        .discard('grant', id)
-        .catch((err) => log.warn({ grantId: id, err: describe(err) }, 'custody discard failed'));
+    // The token values in custody are dead now; overwrite them (in parallel, before the transaction:
+    // no Vault call runs inside one). A failure only leaves a revoked token's value behind: logged.
+    const discard = (kind: 'task' | 'grant', id: string) =>
+      deps.custody
+        .discard(kind, id)
+        .catch((err) => log.warn({ kind, id, err: describe(err) }, 'custody discard failed'));
+    await mapLimit(grantIds, concurrency, (id) => discard('grant', id));
+    if (job.kind === 'revoke_task') await discard('task', job.task_id);
     await deps.db.transaction().execute(async (tx) => {
       if (job.kind === 'revoke_task') {
-        await deps.custody
-          .discard('task', job.task_id)
-          .catch((err) => log.warn({ taskId: job.task_id, err: describe(err) }, 'custody discard failed'));
         await tx
           .updateTable('tasks')
           .set({ status: payload.finalStatus ?? 'closed', closed_at: now })
