@@ -102,6 +102,15 @@ export async function startTestBroker(
       await admin.connect();
       try {
         await admin.query(`drop database if exists ${demoDatabase} with (force)`);
+        // Logins of grants still active when the test ended die with the in-memory dev Vault unrevoked;
+        // they are cluster-wide roles, so drop the group's members too.
+        const members = await admin.query<{ rolname: string }>(
+          `select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.member
+           join pg_roles g on g.oid = m.roleid where g.rolname = $1`,
+          [`${demoDatabase}_readers`],
+        );
+        for (const { rolname } of members.rows)
+          await admin.query(`drop role if exists "${rolname.replace(/"/g, '""')}"`);
         await admin.query(`drop role if exists ${demoDatabase}_readers`);
       } finally {
         await admin.end();
