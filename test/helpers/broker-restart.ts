@@ -11,7 +11,7 @@ import { startBroker } from '../../server/main';
 import { createLogger } from '../../server/shared/logger';
 import { createVaultAdapter, type VaultAdapter } from '../../server/vault';
 import { configureDevVault } from '../../server/vault/dev-setup';
-import type { TestBroker } from './broker';
+import { callerFor, type TestBroker } from './broker';
 import { createTestDatabase, type TestDatabase, testServerUrl } from './database';
 import { configDirWithScopes } from './scenario';
 
@@ -113,31 +113,4 @@ export async function createDurableWorld(): Promise<DurableWorld> {
   return world;
 }
 
-/** The same request helper as `startTestBroker`'s `call`, for a broker at `baseUrl`. */
-export function callerFor(baseUrl: string, svid: (spiffeId: string) => Promise<string>): TestBroker['call'] {
-  return async (method, urlPath, o = {}) => {
-    const headers: Record<string, string> = { ...o.headers };
-    if (o.as) headers.authorization = `Bearer ${await svid(o.as)}`;
-    let body: string | undefined;
-    if (o.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(o.form).toString();
-    } else if (o.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(o.body);
-    }
-    const res = await fetch(`${baseUrl}${urlPath}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  };
-}
+export { callerFor };

@@ -70,31 +70,7 @@ export async function startTestBroker(
     demoDatabase,
     logs,
     svid,
-    async call(method, urlPath, o = {}) {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.as) headers.authorization = `Bearer ${await svid(o.as)}`;
-      let body: string | undefined;
-      if (o.form) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        body = new URLSearchParams(o.form).toString();
-      } else if (o.body !== undefined) {
-        headers['content-type'] = 'application/json';
-        body = JSON.stringify(o.body);
-      }
-      const res = await fetch(`${broker.url}${urlPath}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    call: callerFor(broker.url, svid),
     async stop() {
       await broker.stop();
       await db.drop();
@@ -117,6 +93,35 @@ export async function startTestBroker(
       }
       fs.rmSync(home, { recursive: true, force: true });
     },
+  };
+}
+
+/** JSON (or form) requests to a broker at `baseUrl`, authenticated as `o.as` with a dev JWT-SVID. */
+export function callerFor(baseUrl: string, svid: (spiffeId: string) => Promise<string>): TestBroker['call'] {
+  return async (method, urlPath, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.as) headers.authorization = `Bearer ${await svid(o.as)}`;
+    let body: string | undefined;
+    if (o.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(o.form).toString();
+    } else if (o.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(o.body);
+    }
+    const res = await fetch(`${baseUrl}${urlPath}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
   };
 }
 
