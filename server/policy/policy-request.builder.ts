@@ -66,7 +66,7 @@ type Entity = EntityJson & { uid: { type: string; id: string } };
 function workloadEntity(p: PolicyPrincipal): Entity {
   return {
     uid: { type: 'Workload', id: p.spiffeId },
-    attrs: { spiffe_id: p.spiffeId, trust_domain: p.trustDomain, path: p.path },
+    attrs: { spiffe_id: p.spiffeId, trust_domain: p.trustDomain, path: p.path, local: p.local },
     parents: [],
   };
 }

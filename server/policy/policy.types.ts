@@ -33,6 +33,8 @@ export interface PolicyPrincipal {
   trustDomain: string;
   /** The SPIFFE ID's path, e.g. `/orchestrator/planner`. */
   path: string;
+  /** In the broker's own trust domain (path-based roles are for local workloads only). */
+  local: boolean;
 }
 
 export interface TaskFacts {

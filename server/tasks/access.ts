@@ -9,6 +9,8 @@ import type { Metrics } from '../shared/metrics';
 
 export interface AccessDeps {
   db: Db;
+  /** The broker's own trust domain. */
+  trustDomain: string;
   policy: PolicyEngine;
   clock: Clock;
   metrics: Metrics;
@@ -44,6 +46,7 @@ export function createAccessControl(deps: AccessDeps) {
     spiffeId: p.spiffeId,
     trustDomain: p.trustDomain,
     path: p.path,
+    local: p.trustDomain === deps.trustDomain,
   });
 
   function evaluate(principal: Principal, req: DecisionRequest): Decision {

@@ -329,3 +329,27 @@ describe('deny by default', () => {
     },
   );
 });
+
+describe('roles are for the local trust domain only', () => {
+  const partner = (p: string) => workload(p, 'partner.example');
+  const partnerTask = taskFacts({ owner: partner('/orchestrator/evil').spiffeId });
+  test.each([
+    ['OpenTask', partner('/orchestrator/evil'), undefined],
+    ['CloseTask', partner('/orchestrator/evil'), partnerTask],
+    ['ReadAudit', partner('/auditor/evil'), undefined],
+    ['ReadLineage', partner('/auditor/evil'), ownTask],
+    ['Introspect', partner('/resource/evil'), undefined],
+    ['ReadRevocations', partner('/resource/evil'), undefined],
+  ] as const)(
+    'when a federated workload asks for %s by its path, then it is denied',
+    (action, principal, task) => {
+      expect(engine.authorize({ principal, action, ...(task ? { task } : {}) }).allowed).toBe(false);
+    },
+  );
+
+  test('when a federated agent is listed on a task, then it may still request grants in it', () => {
+    const agent = partner('/agent/helper');
+    const task = taskFacts({ agents: [agent.spiffeId] });
+    expect(engine.authorize(grantRequest({ principal: agent, task })).allowed).toBe(true);
+  });
+});

@@ -9,11 +9,12 @@ export const silentLogger = createLogger({ level: 'silent' });
 
 const TRUST_DOMAIN = 'dev.grantline.local';
 
-export function workload(workloadPath: string): PolicyPrincipal {
+export function workload(workloadPath: string, trustDomain = TRUST_DOMAIN): PolicyPrincipal {
   return {
-    spiffeId: `spiffe://${TRUST_DOMAIN}${workloadPath}`,
-    trustDomain: TRUST_DOMAIN,
+    spiffeId: `spiffe://${trustDomain}${workloadPath}`,
+    trustDomain,
     path: workloadPath,
+    local: trustDomain === TRUST_DOMAIN,
   };
 }
 
