@@ -132,7 +132,13 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     });
     const kick = () => worker.kick();
     const sweeper = createExpirySweeper({ db: database.db, clock, logger, onWork: kick });
-    const access = createAccessControl({ db: database.db, policy, clock, metrics, trustDomain: config.identity.trustDomain ?? DEV_TRUST_DOMAIN });
+    const access = createAccessControl({
+      db: database.db,
+      policy,
+      clock,
+      metrics,
+      trustDomain: config.identity.trustDomain ?? DEV_TRUST_DOMAIN,
+    });
     const tasks = createTaskService({
       db: database.db,
       vault: vault.vault,

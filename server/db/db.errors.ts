@@ -21,8 +21,3 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
-
-/** SQLSTATE 23505: a unique constraint said no. */
-export const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown })?.code === '23505';
-/** SQLSTATE 23514: a check constraint said no (e.g. a quota counter would pass its limit). */
-export const isCheckViolation = (err: unknown): boolean => (err as { code?: unknown })?.code === '23514';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { scopeName, spiffeIdField } from '../tasks/task.schema';
+import { safeText, scopeName, spiffeIdField } from '../tasks/task.schema';
 
 export const offerDelegationSchema = z.strictObject({
   to: spiffeIdField,
@@ -21,8 +21,11 @@ export const tokenExchangeSchema = z.object({
   subject_token_type: z.string().max(200).optional(),
   actor_token: z.string().min(1).max(16384).optional(),
   actor_token_type: z.string().max(200).optional(),
-  scope: z.string().max(2000).optional(),
-  audience: z.string().min(1).max(256).optional(),
+  scope: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/ -]{0,2000}$/, 'space-separated scope names')
+    .optional(),
+  audience: safeText(1, 256).optional(),
   resource: z.string().max(2000).optional(),
   requested_token_type: z.string().max(200).optional(),
 });

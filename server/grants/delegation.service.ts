@@ -76,6 +76,7 @@ export function createDelegationService(deps: DelegationDeps) {
 
   function narrow(requested: string[], allowed: string[], what: string): string[] {
     const scopes = [...new Set(requested)].sort();
+    if (scopes.length === 0) throw new OAuthError('invalid_scope', `${what} needs at least one scope`);
     const wider = scopes.filter((s) => !allowed.includes(s));
     if (wider.length)
       throw new OAuthError(

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { DbOrTx, GrantRow, NewGrant, Tx } from '../db/database';
 import type { MintedHandle } from './minting';
 
@@ -83,12 +82,4 @@ export async function revocationsAfter(db: DbOrTx, q: { after: number; limit: nu
     .limit(q.limit);
   if (q.taskId) query = query.where('task_id', '=', q.taskId);
   return query.execute();
-}
-
-export async function subtreeIds(db: DbOrTx, grantId: string): Promise<string[]> {
-  const r = await sql<{ id: string }>`
-    with recursive sub as (select id from grants where id = ${grantId}
-      union all select g.id from grants g join sub on g.parent_id = sub.id)
-    select id from sub`.execute(db);
-  return r.rows.map((x) => x.id);
 }

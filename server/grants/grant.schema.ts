@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { looksSecret } from '../audit/audit-event.guard';
-import { scopeName } from '../tasks/task.schema';
+import { safeText, scopeName } from '../tasks/task.schema';
 
 export const grantContextSchema = z
   .strictObject({
-    tool: z.string().min(1).max(200).optional(),
-    target: z.string().min(1).max(500).optional(),
-    intent: z.string().min(1).max(1000).optional(),
+    tool: safeText(1, 200).optional(),
+    target: safeText(1, 500).optional(),
+    intent: safeText(1, 1000).optional(),
     /** Digest of the exact arguments a privileged call will use; matched against the approval's. */
     args_digest: z
       .string()
@@ -17,7 +17,7 @@ export const grantContextSchema = z
 
 export const requestGrantSchema = z.strictObject({
   scopes: z.array(scopeName).min(1).max(20),
-  audience: z.string().min(1).max(256),
+  audience: safeText(1, 256),
   /** Seconds, or a duration string; capped by configuration and the task's remaining life. */
   ttl: z.union([z.number().int().min(1).max(86400), z.string().max(16)]).optional(),
   context: grantContextSchema.default({}),
@@ -26,5 +26,5 @@ export type RequestGrantInput = z.infer<typeof requestGrantSchema>;
 export type GrantContextInput = z.infer<typeof grantContextSchema>;
 
 export const revokeGrantSchema = z.strictObject({
-  reason: z.string().min(1).max(500).default('revoked by request'),
+  reason: safeText(1, 500).default('revoked by request'),
 });

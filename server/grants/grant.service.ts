@@ -36,6 +36,8 @@ export const scopeFacts = (name: string, spec: ScopeSpec): ScopeFacts => ({
 
 /** One decision per scope, folded: allowed only if every scope is; the ids of every deciding policy. */
 export function foldDecisions(decisions: Array<{ scope: string; decision: Decision }>): Decision {
+  if (decisions.length === 0)
+    throw new Error('foldDecisions needs at least one decision: an empty scope set is never allowed');
   const allowed = decisions.every((d) => d.decision.allowed);
   const relevant = decisions.filter((d) => d.decision.allowed === allowed);
   const shadows = decisions

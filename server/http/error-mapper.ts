@@ -8,8 +8,15 @@ export interface ErrorBody {
   [detail: string]: unknown;
 }
 
-/** Errors raised by express's own body parser, identified by their `type` (see body-parser). */
-function fromBodyParser(err: { type?: unknown; status?: unknown }): GrantlineError | undefined {
+/**
+ * Errors raised by express itself (body-parser, the router's parameter decoding), identified by their
+ * `type` or by the 4xx `status` they carry. Their own messages are not passed on.
+ */
+function fromExpress(err: {
+  type?: unknown;
+  status?: unknown;
+  expose?: unknown;
+}): GrantlineError | undefined {
   switch (err.type) {
     case 'entity.too.large':
       return new GrantlineError('payload_too_large', 413, 'the request body is larger than 64 KiB');
@@ -18,10 +25,20 @@ function fromBodyParser(err: { type?: unknown; status?: unknown }): GrantlineErr
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new GrantlineError('unsupported_media_type', 415, 'unsupported body encoding or charset');
-    default:
-      return undefined;
+    case 'parameters.too.many':
+      return new GrantlineError('payload_too_large', 413, 'too many form parameters');
   }
+  const status = typeof err.status === 'number' ? err.status : 0;
+  if (status === 413) return new GrantlineError('payload_too_large', 413, 'the request is too large');
+  if (status === 415)
+    return new GrantlineError('unsupported_media_type', 415, 'unsupported media type or encoding');
+  if (status >= 400 && status < 500)
+    return new GrantlineError('invalid_request', 400, 'the request is malformed');
+  return undefined;
 }
+
+const UNAVAILABLE =
+  'a dependency (Vault or PostgreSQL) is unavailable; nothing was issued or changed, retry later';
 
 /** The one place a typed error becomes an HTTP body. Unknown errors are a fixed 500: no stack, no message. */
 export function toHttpError(err: unknown): {
@@ -34,7 +51,7 @@ export function toHttpError(err: unknown): {
       ? err
       : isDatabaseUnavailable(err)
         ? new Unavailable('the database is unavailable; nothing was changed, retry later')
-        : fromBodyParser((err ?? {}) as { type?: unknown; status?: unknown });
+        : fromExpress((err ?? {}) as { type?: unknown; status?: unknown });
   if (!known) {
     return {
       status: 500,
@@ -48,10 +65,25 @@ export function toHttpError(err: unknown): {
       `Bearer realm="grantline", error="${known.code}", error_description="${known.message.replace(/"/g, "'")}"`;
   }
   if (known.status === 503) headers['Retry-After'] = '5';
-  const description = known.expose ? known.message : 'the service is unavailable';
+  // A 5xx says only what kind of failure it was: Vault paths, operations and internal codes stay in the log.
+  if (known.status >= 500) {
+    const unavailable = known.status === 503;
+    return {
+      status: known.status,
+      body: {
+        error: unavailable ? 'unavailable' : 'server_error',
+        error_description: unavailable ? UNAVAILABLE : 'internal error',
+      },
+      headers,
+    };
+  }
   return {
     status: known.status,
-    body: { error: known.code, error_description: description, ...(known.expose ? known.details : {}) },
+    body: {
+      error: known.code,
+      error_description: known.expose ? known.message : 'the request was refused',
+      ...(known.expose ? known.details : {}),
+    },
     headers,
   };
 }

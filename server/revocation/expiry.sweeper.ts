@@ -55,7 +55,7 @@ export function createExpirySweeper(deps: SweeperDeps) {
           .selectAll()
           .where('status', '=', 'open')
           .where('expires_at', '<=', now)
-          .limit(10)
+          .limit(1)
           .forNoKeyUpdate()
           .skipLocked()
           .execute();

@@ -17,7 +17,7 @@ function leaseView(l: LeaseRow) {
 
 /**
  * The revocation receipt: every grant, Vault token and lease of the task with its state. `complete` is
- * true once the task is closed (or expired) and nothing is left active or retrying.
+ * true once the task is closed (or expired) and every lease is confirmed revoked or expired.
  */
 export async function buildReceipt(db: DbOrTx, taskId: string) {
   const task = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
@@ -61,7 +61,7 @@ export async function buildReceipt(db: DbOrTx, taskId: string) {
     closed_at: task.closed_at?.toISOString() ?? null,
     complete:
       (task.status === 'closed' || task.status === 'expired') &&
-      leases.every((l) => l.state !== 'active' && l.state !== 'retrying'),
+      leases.every((l) => l.state === 'revoked' || l.state === 'expired'),
     summary: {
       grants: grants.length,
       leases: leases.length,

@@ -49,19 +49,6 @@ export async function claimDueJobs(
   return result.rows;
 }
 
-export async function completeJob(
-  db: DbOrTx,
-  id: string,
-  now: Date,
-  status: 'done' | 'failed' = 'done',
-): Promise<void> {
-  await db
-    .updateTable('revocation_jobs')
-    .set({ status, done_at: now, last_error: null })
-    .where('id', '=', id)
-    .execute();
-}
-
 export async function rescheduleJob(
   db: DbOrTx,
   id: string,
@@ -75,17 +62,7 @@ export async function rescheduleJob(
     .execute();
 }
 
-export async function pendingJobCount(db: DbOrTx, taskId: string): Promise<number> {
-  const row = await db
-    .selectFrom('revocation_jobs')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('task_id', '=', taskId)
-    .where('status', '=', 'pending')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-/** Leases still to revoke: of a whole task, or of some grants. */
+/** Leases still to revoke (`failed` ones too: past the retry budget they are still retried): of a whole task, or of some grants. */
 export async function unrevokedLeases(
   db: DbOrTx,
   q: { taskId: string; grantIds?: string[] },
@@ -94,7 +71,7 @@ export async function unrevokedLeases(
     .selectFrom('leases')
     .selectAll()
     .where('task_id', '=', q.taskId)
-    .where('state', 'in', ['active', 'retrying'])
+    .where('state', 'in', ['active', 'retrying', 'failed'])
     .orderBy('created_at');
   if (q.grantIds)
     query = query.where(

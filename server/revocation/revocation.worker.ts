@@ -7,7 +7,6 @@ import type { TokenCustody, VaultAdapter } from '../vault';
 import { describe, mapLimit, revokeAndConfirm } from './lease-revoker';
 import {
   claimDueJobs,
-  completeJob,
   type JobPayload,
   rescheduleJob,
   setLeaseState,
@@ -62,20 +61,6 @@ export function createRevocationWorker(deps: WorkerDeps) {
       await setLeaseState(deps.db, lease.id, { state, at: deps.clock.now(), error: outcome.error });
     });
     return { counts, lastError: lastError as string | null };
-  }
-
-  async function revokeGrantTokens(grantIds: string[]) {
-    const grants = await deps.db
-      .selectFrom('grants')
-      .select(['vault_token_accessor'])
-      .where('id', 'in', grantIds)
-      .orderBy('depth')
-      .execute();
-    // Subtrees are revoked from the top: each token's revocation cascades to its children in Vault, so
-    // most of these find nothing left; the explicit per-lease pass below then confirms every handle.
-    await mapLimit(grants, concurrency, async (g) => {
-      if (g.vault_token_accessor) await deps.vault.revokeTokenByAccessor(g.vault_token_accessor);
-    });
   }
 
   async function finish(job: JobRow, payload: JobPayload, grantIds: string[]) {
@@ -137,11 +122,12 @@ export function createRevocationWorker(deps: WorkerDeps) {
             (g) => g.id,
           )
         : (payload.grantIds ?? []);
+    // The task token first: Vault then cascades to every grant token and lease under it, so the explicit
+    // per-lease pass below mostly confirms. (A subtree's grant tokens are leases rows of their own.)
     let stepError: string | null = null;
     try {
       if (job.kind === 'revoke_task' && payload.taskTokenAccessor)
         await deps.vault.revokeTokenByAccessor(payload.taskTokenAccessor);
-      if (job.kind === 'revoke_grants') await revokeGrantTokens(grantIds);
     } catch (err) {
       stepError = describe(err);
     }
@@ -151,7 +137,7 @@ export function createRevocationWorker(deps: WorkerDeps) {
     });
     const { counts, lastError } = await revokeLeases(leases, now);
     const error = stepError ?? lastError;
-    const outstanding = counts.retrying;
+    const outstanding = counts.retrying + counts.failed;
     deps.metrics.revocationJobs.inc({ kind: job.kind, outcome: outstanding || stepError ? 'retry' : 'done' });
     await deps.db.transaction().execute((tx) =>
       appendAuditEvents(
@@ -174,11 +160,9 @@ export function createRevocationWorker(deps: WorkerDeps) {
         deps.clock,
       ),
     );
+    // Close is durable (DESIGN): a job never gives up. Past the retry budget its leases show `failed` in
+    // the receipt (an operator should look), but they stay in the retry set at the longest backoff.
     if (outstanding > 0 || stepError) {
-      if (job.attempts >= deps.maxAttempts && !outstanding) {
-        await completeJob(deps.db, job.id, deps.clock.now(), 'failed');
-        return;
-      }
       await rescheduleJob(
         deps.db,
         job.id,

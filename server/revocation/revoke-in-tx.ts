@@ -32,7 +32,7 @@ async function markRevoked(
     with victims as (
       select id, status from grants
       where id in (${scope}) and status in ('pending', 'active')
-      for update)
+      for no key update)
     update grants g set status = 'revoked', revoked_at = ${q.now}, revoke_reason = ${q.reason}
     from victims v where g.id = v.id
     returning g.id, g.parent_id, v.status as previous_status`.execute(tx);

@@ -5,12 +5,25 @@ import { parseDurationSeconds } from '../shared/duration';
 
 export const MAX_TASK_TTL_SECONDS = 7 * 24 * 3600;
 
+/** Text PostgreSQL can store and the audit log accepts: no NUL, no lone surrogate, nothing token-shaped. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const isSafeText = (v: string): boolean =>
+  !v.includes('\u0000') && !LONE_SURROGATE.test(v) && !looksSecret('', v);
+
+/** Free text from callers (purposes, reasons, audiences, tools …), refused with a 400 before anything happens. */
+export const safeText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine(isSafeText, 'must be plain text (no NUL, no unpaired surrogate, nothing shaped like a token)');
+
 export const spiffeIdField = z
   .string()
   .max(2048)
   .refine((v) => isSpiffeId(v, { requirePath: true }), 'not a valid SPIFFE ID of a workload');
 
-export const scopeName = z.string().min(1).max(128);
+export const scopeName = z.string().regex(/^[A-Za-z0-9_.:/-]{1,128}$/, 'a scope name');
 
 /** A duration as `"5m"`, `"90s"`, `"1h"` or a number of seconds, within [min, max]. */
 export const ttlField = (min: number, max: number) =>
@@ -23,11 +36,11 @@ export const ttlField = (min: number, max: number) =>
     return seconds;
   });
 
-const contextValue = z.union([z.string().max(500), z.number(), z.boolean()]);
+const contextValue = z.union([safeText(0, 500), z.number(), z.boolean()]);
 
 export const taskContextSchema = z
   .object({
-    task_type: z.string().min(1).max(100).default('general'),
+    task_type: safeText(1, 100).default('general'),
     data_sensitivity: z.enum(['low', 'medium', 'high']).default('medium'),
     risk_score: z.number().int().min(0).max(100).default(0),
   })
@@ -40,7 +53,7 @@ export const taskContextSchema = z
   );
 
 export const openTaskSchema = z.strictObject({
-  purpose: z.string().min(1).max(500),
+  purpose: safeText(1, 500),
   agents: z.array(spiffeIdField).min(1).max(100),
   scopes: z.array(scopeName).min(1).max(50),
   ttl: ttlField(10, MAX_TASK_TTL_SECONDS).default(3600),
@@ -59,9 +72,9 @@ export type OpenTaskInput = z.infer<typeof openTaskSchema>;
 
 export const approvalSchema = z.strictObject({
   scope: scopeName,
-  approver: z.string().min(1).max(200),
+  approver: safeText(1, 200),
   ttl: ttlField(10, 7 * 24 * 3600).default(900),
-  note: z.string().max(1000).optional(),
+  note: safeText(0, 1000).optional(),
   single_use: z.boolean().default(false),
   args_digest: z
     .string()
@@ -71,7 +84,7 @@ export const approvalSchema = z.strictObject({
 export type ApprovalInput = z.infer<typeof approvalSchema>;
 
 export const closeTaskSchema = z.strictObject({
-  reason: z.string().min(1).max(500).default('closed by orchestrator'),
+  reason: safeText(1, 500).default('closed by orchestrator'),
 });
 
 export const listTasksSchema = z.strictObject({

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { listAuditEvents, verifyAuditChain } from '../../audit/audit.service';
 import type { Db } from '../../db/database';
 import type { AccessControl } from '../../tasks/access';
+import { safeText } from '../../tasks/task.schema';
 import { parseInput } from '../validate';
 import { handle, principalOf } from './route-helpers';
 
 const eventsQuery = z.strictObject({
   task: z.string().uuid().optional(),
   grant: z.string().uuid().optional(),
-  principal: z.string().min(1).max(2048).optional(),
+  principal: safeText(1, 2048).optional(),
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });

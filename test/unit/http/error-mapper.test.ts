@@ -58,15 +58,29 @@ describe('the error mapper', () => {
     ).toBe(503);
   });
 
-  test('when a 5xx error is not exposable, then its message is hidden', () => {
+  test('when a 5xx error carries internals, then the body says only what kind of failure it was', () => {
     const out = toHttpError(
       new GrantlineError('vault_denied', 502, 'Vault denied auth/token/create for accessor abc'),
     );
-    expect(out.body.error_description).toBe('the service is unavailable');
+    expect(out.body).toEqual({ error: 'server_error', error_description: 'internal error' });
+    const down = toHttpError(
+      new Unavailable('Vault is unavailable (createChildToken secret/data/grantline/custody/x)'),
+    );
+    expect(JSON.stringify(down.body)).not.toContain('custody');
+    expect(down.body.error).toBe('unavailable');
   });
 
   test('when express reports body problems, then they become 413 and 400', () => {
     expect(toHttpError({ type: 'entity.too.large' }).status).toBe(413);
     expect(toHttpError({ type: 'entity.parse.failed' }).status).toBe(400);
+    expect(toHttpError({ type: 'parameters.too.many', status: 413 }).status).toBe(413);
+  });
+
+  test('when express rejects a malformed request (e.g. bad percent-encoding), then it is a 400, not a 500', () => {
+    const decodeFailure = Object.assign(new URIError('Failed to decode param'), {
+      status: 400,
+      expose: true,
+    });
+    expect(toHttpError(decodeFailure)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   });
 });
