@@ -101,6 +101,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('grants_task').on('grants').column('task_id').execute();
   await db.schema.createIndex('grants_parent').on('grants').column('parent_id').execute();
   await db.schema
+    .createIndex('grants_pending_issued')
+    .on('grants')
+    .column('issued_at')
+    .where(sql.ref('status'), '=', 'pending')
+    .execute();
+  await db.schema
     .createIndex('grants_active_expiry')
     .on('grants')
     .column('expires_at')

@@ -24,8 +24,8 @@ import { findGrant } from './grant.repository';
 import { foldDecisions, grantTtl, scopeFacts } from './grant.service';
 import type { GrantPlan, GrantResponse, IssueGrant } from './grant-issuer';
 import { OAuthError } from './oauth.errors';
-import { consumeOffer, findOffer, insertOffer, reopenOffer, reserveForOffer } from './offer.repository';
-import { releaseTaskQuota, reserveTaskQuota } from './quota';
+import { consumeOffer, findOffer, insertOffer, reserveForOffer } from './offer.repository';
+import { reserveTaskQuota } from './quota';
 
 /** An unredeemed offer is short-lived whatever TTL the delegated grant will have. */
 const OFFER_LIFETIME_SECONDS = 300;
@@ -340,10 +340,6 @@ export function createDelegationService(deps: DelegationDeps) {
         await reserveTaskQuota(tx, { taskId: task.id, cost, now: now(), drawBudget: false });
         if (!(await consumeOffer(tx, { id: offer.id, grantId, now: now() })))
           throw new OAuthError('invalid_request', 'the delegation was already redeemed');
-      },
-      release: async (tx) => {
-        await reopenOffer(tx, offer.id);
-        await releaseTaskQuota(tx, { taskId: task.id, cost: 0 });
       },
       decisionEvent: deps.access.decisionEvent(actor, summary, decision, { taskId: task.id, grantId }),
     };

@@ -3,6 +3,7 @@ import type { AuditEventInput } from '../audit/audit.types';
 import type { ScopeCatalogue } from '../config/scope-catalogue';
 import type { ApprovalRow, Db, GrantRow, TaskRow, Tx } from '../db/database';
 import { lockTaskRow } from '../db/locks';
+import { releaseReservation } from '../revocation/release-reservation';
 import { enqueueJob } from '../revocation/revocation.repository';
 import type { Clock } from '../shared/clock';
 import { GrantlineError, Unavailable } from '../shared/errors';
@@ -51,8 +52,6 @@ export interface GrantPlan {
   constraints: Record<string, unknown>;
   /** Takes the quota (task-wide, and the parent's reservation for a delegation) inside T1. */
   reserve(tx: Tx): Promise<void>;
-  /** Gives the quota back when minting failed (T2'). */
-  release(tx: Tx): Promise<void>;
   /** The allow decision, audited together with the grant's outcome (issued, failed or refused). */
   decisionEvent: AuditEventInput;
 }
@@ -139,7 +138,15 @@ export function createGrantIssuer(deps: IssuerDeps) {
     const failedHere = await deps.db.transaction().execute(async (tx) => {
       await lockTaskRow(tx, plan.task.id);
       const pending = await failGrant(tx, plan.grantId, 'minting failed', now);
-      if (pending) await plan.release(tx);
+      if (pending) {
+        await releaseReservation(tx, {
+          id: plan.grantId,
+          task_id: plan.task.id,
+          cost: plan.cost,
+          budget_reserved: plan.budgetReserved,
+          offer_id: plan.offerId,
+        });
+      }
       await recordHandles(tx, { taskId: plan.task.id, grantId: plan.grantId, handles });
       if (handles.length)
         await enqueueJob(tx, {
@@ -295,23 +302,26 @@ export function createGrantIssuer(deps: IssuerDeps) {
         : new Unavailable('Vault could not mint the grant; nothing was issued', { cause });
     }
     const expiresAt = new Date(now.getTime() + plan.ttlSeconds * 1000);
-    const accessToken = await deps.tokens.mintAccessToken({
-      grantId: plan.grantId,
-      taskId: plan.task.id,
-      subject: plan.task.owner,
-      audience: plan.audience,
-      scopes: plan.scopes,
-      holder: plan.holder,
-      chain: plan.chain,
-      expiresAt,
-      ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
-    });
+    let accessToken: string;
     try {
+      accessToken = await deps.tokens.mintAccessToken({
+        grantId: plan.grantId,
+        taskId: plan.task.id,
+        subject: plan.task.owner,
+        audience: plan.audience,
+        scopes: plan.scopes,
+        holder: plan.holder,
+        chain: plan.chain,
+        expiresAt,
+        ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
+      });
       await activate(plan, { accessor: minted.grantToken.accessor, handles: minted.handles }, now);
     } catch (err) {
-      if (!(err instanceof TaskClosedWhileIssuing)) {
-        await deps.vault.revokeTokenByAccessor(minted.grantToken.accessor).catch(() => undefined);
-      }
+      if (err instanceof TaskClosedWhileIssuing) throw err;
+      // Signing or the database failed after Vault minted: undo it (compensate revokes at once, then
+      // records the handles and a revocation job; if the database is down too, the grant stays pending
+      // and the abandoned-grant sweep releases it, while the Vault token dies with its parent's tree).
+      await compensate(plan, minted.handles, err, now).catch(() => undefined);
       throw err;
     }
     deps.metrics.grantsIssued.inc({ kind: plan.parent ? 'delegated' : 'direct' });

@@ -1,17 +1,8 @@
-import { AccessDenied, Conflict, InvalidRequest, NotFound } from '../shared/errors';
+import { Conflict, InvalidRequest, NotFound } from '../shared/errors';
 
 export class GrantNotFound extends NotFound {
   constructor() {
     super('no such grant');
-  }
-}
-
-export class ScopeOutsideCeiling extends AccessDenied {
-  constructor(scopes: string[]) {
-    super(`scope(s) outside the task's ceiling: ${scopes.join(', ')}`, {
-      scopes,
-      reasons: ['outside the task ceiling'],
-    });
   }
 }
 

@@ -15,7 +15,7 @@ import { GrantNotFound, UnknownScope } from './grant.errors';
 import { findGrant } from './grant.repository';
 import type { RequestGrantInput } from './grant.schema';
 import type { GrantPlan, IssueGrant } from './grant-issuer';
-import { releaseTaskQuota, reserveTaskQuota } from './quota';
+import { reserveTaskQuota } from './quota';
 
 export interface GrantServiceDeps {
   db: Db;
@@ -58,6 +58,16 @@ export function foldDecisions(decisions: Array<{ scope: string; decision: Decisi
   };
 }
 
+/**
+ * Scopes only narrow (DESIGN): a grant ⊆ the task's ceiling is enforced here too, not only by the
+ * shipped policy, so a broad operator policy cannot widen a task. Turns an allow into an audited deny.
+ */
+export function withinCeiling(decision: Decision, scopes: string[], ceiling: string[]): Decision {
+  const outside = scopes.filter((s) => !ceiling.includes(s));
+  if (!decision.allowed || outside.length === 0) return decision;
+  return { ...decision, allowed: false, reasons: [`outside the task's ceiling: ${outside.join(', ')}`] };
+}
+
 /** The TTL of a new grant: asked (or the default), never above the configured cap or the task's life. */
 export function grantTtl(
   requested: number | string | undefined,
@@ -95,9 +105,11 @@ export function createGrantService(deps: GrantServiceDeps) {
     const scopes = [...new Set(input.scopes)].sort();
     const unknown = scopes.filter((s) => !deps.catalogue.has(s));
     if (unknown.length) throw new UnknownScope(unknown);
-    if (task.status !== 'open') throw new TaskNotOpen(task.status);
-    const remaining = Math.floor((task.expires_at.getTime() - now().getTime()) / 1000);
-    if (remaining < 1) throw new TaskNotOpen('expired');
+    // Only agents listed on the task learn its state; anyone else gets the policy's 403.
+    const listed = task.agents.includes(principal.spiffeId);
+    if (listed && task.status !== 'open') throw new TaskNotOpen(task.status);
+    const remaining = Math.max(1, Math.floor((task.expires_at.getTime() - now().getTime()) / 1000));
+    if (listed && task.expires_at.getTime() <= now().getTime()) throw new TaskNotOpen('expired');
     const ttlSeconds = grantTtl(input.ttl, deps.ttl, remaining);
     const approvals = await approvalsFor(task.id, scopes, input.context.args_digest);
     const facts = taskFacts(task);
@@ -121,8 +133,12 @@ export function createGrantService(deps: GrantServiceDeps) {
         },
       };
     });
-    const decision = foldDecisions(
-      requests.map(({ scope, req }) => ({ scope, decision: deps.access.evaluate(principal, req) })),
+    const decision = withinCeiling(
+      foldDecisions(
+        requests.map(({ scope, req }) => ({ scope, decision: deps.access.evaluate(principal, req) })),
+      ),
+      scopes,
+      task.scopes,
     );
     const summary: DecisionRequest = {
       action: 'RequestGrant',
@@ -165,7 +181,6 @@ export function createGrantService(deps: GrantServiceDeps) {
       reserve: async (tx) => {
         await reserveTaskQuota(tx, { taskId: task.id, cost, now: now(), drawBudget: true });
       },
-      release: (tx) => releaseTaskQuota(tx, { taskId: task.id, cost }),
       decisionEvent: deps.access.decisionEvent(principal, { ...summary, scope: undefined }, decision, {
         taskId: task.id,
         grantId,

@@ -58,13 +58,3 @@ export async function consumeOffer(tx: Tx, q: { id: string; grantId: string; now
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
-
-/** Minting the redeemed grant failed: the offer may be redeemed again (nothing was issued). */
-export async function reopenOffer(tx: Tx, id: string): Promise<void> {
-  await tx
-    .updateTable('delegation_offers')
-    .set({ status: 'pending', redeemed_at: null, redeemed_grant_id: null })
-    .where('id', '=', id)
-    .where('status', '=', 'redeemed')
-    .execute();
-}

@@ -38,11 +38,3 @@ async function whyRefused(tx: Tx, taskId: string, cost: number, now: Date): Prom
     `the grant costs ${cost}, the task has ${t.budget - t.budget_spent} of its budget ${t.budget} left`,
   );
 }
-
-/** Gives back a reservation whose grant was never issued (minting failed before anything was active). */
-export async function releaseTaskQuota(tx: Tx, q: { taskId: string; cost: number }): Promise<void> {
-  await sql`
-    update tasks set grants_issued = greatest(grants_issued - 1, 0), active_grants = greatest(active_grants - 1, 0),
-      budget_spent = greatest(budget_spent - ${q.cost}, 0)
-    where id = ${q.taskId} and status = 'open'`.execute(tx);
-}

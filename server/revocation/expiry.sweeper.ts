@@ -1,11 +1,13 @@
 import { sql } from 'kysely';
 import { appendAuditEvents } from '../audit/audit.service';
 import type { Db, Tx } from '../db/database';
-import { lockTaskRows } from '../db/locks';
+import { lockTaskRow, lockTaskRows } from '../db/locks';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { returnBudgets, returnToPool } from './budget-return';
-import { closeTaskInTx, revokeGrantSubtreeInTx } from './revoke-in-tx';
+import { releaseReservation } from './release-reservation';
+import { enqueueJob } from './revocation.repository';
+import { closeTaskInTx } from './revoke-in-tx';
 
 /** A grant still `pending` this long after its quota was reserved was abandoned mid-mint (a crash). */
 const PENDING_GRACE_MS = 120_000;
@@ -41,7 +43,7 @@ export interface SweeperDeps {
 /**
  * Time-based transitions, safe to run from every broker at once (row locks, SKIP LOCKED): expired tasks
  * close through the same path as an explicit close; expired grants stop counting against `max_active`;
- * abandoned pending grants are revoked.
+ * grants abandoned mid-mint fail and give their reservation back.
  */
 export function createExpirySweeper(deps: SweeperDeps) {
   const log = deps.logger.child({ module: 'sweeper' });
@@ -158,7 +160,7 @@ export function createExpirySweeper(deps: SweeperDeps) {
     });
   }
 
-  async function revokeAbandoned(now: Date): Promise<number> {
+  async function failAbandoned(now: Date): Promise<number> {
     const cutoff = new Date(now.getTime() - PENDING_GRACE_MS);
     const stale = await deps.db
       .selectFrom('grants')
@@ -168,15 +170,40 @@ export function createExpirySweeper(deps: SweeperDeps) {
       .limit(BATCH)
       .execute();
     for (const g of stale) {
-      await deps.db.transaction().execute((tx) =>
-        revokeGrantSubtreeInTx(tx, {
+      await deps.db.transaction().execute(async (tx) => {
+        await lockTaskRow(tx, g.task_id);
+        const failed = await tx
+          .updateTable('grants')
+          .set({ status: 'failed', revoked_at: now, revoke_reason: 'abandoned while minting' })
+          .where('id', '=', g.id)
+          .where('status', '=', 'pending')
+          .returning(['id', 'task_id', 'cost', 'budget_reserved', 'offer_id'])
+          .executeTakeFirst();
+        if (!failed) return;
+        await releaseReservation(tx, failed);
+        await enqueueJob(tx, {
           taskId: g.task_id,
           grantId: g.id,
-          reason: 'abandoned while minting',
-          now,
-          principal: null,
-        }),
-      );
+          kind: 'revoke_grants',
+          payload: { grantIds: [g.id] },
+          dueAt: now,
+        });
+        await appendAuditEvents(
+          tx,
+          [
+            {
+              type: 'grant.failed',
+              taskId: g.task_id,
+              grantId: g.id,
+              principal: null,
+              payload: {
+                error: 'abandoned while minting (the broker stopped between reservation and activation)',
+              },
+            },
+          ],
+          { now: () => now },
+        );
+      });
     }
     return stale.length;
   }
@@ -187,7 +214,7 @@ export function createExpirySweeper(deps: SweeperDeps) {
       const tasks = await expireTasks(now);
       const offers = await expireOffers(now);
       const grants = await expireGrants(now);
-      const abandoned = await revokeAbandoned(now);
+      const abandoned = await failAbandoned(now);
       if (tasks || abandoned) deps.onWork?.();
       if (tasks || grants || abandoned || offers)
         log.info({ tasks, grants, abandoned, offers }, 'expiry sweep');
