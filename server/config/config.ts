@@ -84,6 +84,22 @@ function crossFieldProblems(env: Env): Problem[] {
       problem: 'greater than GRANTLINE_ACCESS_TOKEN_MAX_TTL',
     });
   }
+  const devDefaults = [
+    !env.DATABASE_URL && 'DATABASE_URL',
+    !env.VAULT_ADDR && 'VAULT_ADDR',
+    !env.GRANTLINE_TRUST_BUNDLE && 'GRANTLINE_TRUST_BUNDLE',
+  ].filter((k): k is string => Boolean(k));
+  const exposed =
+    !['127.0.0.1', 'localhost', '::1'].includes(env.GRANTLINE_HOST) || env.NODE_ENV === 'production';
+  // The dev defaults hold every key on local disk (anyone who reads them is any workload) and a dev Vault
+  // whose root token sits in memory: never let a deployment fall back to them by leaving a variable out.
+  if (devDefaults.length > 0 && exposed && !env.GRANTLINE_ALLOW_DEV) {
+    problems.push({
+      key: devDefaults.join('/'),
+      problem:
+        'required when listening beyond loopback or with NODE_ENV=production (set GRANTLINE_ALLOW_DEV=true to run the dev defaults anyway)',
+    });
+  }
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
   }

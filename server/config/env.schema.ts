@@ -50,6 +50,9 @@ export const envSchema = z.object({
   VAULT_CLIENT_CERT: nonEmpty.optional(),
   VAULT_CLIENT_KEY: nonEmpty.optional(),
   VAULT_SKIP_VERIFY: boolFlag.default(false),
+  /** The embedded PostgreSQL, dev Vault and dev trust domain on a non-loopback address or in production. */
+  GRANTLINE_ALLOW_DEV: boolFlag.default(false),
+  NODE_ENV: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -48,6 +48,15 @@ export function loadScopeCatalogue(configDir: string): ScopeCatalogue {
       parsed.error.issues.map((i) => ({ key: `config/scopes.json:${i.path.join('.')}`, problem: i.message })),
     );
   }
+  // The broker keeps task and grant token values under secret/data/grantline/ (vault/token-custody.ts):
+  // a scope must never hand out a path there.
+  const custody = Object.entries(parsed.data)
+    .filter(([, spec]) => spec.vault.kind === 'kv' && spec.vault.path.startsWith('secret/data/grantline/'))
+    .map(([name]) => ({
+      key: `config/scopes.json:${name}.vault.path`,
+      problem: "under the broker's own custody path",
+    }));
+  if (custody.length > 0) throw new ConfigError(custody);
   const bad = Object.keys(parsed.data).filter((name) => !SCOPE_NAME.test(name) || name.length > 128);
   if (bad.length > 0) {
     throw new ConfigError(

@@ -180,9 +180,11 @@ export function createTaskService(deps: TaskServiceDeps) {
   }
 
   async function list(principal: Principal, q: { status?: TaskStatus; limit: number }) {
-    // Auditors see every task; everyone else sees the tasks they own (and policy decides each).
-    const all = await listTasks(deps.db, { ...q });
-    return all
+    // Auditors (whoever may read the audit log) page through every task; anyone else through the tasks
+    // they own, so the page is theirs and not the newest of everyone's. Policy still decides each task.
+    const seesAll = deps.access.evaluate(principal, { action: 'ReadAudit' }).allowed;
+    const page = await listTasks(deps.db, { ...q, ...(seesAll ? {} : { owner: principal.spiffeId }) });
+    return page
       .filter((t) => deps.access.evaluate(principal, { action: 'ReadTask', task: taskFacts(t) }).allowed)
       .map((t) => taskView(t, now()));
   }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { IntrospectionService } from '../../grants/introspection.service';
+import { Unavailable } from '../../shared/errors';
 import { parseInput } from '../validate';
 import { handle, principalOf } from './route-helpers';
 
@@ -12,6 +13,9 @@ const feedQuery = z.strictObject({
 
 const SSE_POLL_MS = 1000;
 const SSE_MAX_MS = 15 * 60_000;
+/** Each stream polls PostgreSQL once a second; beyond this many per broker, clients are asked to poll. */
+const SSE_MAX_STREAMS = 100;
+let openStreams = 0;
 
 export function revocationRoutes(deps: { introspection: IntrospectionService }): Router {
   const r = Router();
@@ -29,12 +33,18 @@ export function revocationRoutes(deps: { introspection: IntrospectionService }):
         return;
       }
       // Server-sent events: the same feed, pushed as it grows; `id` lets a client resume with Last-Event-ID.
-      const first = await deps.introspection.revocations(principal, query);
+      if (openStreams >= SSE_MAX_STREAMS)
+        throw new Unavailable('too many revocation streams are open; poll instead');
+      const resumeFrom = /^\d{1,15}$/.test(req.get('last-event-id') ?? '')
+        ? Number(req.get('last-event-id'))
+        : q.after;
+      const first = await deps.introspection.revocations(principal, { ...query, after: resumeFrom });
+      openStreams++;
       res
         .status(200)
         .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' })
         .flushHeaders();
-      let cursor = Number(req.get('last-event-id') ?? '') || first.next;
+      let cursor = first.next;
       const send = (items: typeof first.revocations) => {
         for (const item of items)
           res.write(`id: ${item.seq}\nevent: revoked\ndata: ${JSON.stringify(item)}\n\n`);
@@ -52,8 +62,10 @@ export function revocationRoutes(deps: { introspection: IntrospectionService }):
           () => res.end(),
         );
       }, SSE_POLL_MS);
-      req.on('close', () => clearInterval(timer));
-      res.on('close', () => clearInterval(timer));
+      res.on('close', () => {
+        openStreams--;
+        clearInterval(timer);
+      });
     }),
   );
   return r;

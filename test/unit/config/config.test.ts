@@ -118,3 +118,25 @@ describe('scope catalogue', () => {
     expect(() => loadScopeCatalogue(dirWith('{nope'))).toThrow(/config\/scopes.json: not valid JSON/);
   });
 });
+
+describe('the dev defaults are for local use only', () => {
+  test('when the broker listens beyond loopback without real Vault, PostgreSQL and bundle, then start-up fails', () => {
+    expect(problemsOf({ GRANTLINE_HOST: '0.0.0.0' }).problems[0]!.key).toBe(
+      'DATABASE_URL/VAULT_ADDR/GRANTLINE_TRUST_BUNDLE',
+    );
+  });
+
+  test('when NODE_ENV is production and only Vault is missing, then start-up fails naming it', () => {
+    const err = problemsOf({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/grantline',
+      GRANTLINE_TRUST_BUNDLE: '/etc/spire/bundle.json',
+      GRANTLINE_TRUST_DOMAIN: 'example.org',
+    });
+    expect(err.problems[0]!.key).toBe('VAULT_ADDR');
+  });
+
+  test('when GRANTLINE_ALLOW_DEV=true, then the dev defaults run anywhere', () => {
+    expect(loadConfig({ GRANTLINE_HOST: '0.0.0.0', GRANTLINE_ALLOW_DEV: 'true' }).http.host).toBe('0.0.0.0');
+  });
+});
