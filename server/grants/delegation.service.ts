@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { appendAuditEvent } from '../audit/audit.service';
+import { appendAuditEvent, appendAuditEvents } from '../audit/audit.service';
+import type { AuditEventInput } from '../audit/audit.types';
 import type { ScopeCatalogue } from '../config/scope-catalogue';
 import type { Db, GrantRow, TaskRow } from '../db/database';
 import { lockTaskRow } from '../db/locks';
@@ -21,7 +22,7 @@ import {
 } from './delegation.schema';
 import { GrantNotFound } from './grant.errors';
 import { findGrant } from './grant.repository';
-import { foldDecisions, grantTtl, scopeFacts } from './grant.service';
+import { foldDecisions, grantTtl, liveApprovals, scopeFacts } from './grant.service';
 import type { GrantPlan, GrantResponse, IssueGrant } from './grant-issuer';
 import { OAuthError } from './oauth.errors';
 import { consumeOffer, findOffer, insertOffer, reserveForOffer } from './offer.repository';
@@ -44,9 +45,12 @@ const remainingSeconds = (until: Date, now: Date) => Math.floor((until.getTime()
 
 export function createDelegationService(deps: DelegationDeps) {
   const now = () => deps.clock.now();
+  /** Refusals already written to the audit log, and allow decisions to record with a limit's refusal. */
+  const audited = new WeakSet<Error>();
+  const pendingDecision = new WeakMap<Error, AuditEventInput>();
 
   /** Policy for a hop, one decision per scope, with the hop's context (depth, chain, parent holder). */
-  function decideHop(
+  async function decideHop(
     principal: Principal,
     action: 'DelegateGrant' | 'RedeemGrant',
     task: TaskRow,
@@ -54,9 +58,15 @@ export function createDelegationService(deps: DelegationDeps) {
     scopes: string[],
     ttl: number,
   ) {
-    const context: DecisionContext = {
-      requestedTtl: ttl,
-      delegation: { depth: parent.depth + 1, chain: parent.chain, parentHolder: parent.holder },
+    // A privileged scope needs a live human approval at every hop, not only at the first grant.
+    const approvals = await liveApprovals(deps, { taskId: task.id, scopes, now: now() });
+    const context = (scope?: string): DecisionContext => {
+      const approval = scope ? approvals.get(scope) : undefined;
+      return {
+        requestedTtl: ttl,
+        approval: approval ? { live: true, approver: approval.approver, id: approval.id } : { live: false },
+        delegation: { depth: parent.depth + 1, chain: parent.chain, parentHolder: parent.holder },
+      };
     };
     const facts = taskFacts(task);
     const decision = foldDecisions(
@@ -66,12 +76,16 @@ export function createDelegationService(deps: DelegationDeps) {
           action,
           task: facts,
           scope: scopeFacts(scope, deps.catalogue.get(scope)!),
-          context,
+          context: context(scope),
         }),
       })),
     );
-    const summary: DecisionRequest = { action, task: facts, context };
-    return { decision, summary };
+    const summary: DecisionRequest = {
+      action,
+      task: facts,
+      context: { ...context(), approval: { live: approvals.size > 0 } },
+    };
+    return { decision, summary, approvals: [...approvals.values()] };
   }
 
   function narrow(requested: string[], allowed: string[], what: string): string[] {
@@ -96,6 +110,41 @@ export function createDelegationService(deps: DelegationDeps) {
   async function offer(principal: Principal, parentId: string, input: OfferDelegationInput) {
     const parent = await findGrant(deps.db, parentId);
     if (!parent || parent.holder !== principal.spiffeId) throw new GrantNotFound();
+    try {
+      return await offerFrom(principal, parent, input);
+    } catch (err) {
+      // Every refusal of a hop is on the record (a policy deny already is, through `refuse`).
+      if (err instanceof GrantlineError && err.status < 500 && !audited.has(err)) {
+        await deps.db.transaction().execute((tx) =>
+          appendAuditEvents(
+            tx,
+            [
+              ...(err instanceof QuotaExceeded && pendingDecision.has(err)
+                ? [pendingDecision.get(err)!]
+                : []),
+              {
+                type: 'delegation.refused',
+                taskId: parent.task_id,
+                grantId: parent.id,
+                principal: principal.spiffeId,
+                payload: {
+                  to: input.to,
+                  scopes: input.scopes,
+                  error: err.code,
+                  reason: err.message,
+                  ...(err.details?.limit ? { limit: err.details.limit } : {}),
+                },
+              },
+            ],
+            deps.clock,
+          ),
+        );
+      }
+      throw err;
+    }
+  }
+
+  async function offerFrom(principal: Principal, parent: GrantRow, input: OfferDelegationInput) {
     const task = (await findTask(deps.db, parent.task_id))!;
     if (task.status !== 'open') throw new TaskNotOpen(task.status);
     if (parent.status !== 'active' || parent.expires_at <= now())
@@ -121,20 +170,37 @@ export function createDelegationService(deps: DelegationDeps) {
       { defaultSeconds: remainingSeconds(parent.expires_at, now()), maxSeconds: 86400 },
       remainingSeconds(parent.expires_at, now()),
     );
-    const { decision, summary } = decideHop(principal, 'DelegateGrant', task, parent, scopes, ttl);
+    const { decision, summary } = await decideHop(principal, 'DelegateGrant', task, parent, scopes, ttl);
     const offerId = randomUUID();
-    if (!decision.allowed)
-      await deps.access.refuse(principal, summary, decision, { taskId: task.id, grantId: parent.id });
+    if (!decision.allowed) {
+      await deps.access
+        .refuse(principal, summary, decision, { taskId: task.id, grantId: parent.id })
+        .catch((err) => {
+          audited.add(err);
+          throw err;
+        });
+    }
     const expiresAt = new Date(now().getTime() + Math.min(OFFER_LIFETIME_SECONDS, ttl) * 1000);
+    const allowEvent = deps.access.decisionEvent(principal, summary, decision, {
+      taskId: task.id,
+      grantId: parent.id,
+    });
     await deps.db.transaction().execute(async (tx) => {
       await lockTaskRow(tx, task.id);
       const refused = await reserveForOffer(tx, { parent, budget: input.budget, maxFanout: task.max_fanout });
       if (refused === 'parent_inactive')
         throw new GrantlineError('conflict', 409, 'the grant is no longer active');
-      if (refused === 'max_fanout')
-        throw new QuotaExceeded('max_fanout', `the grant already has ${task.max_fanout} delegations`);
-      if (refused === 'budget')
-        throw new QuotaExceeded('budget', `the grant has less than ${input.budget} of its budget left`);
+      const limit =
+        refused === 'max_fanout'
+          ? new QuotaExceeded('max_fanout', `the grant already has ${task.max_fanout} delegations`)
+          : refused === 'budget'
+            ? new QuotaExceeded('budget', `the grant has less than ${input.budget} of its budget left`)
+            : undefined;
+      if (limit) {
+        // Policy allowed, a limit refused: the allow is recorded with the refusal (this transaction rolls back).
+        pendingDecision.set(limit, allowEvent);
+        throw limit;
+      }
       await insertOffer(tx, {
         id: offerId,
         task_id: task.id,
@@ -149,28 +215,27 @@ export function createDelegationService(deps: DelegationDeps) {
         policy_version: decision.policyVersion,
         expires_at: expiresAt,
       });
-      await deps.access.auditDecision(tx, principal, summary, decision, {
-        taskId: task.id,
-        grantId: parent.id,
-      });
-      await appendAuditEvent(
+      await appendAuditEvents(
         tx,
-        {
-          type: 'delegation.offered',
-          taskId: task.id,
-          grantId: parent.id,
-          principal: principal.spiffeId,
-          payload: {
-            offer_id: offerId,
-            to: input.to,
-            scopes,
-            ttl,
-            budget: input.budget,
-            may_redelegate: input.may_redelegate,
-            depth: parent.depth + 1,
-            expires_at: expiresAt.toISOString(),
+        [
+          allowEvent,
+          {
+            type: 'delegation.offered',
+            taskId: task.id,
+            grantId: parent.id,
+            principal: principal.spiffeId,
+            payload: {
+              offer_id: offerId,
+              to: input.to,
+              scopes,
+              ttl,
+              budget: input.budget,
+              may_redelegate: input.may_redelegate,
+              depth: parent.depth + 1,
+              expires_at: expiresAt.toISOString(),
+            },
           },
-        },
+        ],
         deps.clock,
       );
     });
@@ -304,7 +369,7 @@ export function createDelegationService(deps: DelegationDeps) {
         'budget',
         `the scopes cost ${cost}, the delegation carries a budget of ${offer.budget}`,
       );
-    const { decision, summary } = decideHop(actor, 'RedeemGrant', task, parent, scopes, ttl);
+    const { decision, summary, approvals } = await decideHop(actor, 'RedeemGrant', task, parent, scopes, ttl);
     const grantId = randomUUID();
     if (!decision.allowed)
       await deps.access.refuse(actor, summary, decision, { taskId: task.id, grantId: parent.id });
@@ -323,7 +388,7 @@ export function createDelegationService(deps: DelegationDeps) {
       mayRedelegate: offer.may_redelegate,
       policyIds: decision.policyIds,
       policyVersion: decision.policyVersion,
-      approvals: [],
+      approvals,
       certThumbprint: actor.certThumbprint,
       constraints: {
         scopes,

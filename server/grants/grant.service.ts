@@ -58,6 +58,25 @@ export function foldDecisions(decisions: Array<{ scope: string; decision: Decisi
   };
 }
 
+/** The live human approval for each privileged scope among `scopes` (none for the others). */
+export async function liveApprovals(
+  deps: { db: Db; catalogue: ScopeCatalogue },
+  q: { taskId: string; scopes: string[]; now: Date; argsDigest?: string | undefined },
+): Promise<Map<string, ApprovalRow>> {
+  const found = new Map<string, ApprovalRow>();
+  for (const scope of q.scopes) {
+    if (!deps.catalogue.get(scope)?.privileged) continue;
+    const approval = await findLiveApproval(deps.db, {
+      taskId: q.taskId,
+      scope,
+      now: q.now,
+      ...(q.argsDigest ? { argsDigest: q.argsDigest } : {}),
+    });
+    if (approval) found.set(scope, approval);
+  }
+  return found;
+}
+
 /**
  * Scopes only narrow (DESIGN): a grant ⊆ the task's ceiling is enforced here too, not only by the
  * shipped policy, so a broad operator policy cannot widen a task. Turns an allow into an audited deny.
@@ -83,21 +102,6 @@ export function grantTtl(
 export function createGrantService(deps: GrantServiceDeps) {
   const now = () => deps.clock.now();
 
-  async function approvalsFor(taskId: string, scopes: string[], argsDigest: string | undefined) {
-    const found = new Map<string, ApprovalRow>();
-    for (const scope of scopes) {
-      if (!deps.catalogue.get(scope)?.privileged) continue;
-      const approval = await findLiveApproval(deps.db, {
-        taskId,
-        scope,
-        now: now(),
-        ...(argsDigest ? { argsDigest } : {}),
-      });
-      if (approval) found.set(scope, approval);
-    }
-    return found;
-  }
-
   /** A grant requested directly on a task by an agent listed on it. */
   async function request(principal: Principal, taskId: string, input: RequestGrantInput) {
     const task = await findTask(deps.db, taskId);
@@ -111,7 +115,12 @@ export function createGrantService(deps: GrantServiceDeps) {
     const remaining = Math.max(1, Math.floor((task.expires_at.getTime() - now().getTime()) / 1000));
     if (listed && task.expires_at.getTime() <= now().getTime()) throw new TaskNotOpen('expired');
     const ttlSeconds = grantTtl(input.ttl, deps.ttl, remaining);
-    const approvals = await approvalsFor(task.id, scopes, input.context.args_digest);
+    const approvals = await liveApprovals(deps, {
+      taskId: task.id,
+      scopes,
+      now: now(),
+      argsDigest: input.context.args_digest,
+    });
     const facts = taskFacts(task);
     const requests: Array<{ scope: string; req: DecisionRequest }> = scopes.map((scope) => {
       const approval = approvals.get(scope);
