@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { AuditEvent } from './audit.types';
 import { canonicalJson } from './canonical-json';
 
 /** The `prev_hash` of event 1 and the hash of an empty log (audit_head's initial value). */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** The fields an event's hash covers, everything but the hash itself. */
-export interface ChainedRecord {
-  seq: number;
-  at: Date;
-  type: string;
-  taskId: string | null;
-  grantId: string | null;
-  principal: string | null;
-  payload: Record<string, unknown>;
-  prevHash: string;
-}
+export type ChainedRecord = Omit<AuditEvent, 'hash'>;
 
 /** The canonical JSON the hash is taken over: snake_case names as stored, `at` as an ISO string (ms, UTC). */
 export function auditRecordJson(r: ChainedRecord): string {
