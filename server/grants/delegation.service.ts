@@ -165,11 +165,10 @@ export function createDelegationService(deps: DelegationDeps) {
         'max_depth',
         `delegating would reach depth ${parent.depth + 1}, the task allows ${task.max_depth}`,
       );
-    const ttl = grantTtl(
-      input.ttl,
-      { defaultSeconds: remainingSeconds(parent.expires_at, now()), maxSeconds: 86400 },
-      remainingSeconds(parent.expires_at, now()),
-    );
+    const parentLeft = remainingSeconds(parent.expires_at, now());
+    if (parentLeft < 1)
+      throw new GrantlineError('conflict', 409, 'the grant expires too soon to be delegated');
+    const ttl = grantTtl(input.ttl, { defaultSeconds: parentLeft, maxSeconds: 86400 }, parentLeft);
     const { decision, summary } = await decideHop(principal, 'DelegateGrant', task, parent, scopes, ttl);
     const offerId = randomUUID();
     if (!decision.allowed) {

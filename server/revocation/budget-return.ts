@@ -53,9 +53,10 @@ async function expireOffersOf(tx: Tx, taskId: string, grantId: string): Promise<
 }
 
 /**
- * Gives `amount` back to the pool `parentId` draws on: its own reservation when it is a delegated
- * grant, else the task's budget. `releaseChild` also frees a fan-out slot (an offer that never became
- * a grant does not count as a child).
+ * Gives `amount` back to the pool `parentId` draws on: its own reservation when it is a live delegated
+ * grant, else the task's budget. A delegated grant that has ended already gave back its own remainder,
+ * so what reaches it is passed on to the nearest live pool above. `releaseChild` also frees a fan-out
+ * slot (an offer that never became a grant does not count as a child).
  */
 export async function returnToPool(
   tx: Tx,
@@ -67,13 +68,20 @@ export async function returnToPool(
   const parent = await tx
     .updateTable('grants')
     .set((eb) => ({
-      budget_spent: sql`case when ${eb.ref('budget_reserved')} is null then ${eb.ref('budget_spent')} else greatest(${eb.ref('budget_spent')} - ${amount}, 0) end`,
+      budget_spent: sql`case when ${eb.ref('budget_reserved')} is null or ${eb.ref('status')} not in ('pending', 'active')
+        then ${eb.ref('budget_spent')} else greatest(${eb.ref('budget_spent')} - ${amount}, 0) end`,
       children: releaseChild ? sql`greatest(${eb.ref('children')} - 1, 0)` : eb.ref('children'),
     }))
     .where('id', '=', parentId)
-    .returning(['budget_reserved'])
+    .returning(['budget_reserved', 'status', 'parent_id'])
     .executeTakeFirstOrThrow();
-  if (parent.budget_reserved === null && amount > 0) {
+  if (amount <= 0) return;
+  const live = parent.status === 'pending' || parent.status === 'active';
+  if (parent.budget_reserved !== null && !live && parent.parent_id) {
+    await returnToPool(tx, taskId, parent.parent_id, amount);
+    return;
+  }
+  if (parent.budget_reserved === null) {
     await tx
       .updateTable('tasks')
       .set((eb) => ({ budget_spent: sql`greatest(${eb.ref('budget_spent')} - ${amount}, 0)` }))
