@@ -11,7 +11,7 @@ import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import { consumeApproval } from '../tasks/task.repository';
 import type { TokenIssuer } from '../tokens/access-token';
-import type { TokenCustody, VaultAdapter } from '../vault';
+import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../vault';
 import { TaskClosedWhileIssuing } from './grant.errors';
 import { activateGrant, failGrant, insertGrant, recordHandles } from './grant.repository';
 import { type IssuedSecret, type MintedHandle, MintFailed, mintGrant } from './minting';
@@ -286,6 +286,10 @@ export function createGrantIssuer(deps: IssuerDeps) {
         scopes: plan.scopes,
         ttlSeconds: plan.ttlSeconds,
         now,
+        keepInCustody: grantNeedsCustody(
+          { depth: plan.chain.length - 1, mayRedelegate: plan.mayRedelegate },
+          plan.task.max_depth,
+        ),
       });
     } catch (err) {
       const handles = err instanceof MintFailed ? err.handles : [];

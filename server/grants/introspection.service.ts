@@ -30,7 +30,7 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
       row.status === 'active' &&
       row.task_status === 'open' &&
       row.expires_at.getTime() > deps.clock.now().getTime();
-    return live ? { claims, row } : undefined;
+    return live ? { claims } : undefined;
   }
 
   /**

@@ -99,12 +99,19 @@ async function mintScope(
 
 /**
  * Mints a grant in Vault: a child token of `parentToken` (the task's, or the parent grant's for a
- * delegation) carrying the scopes' policies, kept in custody for later delegations, then each scope's
+ * delegation) carrying the scopes' policies, kept in custody when it may delegate, then each scope's
  * secret read WITH that token so every lease belongs to it. Throws MintFailed with what exists.
  */
 export async function mintGrant(
   deps: MintDeps,
-  q: { grantId: string; parentToken: string; scopes: string[]; ttlSeconds: number; now: Date },
+  q: {
+    grantId: string;
+    parentToken: string;
+    scopes: string[];
+    ttlSeconds: number;
+    now: Date;
+    keepInCustody: boolean;
+  },
 ): Promise<MintResult> {
   const handles: MintedHandle[] = [];
   let grantToken: MintedToken;
@@ -126,7 +133,8 @@ export async function mintGrant(
     expiresAt: at(q.now, q.ttlSeconds),
   });
   try {
-    await deps.custody.keep('grant', q.grantId, grantToken.clientToken);
+    // A Vault write on the grant's hot path, so only for grants that may delegate (grantNeedsCustody).
+    if (q.keepInCustody) await deps.custody.keep('grant', q.grantId, grantToken.clientToken);
     const results = await Promise.allSettled(
       q.scopes.map((s) => mintScope(deps, s, grantToken, q.ttlSeconds, q.now, handles)),
     );

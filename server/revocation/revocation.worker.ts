@@ -3,7 +3,7 @@ import type { Db, JobRow, LeaseRow } from '../db/database';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import type { TokenCustody, VaultAdapter } from '../vault';
+import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../vault';
 import { describe, mapLimit, revokeAndConfirm } from './lease-revoker';
 import {
   claimDueJobs,
@@ -63,6 +63,23 @@ export function createRevocationWorker(deps: WorkerDeps) {
     return { counts, lastError: lastError as string | null };
   }
 
+  /** The grants of this job whose token values were kept in custody when they were minted. */
+  async function grantsInCustody(job: JobRow, grantIds: string[]): Promise<string[]> {
+    if (job.kind !== 'revoke_task' && grantIds.length === 0) return [];
+    let query = deps.db
+      .selectFrom('grants as g')
+      .innerJoin('tasks as t', 't.id', 'g.task_id')
+      .select(['g.id', 'g.depth', 'g.may_redelegate', 't.max_depth']);
+    query =
+      job.kind === 'revoke_task'
+        ? query.where('g.task_id', '=', job.task_id)
+        : query.where('g.id', 'in', grantIds);
+    const rows = await query.execute();
+    return rows
+      .filter((g) => grantNeedsCustody({ depth: g.depth, mayRedelegate: g.may_redelegate }, g.max_depth))
+      .map((g) => g.id);
+  }
+
   async function finish(job: JobRow, payload: JobPayload, grantIds: string[]) {
     const now = deps.clock.now();
     // The token values in custody are dead now; overwrite them (in parallel, before the transaction:
@@ -71,7 +88,7 @@ export function createRevocationWorker(deps: WorkerDeps) {
       deps.custody
         .discard(kind, id)
         .catch((err) => log.warn({ kind, id, err: describe(err) }, 'custody discard failed'));
-    await mapLimit(grantIds, concurrency, (id) => discard('grant', id));
+    await mapLimit(await grantsInCustody(job, grantIds), concurrency, (id) => discard('grant', id));
     if (job.kind === 'revoke_task') await discard('task', job.task_id);
     await deps.db.transaction().execute(async (tx) => {
       if (job.kind === 'revoke_task') {
@@ -116,12 +133,7 @@ export function createRevocationWorker(deps: WorkerDeps) {
   async function processJob(job: JobRow): Promise<void> {
     const payload = job.payload as JobPayload;
     const now = deps.clock.now();
-    const grantIds =
-      job.kind === 'revoke_task'
-        ? (await deps.db.selectFrom('grants').select('id').where('task_id', '=', job.task_id).execute()).map(
-            (g) => g.id,
-          )
-        : (payload.grantIds ?? []);
+    const grantIds = job.kind === 'revoke_grants' ? (payload.grantIds ?? []) : [];
     // The task token first: Vault then cascades to every grant token and lease under it, so the explicit
     // per-lease pass below mostly confirms. (A subtree's grant tokens are leases rows of their own.)
     let stepError: string | null = null;

@@ -1,4 +1,4 @@
-export { type CustodyKind, createTokenCustody, type TokenCustody } from './token-custody';
+export { type CustodyKind, createTokenCustody, grantNeedsCustody, type TokenCustody } from './token-custody';
 export {
   VaultBadResponse,
   VaultDenied,

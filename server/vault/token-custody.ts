@@ -16,6 +16,13 @@ export interface TokenCustody {
 
 const MAX_CACHED = 10_000;
 
+/**
+ * Whether a grant's token value must be kept: only a grant that may still delegate is ever a parent.
+ * Minting keeps exactly these, and revocation discards exactly these (one rule for both).
+ */
+export const grantNeedsCustody = (g: { depth: number; mayRedelegate: boolean }, maxDepth: number): boolean =>
+  g.mayRedelegate && g.depth < maxDepth;
+
 export function createTokenCustody(
   vault: VaultAdapter,
   opts: { brokerToken: string; mount?: string; prefix?: string },

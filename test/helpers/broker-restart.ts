@@ -6,12 +6,11 @@ import pg from 'pg';
 import { loadConfig } from '../../server/config/config';
 import { demoGroupRole, prepareDemoDatabase } from '../../server/db/demo-database';
 import { type DevVault, startDevVault } from '../../server/devvault';
-import { mintDevJwtSvid } from '../../server/identity';
 import { startBroker } from '../../server/main';
 import { createLogger } from '../../server/shared/logger';
 import { createVaultAdapter, type VaultAdapter } from '../../server/vault';
 import { configureDevVault } from '../../server/vault/dev-setup';
-import { callerFor, type TestBroker } from './broker';
+import { callerFor, devSvids, type TestBroker } from './broker';
 import { createTestDatabase, type TestDatabase, testServerUrl } from './database';
 import { configDirWithScopes } from './scenario';
 
@@ -82,8 +81,7 @@ export async function createDurableWorld(): Promise<DurableWorld> {
     logs,
     async startBroker() {
       const broker = await startBroker(loadConfig(env), { logger, demoDatabase });
-      const svid = (spiffeId: string) =>
-        mintDevJwtSvid({ home, spiffeId, audience: 'grantline', ttlSeconds: 3000 });
+      const svid = devSvids(home);
       return {
         broker,
         db,

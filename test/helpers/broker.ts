@@ -57,12 +57,7 @@ export async function startTestBroker(
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.manualBackground ? { manualBackground: true } : {}),
   });
-  const svids = new Map<string, string>();
-  const svid = async (spiffeId: string) => {
-    if (!svids.has(spiffeId))
-      svids.set(spiffeId, await mintDevJwtSvid({ home, spiffeId, audience: 'grantline', ttlSeconds: 3000 }));
-    return svids.get(spiffeId)!;
-  };
+  const svid = devSvids(home);
   return {
     broker,
     db,
@@ -93,6 +88,16 @@ export async function startTestBroker(
       }
       fs.rmSync(home, { recursive: true, force: true });
     },
+  };
+}
+
+/** JWT-SVIDs from the dev trust domain under `home`, one per SPIFFE ID, reused for the test's life. */
+export function devSvids(home: string): (spiffeId: string) => Promise<string> {
+  const svids = new Map<string, Promise<string>>();
+  return (spiffeId) => {
+    if (!svids.has(spiffeId))
+      svids.set(spiffeId, mintDevJwtSvid({ home, spiffeId, audience: 'grantline', ttlSeconds: 3000 }));
+    return svids.get(spiffeId)!;
   };
 }
 
