@@ -8,7 +8,10 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
 COPY migrations ./migrations
 COPY scripts ./scripts
-RUN npm run build
+RUN npm run build \
+ # The dev defaults (dev Vault, dev trust domain, embedded PostgreSQL, demo) and the bench scripts stay
+ # out of the production image: server/wiring/dev-defaults.ts loads them only when configuration asks.
+ && rm -rf dist/server/dev dist/scripts
 
 # Runtime stage: production dependencies only, non-root. Production points DATABASE_URL, VAULT_ADDR
 # and GRANTLINE_TRUST_BUNDLE at real services, so the embedded defaults are never used here.

@@ -14,6 +14,8 @@ const common = {
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/helpers/v8-flags.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // Dynamic imports name the compiled `.js` file (nodenext); under jest the source is the `.ts` beside it.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
 module.exports = {

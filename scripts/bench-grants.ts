@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { vaultPoliciesFor } from '../server/config/scope-catalogue';
-import { CHILD_TOKEN_POLICY } from '../server/vault/dev-setup';
+import { CHILD_TOKEN_POLICY } from '../server/dev/vault-setup';
 import { closeAndWait } from './bench-close';
 import { agentId, type BenchBroker, openTask, requestGrant } from './bench-harness';
 import { type LoadResult, round, runLoad } from './bench-load';

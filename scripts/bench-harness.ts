@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../server/config/config';
 import { createDb, type DbHandle } from '../server/db/pool';
-import { mintDevJwtSvid } from '../server/identity';
+import { mintDevJwtSvid } from '../server/dev/identity/dev-trust-domain';
 import { type Broker, startBroker } from '../server/main';
 import { createLogger } from '../server/shared/logger';
 

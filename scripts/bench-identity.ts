@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createIdentityService, mintDevJwtSvid } from '../server/identity';
+import { initDevTrustDomain, mintDevJwtSvid } from '../server/dev/identity/dev-trust-domain';
+import { createIdentityService } from '../server/identity';
 import { systemClock } from '../server/shared/clock';
 import { createLogger } from '../server/shared/logger';
 import { createMetrics } from '../server/shared/metrics';
@@ -29,6 +30,7 @@ export async function benchIdentity(opts: { durationMs: number }): Promise<{ ver
     clock: systemClock,
   });
   try {
+    await initDevTrustDomain(home);
     await identity.start();
     const token = await mintDevJwtSvid({
       home,

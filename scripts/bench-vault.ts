@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { startDevVault } from '../server/devvault';
+import { startDevVault } from '../server/dev/vault';
 import type { Logger } from '../server/shared/logger';
 import { createVaultAdapter, type MintedToken, type VaultAdapter } from '../server/vault';
 

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
-import { connectDatabase, type DatabaseConnection } from './db/connect';
 import { migrateToLatest } from './db/migrator';
 import { pingDb } from './db/pool';
 import { createDelegationService } from './grants/delegation.service';
@@ -34,6 +33,8 @@ import { createTaskService } from './tasks/task.service';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
 import { createTokenCustody } from './vault';
+import { connectDatabase, type DatabaseConnection } from './wiring/database';
+import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
 import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
 export interface Broker {
@@ -103,6 +104,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       metrics,
       clock,
     });
+    if (identity.devMode) await startDevTrustDomain(config.home, clock, logger);
     await identity.start();
     cleanups.push(() => identity.stop());
 
@@ -111,11 +113,10 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
     const url = `http://${config.http.host}:${(server.address() as AddressInfo).port}`;
     const keys = await loadSigningKeys({
-      home: config.home,
+      fallbackKey: () => loadDevSigningKey(config.home, { logger, clock }),
       keyFile: config.tokens.signingKeyFile,
       previousKeyFile: config.tokens.previousSigningKeyFile,
       logger,
-      clock,
     });
     const tokens = createTokenIssuer({ keys, issuer: config.issuer ?? url, clock });
 
@@ -137,7 +138,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       policy,
       clock,
       metrics,
-      trustDomain: config.identity.trustDomain ?? DEV_TRUST_DOMAIN,
+      trustDomain: identity.trustDomain,
     });
     const tasks = createTaskService({
       db: database.db,

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { grantlineHome } from '../config/home';
-import { mintDevJwtSvid } from '../identity';
 import {
   type BrokerClient,
   BrokerHttpError,
@@ -55,6 +54,8 @@ export function devAudience(env: NodeJS.ProcessEnv = process.env): string {
 /** Mints a dev JWT-SVID (5 min); a failure explains that this needs the dev trust domain. */
 export async function mintDevSvid(spiffeId: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   try {
+    // The dev trust domain is dev code (server/dev), loaded only when `--as` asks for it.
+    const { mintDevJwtSvid } = await import('../dev/identity/dev-trust-domain.js');
     return await mintDevJwtSvid({
       home: grantlineHome(env),
       spiffeId,

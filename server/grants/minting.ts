@@ -1,7 +1,7 @@
 import { resolveConnectionFacts, type ScopeCatalogue, vaultPoliciesFor } from '../config/scope-catalogue';
 import type { LeaseKind } from '../db/database';
 import type { MintedToken, TokenCustody, VaultAdapter } from '../vault';
-import { CHILD_TOKEN_POLICY } from '../vault/dev-setup';
+import { CHILD_TOKEN_POLICY } from '../vault/child-token-policy';
 
 /** Something minted in Vault that must be tracked (and revoked): a token by accessor or a lease by id. */
 export interface MintedHandle {

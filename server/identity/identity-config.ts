@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { createBundleSource } from './bundle-source';
-import { DEV_TRUST_DOMAIN } from './dev-trust-domain';
 import { IdentityConfigError, InvalidSpiffeId } from './identity.errors';
 import type { IdentityConfig } from './identity.types';
 import { parseTrustDomain } from './spiffe-id';
@@ -13,6 +12,9 @@ export interface IdentityPlan {
   devHome: string | undefined;
   sources: TrustDomainSource[];
 }
+
+/** The trust domain of the dev defaults (server/dev/identity), whose keys sit on local disk. */
+export const DEV_TRUST_DOMAIN = 'dev.grantline.local';
 
 const MAX_LEEWAY_SECONDS = 300;
 

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { Unauthenticated } from '../shared/errors';
-import { initDevTrustDomain } from './dev-trust-domain';
 import { authFailure } from './identity.errors';
 import type { IdentityDeps, IdentityService, Principal } from './identity.types';
 import { planIdentity } from './identity-config';
@@ -69,15 +68,6 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
   }
 
   async function startStore(): Promise<void> {
-    if (plan.devMode) {
-      const dev = await initDevTrustDomain(plan.devHome!, clock);
-      logger.warn(
-        { trustDomain: dev.trustDomain, dir: dev.dir },
-        'DEV TRUST DOMAIN IN USE: SVIDs are checked against spiffe://dev.grantline.local, whose private keys ' +
-          'sit on this disk. Anyone who can read them can be any workload. NEVER use this in production: ' +
-          'set GRANTLINE_TRUST_BUNDLE and GRANTLINE_TRUST_DOMAIN.',
-      );
-    }
     try {
       await store.start();
     } catch (err) {
@@ -88,6 +78,7 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
 
   return {
     devMode: plan.devMode,
+    trustDomain: plan.trustDomain,
     verifyJwtSvid: (token) => counted('jwt-svid', () => verifyJwt(token)),
     verifyPeer(socket) {
       try {

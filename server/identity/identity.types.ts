@@ -49,7 +49,9 @@ export interface IdentityService {
   /** Options for the mTLS listener (PEM cert and key of the broker's own server certificate). */
   tlsServerOptions(cert: string, key: string): ServerOptions;
   readonly devMode: boolean;
-  /** Loads every bundle (creating the dev trust domain first in dev mode). */
+  /** The broker's own trust domain (bare name). */
+  readonly trustDomain: string;
+  /** Loads every bundle (in dev mode the dev trust domain must have been created: server/wiring). */
   start(): Promise<void>;
   /** Reloads bundles now (all, or one trust domain); keeps the last good bundle on failure. */
   refreshNow(trustDomain?: string): Promise<RefreshResult[]>;

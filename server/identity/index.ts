@@ -1,11 +1,4 @@
 export {
-  DEV_TRUST_DOMAIN,
-  type DevTrustDomain,
-  initDevTrustDomain,
-  issueDevX509Svid,
-  mintDevJwtSvid,
-} from './dev-trust-domain';
-export {
   type AuthFailureReason,
   BundleError,
   IdentityConfigError,
@@ -14,6 +7,7 @@ export {
 } from './identity.errors';
 export { createIdentityService } from './identity.service';
 export type { IdentityConfig, IdentityDeps, IdentityService, Principal } from './identity.types';
+export { DEV_TRUST_DOMAIN } from './identity-config';
 export { JWT_SVID_ALGORITHMS } from './jwt-svid-verifier';
 export { isSpiffeId, parseSpiffeId, parseTrustDomain, type SpiffeId, trustDomainId } from './spiffe-id';
 export type { RefreshResult } from './trust-store';

@@ -10,7 +10,7 @@ import type { Clock } from '../shared/clock';
 import { InvalidRequest } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { TokenCustody, VaultAdapter } from '../vault';
-import { CHILD_TOKEN_POLICY } from '../vault/dev-setup';
+import { CHILD_TOKEN_POLICY } from '../vault/child-token-policy';
 import type { AccessControl } from './access';
 import { TaskNotFound, TaskNotOpen } from './task.errors';
 import { findTask, insertApproval, insertTask, listTasks, lockTask } from './task.repository';

@@ -1,8 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { JWK } from 'jose';
-import { type Clock, systemClock } from '../shared/clock';
+
 import type { Logger } from '../shared/logger';
-import { loadOrCreateDevKey } from './dev-key-store';
 import { type SigningKey, signingKeyFromPem } from './key-material';
 import { SigningKeyError } from './token.errors';
 
@@ -18,14 +17,13 @@ export interface SigningKeys {
 }
 
 export interface LoadSigningKeysOptions {
-  /** GRANTLINE_HOME: the dev key lives in `<home>/keys/` when no key file is configured. */
-  home: string;
+  /** The key to sign with when no key file is configured (the dev key: server/wiring/dev-defaults). */
+  fallbackKey?: () => Promise<SigningKey>;
   /** Production: unencrypted PKCS#8 PEM of a P-256 key. */
   keyFile?: string;
   /** Production, during rotation: the key that signed tokens still in circulation. */
   previousKeyFile?: string;
   logger: Logger;
-  clock?: Clock;
 }
 
 /**
@@ -39,7 +37,9 @@ export async function loadSigningKeys(opts: LoadSigningKeysOptions): Promise<Sig
   }
   const current = opts.keyFile
     ? await loadKeyFile(opts.keyFile, logger)
-    : await loadOrCreateDevKey(opts.home, { logger, clock: opts.clock ?? systemClock });
+    : opts.fallbackKey
+      ? await opts.fallbackKey()
+      : missingKeyFile();
   const previous = opts.previousKeyFile ? await loadKeyFile(opts.previousKeyFile, logger) : undefined;
   if (previous && previous.kid === current.kid) {
     throw new SigningKeyError('the previous signing key is the same key as the current one');
@@ -48,6 +48,10 @@ export async function loadSigningKeys(opts: LoadSigningKeysOptions): Promise<Sig
     logger.info({ kid: current.kid, previousKid: previous?.kid }, 'loaded signing keys from files');
   }
   return buildSigningKeys(current, previous);
+}
+
+function missingKeyFile(): never {
+  throw new SigningKeyError('no signing key file is configured (GRANTLINE_SIGNING_KEY_FILE)');
 }
 
 /** Assembles a key set from already-parsed keys (also used by tests). */

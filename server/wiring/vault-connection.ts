@@ -1,19 +1,12 @@
 import type { Config } from '../config/config';
-import { demoGroupRole, prepareDemoDatabase } from '../db/demo-database';
-import { type DevVault, startDevVault } from '../devvault';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import { createVaultAdapter, type VaultAdapter } from '../vault';
-import { configureDevVault } from '../vault/dev-setup';
+import { createVaultAdapter } from '../vault';
+import type { VaultConnection } from './vault-connection.types';
 
-export interface VaultConnection {
-  vault: VaultAdapter;
-  brokerToken: string;
-  /** Facts filled into scopes' connection placeholders (`{{dev_database.host}}` …). */
-  connectionValues: Record<string, string | number>;
-  devVault: DevVault | undefined;
-  shutdown(): Promise<void>;
-}
+export type { VaultConnection };
+
+import { startDevVaultConnection } from './dev-defaults';
 
 /**
  * `VAULT_ADDR` + `VAULT_TOKEN`, or (when unset) the dev Vault started in-process with its database engine
@@ -48,36 +41,5 @@ export async function connectVault(
       shutdown: async () => undefined,
     };
   }
-  const devVault = await startDevVault({
-    port: 0,
-    logger: deps.logger.child({ module: 'devvault' }),
-    clock: deps.clock,
-    databaseUrl: deps.databaseUrl,
-  });
-  deps.logger.warn(
-    { url: devVault.url },
-    'VAULT_ADDR is not set: running the in-process DEV Vault (in-memory, not for production)',
-  );
-  const vault = createVaultAdapter(
-    { addr: devVault.url, token: devVault.rootToken, timeoutMs: 5000 },
-    { logger: deps.logger },
-  );
-  const demoUrl = await prepareDemoDatabase(deps.databaseUrl, deps.demoDatabase, deps.logger);
-  await configureDevVault(vault, {
-    demoDatabaseUrl: demoUrl,
-    groupRole: demoGroupRole(deps.demoDatabase),
-    logger: deps.logger,
-  });
-  const u = new URL(demoUrl);
-  return {
-    vault,
-    brokerToken: devVault.rootToken,
-    connectionValues: {
-      'dev_database.host': u.hostname,
-      'dev_database.port': Number(u.port || 5432),
-      'dev_database.name': deps.demoDatabase,
-    },
-    devVault,
-    shutdown: () => devVault.close(),
-  };
+  return startDevVaultConnection(deps);
 }

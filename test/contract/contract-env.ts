@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startDevVault } from '../../server/devvault';
+import { startDevVault } from '../../server/dev/vault';
 import { ManualClock } from '../../server/shared/clock';
 import { createLogger } from '../../server/shared/logger';
 import {

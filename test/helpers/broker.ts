@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../server/config/config';
-import { mintDevJwtSvid } from '../../server/identity';
+import { mintDevJwtSvid } from '../../server/dev/identity/dev-trust-domain';
 import { type Broker, startBroker } from '../../server/main';
 import type { Clock } from '../../server/shared/clock';
 import { createLogger } from '../../server/shared/logger';

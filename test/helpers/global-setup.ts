@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../../server/db/embedded';
+import { startEmbeddedPostgres } from '../../server/dev/postgres/embedded';
 import { createLogger } from '../../server/shared/logger';
 
 /**

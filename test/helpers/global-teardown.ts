@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { EmbeddedDb } from '../../server/db/embedded';
+import type { EmbeddedDb } from '../../server/dev/postgres/embedded';
 
 export default async function globalTeardown(): Promise<void> {
   const started = (globalThis as Record<string, unknown>).__grantlineEmbeddedPg as

@@ -1,4 +1,4 @@
-import { runDevVault } from '../../server/cli/commands/devvault';
+import { runDevVault } from '../../server/dev/vault/run-dev-vault';
 import { AGENT_A, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
 import { runCli } from '../unit/cli/run-cli';
 

@@ -1,4 +1,4 @@
-import { mintDevJwtSvid } from '../../server/identity';
+import { mintDevJwtSvid } from '../../server/dev/identity/dev-trust-domain';
 import {
   AGENT_A,
   eventually,

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
-import { type VerifyResult, verifyAuditChain } from '../../audit';
-import { connectDatabase } from '../../db/connect';
-import { createLogger } from '../../shared/logger';
+import type { VerifyResult } from '../../audit';
 import { errLines, out, printJson } from '../cli-output';
-import { loadConfigOrExit } from './serve';
+
+async function openDatabase() {
+  const { openDatabaseForCli } = await import('../open-database.js');
+  return openDatabaseForCli();
+}
 
 export function renderVerifyResult(r: VerifyResult): string {
   if (r.ok) return `ok: ${r.checked} events, head seq ${r.headSeq} hash ${r.headHash}`;
@@ -22,8 +24,8 @@ export function registerAuditCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--batch-size <n>', 'events read per query', (v) => Number.parseInt(v, 10))
     .action(async (o: { json?: boolean; batchSize?: number }) => {
-      const config = loadConfigOrExit();
-      const database = await connectDatabase(config, createLogger({ level: 'warn' }, process.stderr));
+      const { verifyAuditChain } = await import('../../audit/index.js');
+      const database = await openDatabase();
       try {
         const result = await verifyAuditChain(database.db, {
           ...(o.batchSize ? { batchSize: o.batchSize } : {}),

@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { BrokerHttpError, formatBrokerError } from '../broker-client';
 import { colourEnabled, out } from '../cli-output';
 import { brokerUrl, CliFailure, clientAction, DEFAULT_BROKER_URL } from '../client-options';
-import { acquireDemoBroker } from '../demo/demo-broker';
-import { demoContext, runDemoStory } from '../demo/demo-story';
 
 /** The demo mints its actors' SVIDs from the local dev trust domain: a 401 means the broker trusts another. */
 function explainUnauthenticated(err: unknown): unknown {
@@ -28,6 +26,8 @@ export function registerDemoCommand(program: Command): void {
     )
     .action(
       clientAction(async (o: { broker?: string }) => {
+        const { acquireDemoBroker } = await import('../../dev/demo/demo-broker.js');
+        const { demoContext, runDemoStory } = await import('../../dev/demo/demo-story.js');
         const broker = await acquireDemoBroker(brokerUrl(o));
         if (broker.embedded) {
           out(`started a broker on the embedded defaults at ${broker.url}`);

@@ -2,8 +2,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { grantlineHome } from '../../config/home';
-import { initDevTrustDomain, issueDevX509Svid, mintDevJwtSvid } from '../../identity';
 import { parseDurationSeconds } from '../../shared/duration';
+
+/** The dev trust domain (server/dev), loaded only when a `dev` command runs. */
+const devTrustDomain = () => import('../../dev/identity/dev-trust-domain.js');
 
 function ttlSeconds(input: string): number {
   const seconds = parseDurationSeconds(input);
@@ -34,6 +36,7 @@ export function registerDevCommands(program: Command): void {
     .command('init')
     .description('create (or reuse) the dev trust domain under $GRANTLINE_HOME/dev-identity')
     .action(async () => {
+      const { initDevTrustDomain } = await devTrustDomain();
       const domain = await initDevTrustDomain(grantlineHome());
       console.log(`dev trust domain spiffe://${domain.trustDomain} ready in ${domain.dir}`);
       console.log(`bundle: ${domain.bundlePath}`);
@@ -46,6 +49,7 @@ export function registerDevCommands(program: Command): void {
     .option('--audience <audience>', 'the aud claim (default: $GRANTLINE_AUDIENCE or "grantline")')
     .option('--ttl <duration>', 'lifetime, e.g. 90s, 5m', '5m')
     .action(async (spiffeId: string, opts: { audience?: string; ttl: string }) => {
+      const { mintDevJwtSvid } = await devTrustDomain();
       const token = await mintDevJwtSvid({
         home: grantlineHome(),
         spiffeId,
@@ -61,6 +65,7 @@ export function registerDevCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write the files to')
     .option('--ttl <duration>', 'lifetime, e.g. 1h', '1h')
     .action(async (spiffeId: string, opts: { out: string; ttl: string }) => {
+      const { issueDevX509Svid } = await devTrustDomain();
       const svid = await issueDevX509Svid({
         home: grantlineHome(),
         spiffeId,

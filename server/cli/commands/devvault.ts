@@ -1,51 +1,6 @@
 import type { Command } from 'commander';
-import { type DevVault, startDevVault } from '../../devvault';
-import { createLogger } from '../../shared/logger';
+import type { DevVaultCliOptions } from '../../dev/vault/run-dev-vault';
 import { parseCount } from '../cli-args';
-import { out } from '../cli-output';
-
-export interface DevVaultCliOptions {
-  port: number;
-  host: string;
-  rootToken?: string;
-  databaseUrl?: string;
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-export function untilSignalled(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (signal: string) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
-
-/** Starts the dev Vault, prints how to reach it, waits for `stopped`, then closes it. */
-export async function runDevVault(
-  opts: DevVaultCliOptions,
-  stopped: Promise<unknown> = untilSignalled(),
-): Promise<void> {
-  const vault: DevVault = await startDevVault({
-    port: opts.port,
-    host: opts.host,
-    ...(opts.rootToken ? { rootToken: opts.rootToken } : {}),
-    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
-    logger: createLogger({ level: 'warn', name: 'devvault' }, process.stderr),
-  });
-  // The root token is the point of this command (like `vault server -dev`): printed, never logged.
-  out(`VAULT_ADDR=${vault.url}`);
-  out(`VAULT_TOKEN=${vault.rootToken}`);
-  out('# development only: state is in memory and lost on exit; Ctrl-C to stop');
-  try {
-    await stopped;
-  } finally {
-    await vault.close();
-  }
-}
 
 export function registerDevVaultCommand(program: Command): void {
   program
@@ -63,6 +18,7 @@ export function registerDevVaultCommand(program: Command): void {
     )
     .action(async (o: DevVaultCliOptions) => {
       const rootToken = o.rootToken ?? process.env.VAULT_DEV_ROOT_TOKEN_ID;
+      const { runDevVault } = await import('../../dev/vault/run-dev-vault.js');
       await runDevVault({ ...o, ...(rootToken ? { rootToken } : {}) });
     });
 }

@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { connectDatabase } from '../../db/connect';
-import { migrateDown, migrateToLatest, migrationStatus } from '../../db/migrator';
-import { createLogger } from '../../shared/logger';
-import { loadConfigOrExit } from './serve';
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -13,8 +9,9 @@ export function registerMigrateCommand(program: Command): void {
       if (!['up', 'down', 'status'].includes(direction)) {
         throw new Error(`unknown direction "${direction}": use up, down or status`);
       }
-      const config = loadConfigOrExit();
-      const database = await connectDatabase(config, createLogger({ level: 'warn' }));
+      const { openDatabaseForCli } = await import('../open-database.js');
+      const { migrateDown, migrateToLatest, migrationStatus } = await import('../../db/migrator.js');
+      const database = await openDatabaseForCli();
       try {
         if (direction === 'status') {
           for (const m of await migrationStatus(database.db)) {

@@ -8,7 +8,7 @@ import {
   initDevTrustDomain,
   issueDevX509Svid,
   mintDevJwtSvid,
-} from '../../../server/identity/dev-trust-domain';
+} from '../../../server/dev/identity/dev-trust-domain';
 import { parseTrustBundle } from '../../../server/identity/trust-bundle';
 import { x509 } from '../../../server/identity/x509-lib';
 import { verifyX509Svid } from '../../../server/identity/x509-svid-verifier';

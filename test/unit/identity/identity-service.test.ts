@@ -1,15 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  createIdentityService,
-  type IdentityConfig,
-  IdentityConfigError,
-  mintDevJwtSvid,
-} from '../../../server/identity';
+import { mintDevJwtSvid } from '../../../server/dev/identity/dev-trust-domain';
+import { createIdentityService, type IdentityConfig, IdentityConfigError } from '../../../server/identity';
 import { systemClock } from '../../../server/shared/clock';
 import { Unauthenticated } from '../../../server/shared/errors';
 import { createMetrics } from '../../../server/shared/metrics';
+import { startDevTrustDomain } from '../../../server/wiring/dev-defaults';
 import { captureLogger } from './support/capture-logger';
 
 const AUD = 'grantline';
@@ -42,6 +39,7 @@ describe('createIdentityService', () => {
   it('when no bundle is configured but a dev home is, then it runs on the dev trust domain and warns loudly', async () => {
     const { identity, log } = build(devConfig());
     expect(identity.devMode).toBe(true);
+    await startDevTrustDomain(home, systemClock, log.logger);
     await identity.start();
     const warning = log.lines().find((l) => String(l.msg).includes('DEV TRUST DOMAIN'));
     expect(warning?.level).toBe(40);
@@ -59,7 +57,8 @@ describe('createIdentityService', () => {
   });
 
   it('when verifyJwtSvid rejects, then the failure is counted by reason with via=jwt-svid', async () => {
-    const { identity, metrics } = build(devConfig());
+    const { identity, metrics, log } = build(devConfig());
+    await startDevTrustDomain(home, systemClock, log.logger);
     await identity.start();
     const token = await mintDevJwtSvid({
       home,

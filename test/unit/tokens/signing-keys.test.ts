@@ -3,10 +3,12 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
-import { ManualClock } from '../../../server/shared/clock';
+import { loadOrCreateDevKey } from '../../../server/dev/signing-key';
+import { type Clock, ManualClock, systemClock } from '../../../server/shared/clock';
+import type { Logger } from '../../../server/shared/logger';
 import { createTokenIssuer } from '../../../server/tokens/access-token';
 import { generateSigningKeyPem } from '../../../server/tokens/key-material';
-import { loadSigningKeys } from '../../../server/tokens/signing-keys';
+import { loadSigningKeys as loadKeys } from '../../../server/tokens/signing-keys';
 import { SigningKeyError } from '../../../server/tokens/token.errors';
 import { accessClaims, captureLogger, ISSUER, T0 } from './token-fixtures';
 
@@ -19,6 +21,19 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
+
+/** As the broker wires it: the dev key under `home` when no key file is configured. */
+const loadSigningKeys = (o: {
+  home: string;
+  logger: Logger;
+  clock?: Clock;
+  keyFile?: string;
+  previousKeyFile?: string;
+}) =>
+  loadKeys({
+    ...o,
+    fallbackKey: () => loadOrCreateDevKey(o.home, { logger: o.logger, clock: o.clock ?? systemClock }),
+  });
 
 async function writeKeyFile(name: string, pem = generateSigningKeyPem()): Promise<string> {
   const path = join(home, name);

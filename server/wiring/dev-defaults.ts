@@ -1,0 +1,68 @@
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+
+/**
+ * The one production file that reaches into `server/dev/`, and only through dynamic imports made when
+ * configuration leaves a default unset: production never loads the dev code, and the production image
+ * does not ship it (dependency-cruiser checks both).
+ */
+
+/** Loads a dev module, or says in one sentence why it cannot: production builds leave server/dev out. */
+async function loadDev<T>(load: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new Error(
+      `${what} is a development default and this build does not contain it: configure it (see README, "Production")`,
+      { cause: err },
+    );
+  }
+}
+
+/** Creates (or reuses) the dev trust domain under `<home>/dev-identity` and warns that it is in use. */
+export async function startDevTrustDomain(home: string, clock: Clock, logger: Logger): Promise<void> {
+  const { initDevTrustDomain } = await loadDev(
+    () => import('../dev/identity/dev-trust-domain.js'),
+    'the dev trust domain (GRANTLINE_TRUST_BUNDLE unset)',
+  );
+  const dev = await initDevTrustDomain(home, clock);
+  logger.warn(
+    { trustDomain: dev.trustDomain, dir: dev.dir },
+    'DEV TRUST DOMAIN IN USE: SVIDs are checked against spiffe://dev.grantline.local, whose private keys ' +
+      'sit on this disk. Anyone who can read them can be any workload. NEVER use this in production: ' +
+      'set GRANTLINE_TRUST_BUNDLE and GRANTLINE_TRUST_DOMAIN.',
+  );
+}
+
+/** The embedded PostgreSQL under `dir` (DATABASE_URL unset). */
+export async function startDevDatabase(dir: string, logger: Logger) {
+  const { startEmbeddedPostgres } = await loadDev(
+    () => import('../dev/postgres/embedded.js'),
+    'the embedded PostgreSQL (DATABASE_URL unset)',
+  );
+  return startEmbeddedPostgres(dir, logger);
+}
+
+/** The in-process dev Vault with the demo database and scopes configured (VAULT_ADDR unset). */
+export async function startDevVaultConnection(deps: {
+  logger: Logger;
+  clock: Clock;
+  databaseUrl: string;
+  demoDatabase: string;
+}) {
+  const { connectDevVault } = await loadDev(
+    () => import('../dev/dev-vault-connection.js'),
+    'the dev Vault (VAULT_ADDR unset)',
+  );
+  return connectDevVault(deps);
+}
+
+/** The development signing key under `<home>/keys/` (GRANTLINE_SIGNING_KEY_FILE unset). */
+export async function loadDevSigningKey(home: string, deps: { logger: Logger; clock: Clock }) {
+  const { loadOrCreateDevKey } = await loadDev(
+    () => import('../dev/signing-key.js'),
+    'the dev signing key (GRANTLINE_SIGNING_KEY_FILE unset)',
+  );
+  return loadOrCreateDevKey(home, deps);
+}

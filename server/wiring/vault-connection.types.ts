@@ -1,0 +1,12 @@
+import type { DevVault } from '../dev/vault';
+import type { VaultAdapter } from '../vault';
+
+export interface VaultConnection {
+  vault: VaultAdapter;
+  brokerToken: string;
+  /** Facts filled into scopes' connection placeholders (`{{dev_database.host}}` …). */
+  connectionValues: Record<string, string | number>;
+  /** The in-process dev Vault, when VAULT_ADDR is unset (server/dev). */
+  devVault: DevVault | undefined;
+  shutdown(): Promise<void>;
+}
