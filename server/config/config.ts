@@ -11,46 +11,8 @@ export interface FederatedDomain {
   refreshHintSeconds?: number;
 }
 
-export interface Config {
-  home: string;
-  configDir: string;
-  logLevel: Env['GRANTLINE_LOG_LEVEL'];
-  http: {
-    host: string;
-    port: number;
-    shutdownGraceSeconds: number;
-    tls?: { certFile: string; keyFile: string; port: number };
-  };
-  /** The `iss` of access tokens; defaults to the broker's own URL. */
-  issuer: string | undefined;
-  /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
-  database: { url: string | undefined; poolMax: number };
-  /** unset → the in-process dev Vault. */
-  vault:
-    | {
-        addr: string;
-        token: string;
-        namespace: string | undefined;
-        timeoutMs: number;
-        tls: { caFile?: string; certFile?: string; keyFile?: string; skipVerify: boolean };
-      }
-    | undefined;
-  identity: {
-    trustDomain: string | undefined;
-    audience: string;
-    bundleSource: string | undefined;
-    federation: FederatedDomain[];
-    maxSvidLifetimeSeconds: number;
-    leewaySeconds: number;
-  };
-  tokens: {
-    signingKeyFile: string | undefined;
-    previousSigningKeyFile: string | undefined;
-    defaultTtlSeconds: number;
-    maxTtlSeconds: number;
-  };
-  revocation: { intervalMs: number; maxAttempts: number };
-}
+/** The configuration type is what `build` makes of the parsed environment: derived, never restated. */
+export type Config = ReturnType<typeof build>;
 
 const federationSchema = z.array(
   z.strictObject({
@@ -136,47 +98,56 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function build(
-  env: Env,
-  configDir: string,
-  federation: FederatedDomain[],
-  envRaw: NodeJS.ProcessEnv,
-): Config {
+function httpSection(env: Env) {
+  return {
+    host: env.GRANTLINE_HOST,
+    port: env.GRANTLINE_PORT,
+    shutdownGraceSeconds: env.GRANTLINE_SHUTDOWN_GRACE,
+    ...(env.GRANTLINE_TLS_CERT && env.GRANTLINE_TLS_KEY
+      ? {
+          tls: {
+            certFile: env.GRANTLINE_TLS_CERT,
+            keyFile: env.GRANTLINE_TLS_KEY,
+            port: env.GRANTLINE_TLS_PORT,
+          },
+        }
+      : {}),
+  } as {
+    host: string;
+    port: number;
+    shutdownGraceSeconds: number;
+    tls?: { certFile: string; keyFile: string; port: number };
+  };
+}
+
+/** unset → the in-process dev Vault. */
+function vaultSection(env: Env) {
+  if (!env.VAULT_ADDR || !env.VAULT_TOKEN) return undefined;
+  return {
+    addr: env.VAULT_ADDR,
+    token: env.VAULT_TOKEN,
+    namespace: env.VAULT_NAMESPACE,
+    timeoutMs: env.VAULT_TIMEOUT * 1000,
+    tls: {
+      ...(env.VAULT_CACERT ? { caFile: env.VAULT_CACERT } : {}),
+      ...(env.VAULT_CLIENT_CERT ? { certFile: env.VAULT_CLIENT_CERT } : {}),
+      ...(env.VAULT_CLIENT_KEY ? { keyFile: env.VAULT_CLIENT_KEY } : {}),
+      skipVerify: env.VAULT_SKIP_VERIFY,
+    } as { caFile?: string; certFile?: string; keyFile?: string; skipVerify: boolean },
+  };
+}
+
+function build(env: Env, configDir: string, federation: FederatedDomain[], envRaw: NodeJS.ProcessEnv) {
   return {
     home: grantlineHome(envRaw),
     configDir,
     logLevel: env.GRANTLINE_LOG_LEVEL,
-    http: {
-      host: env.GRANTLINE_HOST,
-      port: env.GRANTLINE_PORT,
-      shutdownGraceSeconds: env.GRANTLINE_SHUTDOWN_GRACE,
-      ...(env.GRANTLINE_TLS_CERT && env.GRANTLINE_TLS_KEY
-        ? {
-            tls: {
-              certFile: env.GRANTLINE_TLS_CERT,
-              keyFile: env.GRANTLINE_TLS_KEY,
-              port: env.GRANTLINE_TLS_PORT,
-            },
-          }
-        : {}),
-    },
+    http: httpSection(env),
+    /** The `iss` of access tokens; defaults to the broker's own URL. */
     issuer: env.GRANTLINE_ISSUER,
+    /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
-    vault:
-      env.VAULT_ADDR && env.VAULT_TOKEN
-        ? {
-            addr: env.VAULT_ADDR,
-            token: env.VAULT_TOKEN,
-            namespace: env.VAULT_NAMESPACE,
-            timeoutMs: env.VAULT_TIMEOUT * 1000,
-            tls: {
-              ...(env.VAULT_CACERT ? { caFile: env.VAULT_CACERT } : {}),
-              ...(env.VAULT_CLIENT_CERT ? { certFile: env.VAULT_CLIENT_CERT } : {}),
-              ...(env.VAULT_CLIENT_KEY ? { keyFile: env.VAULT_CLIENT_KEY } : {}),
-              skipVerify: env.VAULT_SKIP_VERIFY,
-            },
-          }
-        : undefined,
+    vault: vaultSection(env),
     identity: {
       trustDomain: env.GRANTLINE_TRUST_DOMAIN,
       audience: env.GRANTLINE_AUDIENCE,

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
-import type { DbOrTx, JobRow, LeaseRow, LeaseState, Tx } from '../db/database';
+import type { DbOrTx, JobRow, LeaseKind, LeaseRow, LeaseState, Tx } from '../db/database';
+
+/** The only writer of `revocation_jobs` (the outbox), `leases` (every Vault handle) and `revocation_feed`. */
 
 export type JobKind = 'revoke_task' | 'revoke_grants';
 
@@ -96,5 +98,98 @@ export async function setLeaseState(
       revoked_at: change.state === 'revoked' || change.state === 'expired' ? change.at : null,
     }))
     .where('id', '=', id)
+    .execute();
+}
+
+export async function finishJob(tx: Tx, id: string, now: Date): Promise<void> {
+  await tx
+    .updateTable('revocation_jobs')
+    .set({ status: 'done', done_at: now, last_error: null })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function countFailedLeases(db: DbOrTx, taskId: string): Promise<number> {
+  const rows = await db
+    .selectFrom('leases')
+    .select('id')
+    .where('task_id', '=', taskId)
+    .where('state', '=', 'failed')
+    .execute();
+  return rows.length;
+}
+
+/** A Vault handle to track (and revoke): a token by accessor or a lease by id. */
+export interface TrackedHandle {
+  kind: LeaseKind;
+  scope: string | null;
+  leaseId?: string | undefined;
+  accessor?: string | undefined;
+  expiresAt: Date;
+}
+
+export async function insertLeases(
+  tx: Tx,
+  q: { taskId: string; grantId: string | null; handles: TrackedHandle[] },
+): Promise<void> {
+  if (q.handles.length === 0) return;
+  await tx
+    .insertInto('leases')
+    .values(
+      q.handles.map((h) => ({
+        task_id: q.taskId,
+        grant_id: q.grantId,
+        scope: h.scope,
+        kind: h.kind,
+        vault_lease_id: h.leaseId ?? null,
+        vault_token_accessor: h.accessor ?? null,
+        expires_at: h.expiresAt,
+      })),
+    )
+    .execute();
+}
+
+/** Leases of grants that expired on their own: Vault lets them lapse; the receipt says `expired`. */
+export async function expireLeasesOfGrants(tx: Tx, grantIds: string[], now: Date): Promise<void> {
+  if (grantIds.length === 0) return;
+  await tx
+    .updateTable('leases')
+    .set({ state: 'expired', revoked_at: now })
+    .where('grant_id', 'in', grantIds)
+    .where('state', '=', 'active')
+    .execute();
+}
+
+export async function insertFeedEntries(
+  tx: Tx,
+  rows: Array<{ grantId: string; taskId: string; reason: string; at: Date }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx
+    .insertInto('revocation_feed')
+    .values(rows.map((r) => ({ grant_id: r.grantId, task_id: r.taskId, reason: r.reason, revoked_at: r.at })))
+    .execute();
+}
+
+export async function feedAfter(db: DbOrTx, q: { after: number; limit: number; taskId?: string }) {
+  let query = db
+    .selectFrom('revocation_feed')
+    .select(['seq', 'grant_id', 'task_id', 'reason', 'revoked_at'])
+    .where('seq', '>', String(q.after))
+    .orderBy('seq')
+    .limit(q.limit);
+  if (q.taskId) query = query.where('task_id', '=', q.taskId);
+  return query.execute();
+}
+
+export async function leasesOfTask(db: DbOrTx, taskId: string): Promise<LeaseRow[]> {
+  return db.selectFrom('leases').selectAll().where('task_id', '=', taskId).orderBy('created_at').execute();
+}
+
+export async function jobsOfTask(db: DbOrTx, taskId: string) {
+  return db
+    .selectFrom('revocation_jobs')
+    .select(['id', 'kind', 'status', 'attempts', 'last_error', 'due_at'])
+    .where('task_id', '=', taskId)
     .execute();
 }

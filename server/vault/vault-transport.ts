@@ -106,7 +106,7 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
             ...c.logFields,
             ms,
             attempt,
-            code: typed.code,
+            code: 'kind' in typed ? typed.kind : typed.code,
             details: typed.details,
             retry,
           },

@@ -1,15 +1,16 @@
-import { GrantlineError } from '../../shared/errors';
-
 /**
  * An error answered in Vault's shape: the HTTP status and `{"errors": [...]}` (spec §1.2). The message
  * list is the body verbatim, so it must never carry a token or a password.
  */
-export class VaultApiError extends GrantlineError {
+export class VaultApiError extends Error {
+  readonly status: number;
   readonly errors: string[];
 
   constructor(status: number, errors: string[] | string) {
     const list = typeof errors === 'string' ? [errors] : errors;
-    super(`vault_${status}`, status, list[0] ?? `status ${status}`, { expose: true });
+    super(list[0] ?? `status ${status}`);
+    this.name = 'VaultApiError';
+    this.status = status;
     this.errors = list;
   }
 }

@@ -1,11 +1,10 @@
-import { Router } from 'express';
 import { z } from 'zod';
+import type { Access } from '../../access/access';
 import { listAuditEvents, verifyAuditChain } from '../../audit/audit.service';
 import type { Db } from '../../db/database';
-import type { AccessControl } from '../../tasks/access';
 import { safeText } from '../../tasks/task.schema';
 import { parseInput } from '../validate';
-import { handle, principalOf } from './route-helpers';
+import { type Handler, principalOf } from './route-helpers';
 
 const eventsQuery = z.strictObject({
   task: z.string().uuid().optional(),
@@ -15,17 +14,12 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-export function auditRoutes(deps: { db: Db; access: AccessControl }): Router {
-  const r = Router();
-  const authorize = async (req: Parameters<typeof principalOf>[0]) => {
-    const principal = principalOf(req);
-    const decision = deps.access.evaluate(principal, { action: 'ReadAudit' });
-    if (!decision.allowed) await deps.access.refuse(principal, { action: 'ReadAudit' }, decision);
-    await deps.access.record(principal, { action: 'ReadAudit' }, decision);
-  };
-  r.get(
-    '/v1/audit/events',
-    handle(async (req, res) => {
+/** The audit log, for auditors: every read is itself a decision on the record. */
+export function auditHandlers(deps: { db: Db; access: Access }) {
+  const authorize = (req: Parameters<Handler>[0]) =>
+    deps.access.authorizeRead(principalOf(req), { action: 'ReadAudit' });
+  return {
+    async events(req, res) {
       const q = parseInput(eventsQuery, req.query, 'query');
       await authorize(req);
       const events = await listAuditEvents(deps.db, {
@@ -49,11 +43,8 @@ export function auditRoutes(deps: { db: Db; access: AccessControl }): Router {
         })),
         next: events.length ? events[events.length - 1]!.seq : q.after,
       });
-    }),
-  );
-  r.get(
-    '/v1/audit/verify',
-    handle(async (req, res) => {
+    },
+    async verify(req, res) {
       await authorize(req);
       const result = await verifyAuditChain(deps.db);
       res.status(200).json({
@@ -63,7 +54,6 @@ export function auditRoutes(deps: { db: Db; access: AccessControl }): Router {
         head_hash: result.headHash,
         ...(result.brokenAt ? { broken_at: result.brokenAt } : {}),
       });
-    }),
-  );
-  return r;
+    },
+  } satisfies Record<string, Handler>;
 }

@@ -1,9 +1,8 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import type { IntrospectionService } from '../../grants/introspection.service';
 import { Unavailable } from '../../shared/errors';
 import { parseInput } from '../validate';
-import { handle, principalOf } from './route-helpers';
+import { type Handler, principalOf } from './route-helpers';
 
 const feedQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
@@ -17,11 +16,10 @@ const SSE_MAX_MS = 15 * 60_000;
 const SSE_MAX_STREAMS = 100;
 let openStreams = 0;
 
-export function revocationRoutes(deps: { introspection: IntrospectionService }): Router {
-  const r = Router();
-  r.get(
-    '/v1/revocations',
-    handle(async (req, res) => {
+/** `GET /v1/revocations`: the feed of revoked `jti`s, as JSON pages or server-sent events. */
+export function revocationHandlers(deps: { introspection: IntrospectionService }) {
+  return {
+    async feed(req, res) {
       const q = parseInput(feedQuery, req.query, 'query');
       const principal = principalOf(req);
       const query = { after: q.after, limit: q.limit, ...(q.task ? { taskId: q.task } : {}) };
@@ -66,7 +64,6 @@ export function revocationRoutes(deps: { introspection: IntrospectionService }):
         openStreams--;
         clearInterval(timer);
       });
-    }),
-  );
-  return r;
+    },
+  } satisfies Record<string, Handler>;
 }

@@ -1,15 +1,12 @@
-import { resolveConnectionFacts, type ScopeCatalogue, vaultPoliciesFor } from '../config/scope-catalogue';
-import type { LeaseKind } from '../db/database';
-import type { MintedToken, TokenCustody, VaultAdapter } from '../vault';
-import { CHILD_TOKEN_POLICY } from '../vault/child-token-policy';
+import { resolveConnectionFacts, type ScopeCatalogue, vaultPoliciesFor } from '../../config/scope-catalogue';
+import type { LeaseKind } from '../../db/database';
+import type { TrackedHandle } from '../../revocation/outbox';
+import type { MintedToken, TokenCustody, VaultAdapter } from '../../vault';
+import { CHILD_TOKEN_POLICY } from '../../vault/child-token-policy';
 
 /** Something minted in Vault that must be tracked (and revoked): a token by accessor or a lease by id. */
-export interface MintedHandle {
+export interface MintedHandle extends TrackedHandle {
   kind: Exclude<LeaseKind, 'task_token'>;
-  scope: string | null;
-  leaseId?: string;
-  accessor?: string;
-  expiresAt: Date;
 }
 
 export interface IssuedSecret {
