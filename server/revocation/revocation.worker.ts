@@ -1,5 +1,5 @@
-import type { DomainUnitOfWork, DomainWork } from '../access/unit';
 import pMap from 'p-map';
+import type { DomainUnitOfWork, DomainWork } from '../access/unit';
 import type { Db, JobRow, LeaseRow } from '../db/database';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
