@@ -109,7 +109,7 @@ class RevocationFeed:
                 self._follow()
                 failures = 0  # the stream ended normally (the broker closes it every 15 minutes)
             except (httpx.HTTPError, GrantlineError, SSEError, ValueError, KeyError) as err:
-                self.last_error = repr(err)
+                self.last_error = f"{type(err).__name__}: {err}"
                 if not self._stop.is_set():
                     log.warning("revocation feed interrupted, reconnecting: %r", err)
                 failures += 1
@@ -159,7 +159,10 @@ class RevocationFeed:
             with self._lock:
                 self._revoked[item.jti] = revoked_at
             for listener in self.listeners:
-                listener(item)
+                try:
+                    listener(item)
+                except Exception:  # a listener's bug must not stop the feed
+                    log.exception("revocation listener failed")
         self.cursor = max(self.cursor, item.seq)
         if now - self._pruned_at > 60:
             self._prune(now)
