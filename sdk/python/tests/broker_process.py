@@ -38,11 +38,15 @@ class Broker:
 
     def node(self, *args: str) -> str:
         """Runs the `grantline` CLI against this broker's home (e.g. `dev x509`)."""
-        env = {**os.environ, "GRANTLINE_HOME": str(self.home)}
-        done = subprocess.run(
-            ["node", "bin/grantline.js", *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
-        )
-        return done.stdout
+        return grantline_cli(*args, home=self.home)
+
+
+def grantline_cli(*args: str, home: Path) -> str:
+    env = {**os.environ, "GRANTLINE_HOME": str(home)}
+    done = subprocess.run(
+        ["node", "bin/grantline.js", *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
 
 
 def ensure_built() -> None:

@@ -62,13 +62,16 @@ def test_when_a_grant_is_issued_then_each_secret_is_typed_by_its_kind(
     assert 0 < grant.expires_in <= 120
     db = grant.database("db:demo:read")
     assert isinstance(db, DatabaseCredentials)
-    assert db.username and db.password and db.lease_id
+    assert db.username
+    assert db.password
+    assert db.lease_id
     kv = grant.kv("kv:demo/api-key")
     assert isinstance(kv, KvSecret)
     assert kv["api_key"].startswith("demo-")
     token = grant.vault_token("tool:demo:deploy")
     assert isinstance(token, VaultToken)
-    assert token.token and token.accessor
+    assert token.token
+    assert token.accessor
     # Secret values never show in a repr (logs, tracebacks).
     for text in (repr(grant), repr(db), repr(kv), repr(token)):
         assert db.password not in text
@@ -109,9 +112,10 @@ def test_when_the_with_block_raises_then_the_grant_is_revoked_and_the_error_prop
     agent: Grantline, resource_client: Grantline, open_task: Callable[..., Task]
 ) -> None:
     task = open_task()
-    with pytest.raises(RuntimeError, match="tool crashed"), agent.grant(
-        task.id, scopes=["kv:demo/api-key"], audience="orders-db"
-    ) as grant:
+    with (  # noqa: PT012 (the block is the code under test: it must run, then raise)
+        pytest.raises(RuntimeError, match="tool crashed"),
+        agent.grant(task.id, scopes=["kv:demo/api-key"], audience="orders-db") as grant,
+    ):
         assert resource_client.introspect(grant.access_token)["active"] is True
         raise RuntimeError("tool crashed")
     assert grant.revoked

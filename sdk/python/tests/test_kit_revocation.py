@@ -17,7 +17,8 @@ def refused(rs: ResourceServer, token: str) -> bool:
     try:
         rs.verify(token)
     except InvalidToken as err:
-        assert err.reason == "revoked"
+        if err.reason != "revoked":
+            raise
         return True
     return False
 
@@ -28,7 +29,8 @@ def test_when_the_task_closes_then_the_kit_refuses_the_token_without_introspecti
     """Measures the time from ``close`` returning to the kit's first refusal, over several tasks."""
     latencies: list[float] = []
     with ResourceServer(resource_client, audience="orders-db") as rs:
-        assert rs.feed is not None and rs.feed.healthy
+        assert rs.feed is not None
+        assert rs.feed.healthy
         introspections = 0
         original = rs._introspect
 
@@ -51,7 +53,8 @@ def test_when_the_task_closes_then_the_kit_refuses_the_token_without_introspecti
         assert introspections == 0
     FIGURES.append(
         "kit refuses a token after close (feed): "
-        f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} closes "
+        f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms "
+        f"over {len(latencies)} closes "
         f"({', '.join(f'{x:.0f}' for x in latencies)} ms)"
     )
     # The broker's SSE endpoint polls PostgreSQL once a second (revocations.routes.ts SSE_POLL_MS), so
@@ -63,7 +66,8 @@ def test_when_the_feed_is_down_then_introspection_decides(
     orchestrator: Grantline, agent: Grantline, resource_client: Grantline, open_task: Callable[..., Task]
 ) -> None:
     rs = ResourceServer(resource_client, audience="orders-db")  # never started: the feed is not live
-    assert rs.feed is not None and not rs.feed.healthy
+    assert rs.feed is not None
+    assert not rs.feed.healthy
     task = open_task()
     grant = agent.grants.request(task.id, scopes=["kv:demo/api-key"], audience="orders-db")
     assert rs.verify(grant.access_token).jti == grant.grant_id
@@ -77,8 +81,10 @@ def test_when_neither_feed_nor_introspection_works_then_verify_fails_closed(
     # An agent may not read the feed or introspect (policy resource-server-verify): nothing can vouch.
     rs = ResourceServer(agent, audience="orders-db").start(wait=2)
     try:
-        assert rs.feed is not None and not rs.feed.healthy
-        assert rs.feed.last_error is not None and "AccessDenied" in rs.feed.last_error
+        assert rs.feed is not None
+        assert not rs.feed.healthy
+        assert rs.feed.last_error is not None
+        assert "AccessDenied" in rs.feed.last_error
         task = open_task()
         grant = agent.grants.request(task.id, scopes=["kv:demo/api-key"], audience="orders-db")
         with pytest.raises(RevocationStatusUnknown) as caught:

@@ -57,7 +57,9 @@ def forge(signing_key: tuple[str, str], claims: dict[str, Any], **header: Any) -
 def test_when_the_token_is_good_then_verify_returns_its_claims(
     broker: Broker, jwks: dict[str, Any], grant: Grant
 ) -> None:
-    claims = verify(grant.access_token, keys=jwks, issuer=broker.url, audience="orders-db", scopes=["db:demo:read"])
+    claims = verify(
+        grant.access_token, keys=jwks, issuer=broker.url, audience="orders-db", scopes=["db:demo:read"]
+    )
     assert claims.jti == grant.grant_id
     assert claims.task_id == grant.task_id
     assert claims.client_id == AGENT
@@ -67,8 +69,11 @@ def test_when_the_token_is_good_then_verify_returns_its_claims(
     assert claims.cert_thumbprint is None
 
 
-def test_when_the_resource_server_verifies_then_it_discovers_issuer_and_keys(rs: ResourceServer, grant: Grant) -> None:
-    assert rs.feed is not None and rs.feed.healthy
+def test_when_the_resource_server_verifies_then_it_discovers_issuer_and_keys(
+    rs: ResourceServer, grant: Grant
+) -> None:
+    assert rs.feed is not None
+    assert rs.feed.healthy
     assert rs.verify(grant.access_token, scopes=["kv:demo/api-key"]).jti == grant.grant_id
 
 
@@ -111,20 +116,40 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 BAD_TOKENS: dict[str, tuple[str, Callable[[dict[str, Any], tuple[str, str], str], str]]] = {
-    "alg none": ("unsupported_alg", lambda c, k, t: f"{_b64({'alg': 'none', 'typ': 'at+jwt', 'kid': k[1]})}.{_b64(c)}."),
+    "alg none": (
+        "unsupported_alg",
+        lambda c, k, t: f"{_b64({'alg': 'none', 'typ': 'at+jwt', 'kid': k[1]})}.{_b64(c)}.",
+    ),
     "HS256 keyed with the public JWK": (
         "unsupported_alg",
-        lambda c, k, t: jwt.encode(c, "public-key-as-secret", algorithm="HS256", headers={"kid": k[1], "typ": "at+jwt"}),
+        lambda c, k, t: jwt.encode(
+            c,
+            "the-public-jwk-used-as-an-hmac-secret-by-an-attacker",
+            algorithm="HS256",
+            headers={"kid": k[1], "typ": "at+jwt"},
+        ),
     ),
     "typ JWT (not an access token)": ("wrong_type", lambda c, k, t: forge(k, c, typ="JWT")),
     "no typ": ("wrong_type", lambda c, k, t: jwt.encode(c, k[0], algorithm="ES256", headers={"kid": k[1]})),
     "unknown kid": ("unknown_key", lambda c, k, t: forge((k[0], "not-a-key"), c)),
     "wrong issuer": ("wrong_issuer", lambda c, k, t: forge(k, {**c, "iss": "https://evil.example"})),
-    "expired": ("expired", lambda c, k, t: forge(k, {**c, "iat": int(time.time()) - 600, "exp": int(time.time()) - 60})),
+    "expired": (
+        "expired",
+        lambda c, k, t: forge(k, {**c, "iat": int(time.time()) - 600, "exp": int(time.time()) - 60}),
+    ),
     "not yet valid": ("not_yet_valid", lambda c, k, t: forge(k, {**c, "iat": int(time.time()) + 600})),
-    "no client_id": ("missing_claim", lambda c, k, t: forge(k, {x: v for x, v in c.items() if x != "client_id"})),
-    "client_id is not the current actor": ("invalid_claim", lambda c, k, t: forge(k, {**c, "client_id": SUB_AGENT})),
-    "tampered payload": ("bad_signature", lambda c, k, t: f"{t.split('.')[0]}.{_b64({**c, 'scope': 'tool:demo:deploy'})}.{t.split('.')[2]}"),
+    "no client_id": (
+        "missing_claim",
+        lambda c, k, t: forge(k, {x: v for x, v in c.items() if x != "client_id"}),
+    ),
+    "client_id is not the current actor": (
+        "invalid_claim",
+        lambda c, k, t: forge(k, {**c, "client_id": SUB_AGENT}),
+    ),
+    "tampered payload": (
+        "bad_signature",
+        lambda c, k, t: f"{t.split('.')[0]}.{_b64({**c, 'scope': 'tool:demo:deploy'})}.{t.split('.')[2]}",
+    ),
     "garbage": ("malformed", lambda c, k, t: "not.a.jwt"),
 }
 

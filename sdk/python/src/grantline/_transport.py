@@ -78,6 +78,7 @@ class Transport:
         mtls: X509SvidFiles | None,
         timeout: float,
         retry: RetryPolicy,
+        http_transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
@@ -93,6 +94,7 @@ class Transport:
             verify=mtls.ssl_context() if mtls else True,
             timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": "grantline-python/0.1"},
+            transport=http_transport,
         )
 
     def close(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from ._transport import Retry, RetryPolicy, Transport
 from .grant import Grant
 from .grants import Grants
@@ -18,7 +20,8 @@ class Grantline:
 
     ``identity`` gives the JWT-SVID sent as a Bearer token on every call (``DevTrustDomain``,
     ``WorkloadApi``, ``SvidFile``, ``StaticToken``); ``mtls`` an X509-SVID for the broker's mTLS
-    listener instead (or as well). ``audience`` is the broker's JWT-SVID audience
+    listener instead (or as well). ``http_transport`` replaces httpx's (a proxy, a test double).
+    ``audience`` is the broker's JWT-SVID audience
     (``GRANTLINE_AUDIENCE``, default ``grantline``)::
 
         with Grantline("http://127.0.0.1:8080", identity=DevTrustDomain(ORCHESTRATOR)) as orch:
@@ -34,6 +37,7 @@ class Grantline:
         audience: str = "grantline",
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        http_transport: httpx.BaseTransport | None = None,
     ) -> None:
         if identity is None and mtls is None:
             raise ValueError("give an identity source, an X509-SVID for mTLS, or both")
@@ -44,6 +48,7 @@ class Grantline:
             mtls=mtls,
             timeout=timeout,
             retry=retry or RetryPolicy(),
+            http_transport=http_transport,
         )
         self.tasks = Tasks(self._transport)
         self.grants = Grants(self._transport)
@@ -100,7 +105,7 @@ class Grantline:
         return result
 
     @property
-    def http(self) -> Any:
+    def http(self) -> httpx.Client:
         """The underlying ``httpx.Client`` (authenticated), for calls this SDK does not wrap yet."""
         return self._transport.http
 
