@@ -170,34 +170,28 @@ class RevocationStatusUnknown(Unavailable):
 
 
 def error_from_body(status: int, body: object) -> BrokerError:
-    """The exception for an error answer: the class of its ``error`` code, else one chosen by status."""
+    """The exception for an error answer: the class of its ``error`` code (an unknown code keeps its
+    code on a plain :class:`BrokerError`), or, for a body without one, the class of the status."""
     if isinstance(body, Mapping) and isinstance(body.get("error"), str):
         code = str(body["error"])
         description = body.get("error_description")
         details = {k: v for k, v in body.items() if k not in ("error", "error_description")}
-        cls = BrokerError.by_code.get(code) or _class_for_status(status)
+        cls = BrokerError.by_code.get(code) or (ServerError if status >= 500 else BrokerError)
         text = description if isinstance(description, str) else f"the broker answered HTTP {status}"
         return cls(text, code=code, status=status, details=details)
-    cls = _class_for_status(status)
-    return cls(f"the broker answered HTTP {status}", code=cls.code, status=status)
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else BrokerError)
+    code = cls.code if cls is not BrokerError else "http_error"
+    return cls(f"the broker answered HTTP {status}", code=code, status=status)
 
 
-def _class_for_status(status: int) -> type[BrokerError]:
-    for cls in BrokerError.by_code.values():
-        if cls.status == status and cls.code in _DEFAULT_FOR_STATUS:
-            return cls
-    return ServerError if status >= 500 else BrokerError
-
-
-_DEFAULT_FOR_STATUS = {
-    "invalid_request",
-    "invalid_token",
-    "access_denied",
-    "not_found",
-    "conflict",
-    "payload_too_large",
-    "unsupported_media_type",
-    "quota_exceeded",
-    "server_error",
-    "unavailable",
+_BY_STATUS: dict[int, type[BrokerError]] = {
+    400: InvalidRequest,
+    401: InvalidToken,
+    403: AccessDenied,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    429: QuotaExceeded,
+    503: Unavailable,
 }

@@ -27,6 +27,7 @@ class JwksCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._uri = jwks_uri
+        self._owns_http = http is None
         self._http = http or httpx.Client(timeout=10.0)
         self._max_age = max_age
         self._cooldown = cooldown
@@ -43,6 +44,10 @@ class JwksCache:
             if stale or (kid not in self._keys and cooled):
                 self._refresh(now)
             return self._keys.get(kid)
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
 
     def _refresh(self, now: float) -> None:
         try:

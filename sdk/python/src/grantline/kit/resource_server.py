@@ -70,6 +70,7 @@ class ResourceServer:
     def close(self) -> None:
         if self.feed is not None:
             self.feed.stop()
+        self.jwks.close()
 
     def __enter__(self) -> ResourceServer:
         return self.start()
