@@ -19,6 +19,7 @@ import { auditRoutes } from './http/routes/audit.routes';
 import { delegationRoutes } from './http/routes/delegation.routes';
 import { grantRoutes } from './http/routes/grants.routes';
 import { oauthRoutes } from './http/routes/oauth.routes';
+import { createRevocationHub } from './http/routes/revocation-hub';
 import { revocationRoutes } from './http/routes/revocations.routes';
 import { taskRoutes } from './http/routes/tasks.routes';
 import { wellKnownRoutes } from './http/routes/wellknown.routes';
@@ -130,7 +131,14 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       intervalMs: config.revocation.intervalMs,
       maxAttempts: config.revocation.maxAttempts,
     });
-    const kick = () => worker.kick();
+    // Revocations committed here wake the SSE feed at once; other replicas' arrive within its 50 ms poll.
+    // (`introspection` is built below; the hub first calls it when a stream subscribes.)
+    const feedHub = createRevocationHub({ tail: (q) => introspection.tail(q), intervalMs: 50 });
+    cleanups.push(() => feedHub.stop());
+    const kick = () => {
+      worker.kick();
+      feedHub.wake();
+    };
     const sweeper = createExpirySweeper({ db: database.db, clock, logger, onWork: kick });
     const access = createAccessControl({
       db: database.db,
@@ -199,7 +207,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
         grantRoutes({ grants }),
         delegationRoutes({ delegations, lineage }),
         oauthRoutes({ introspection, grants }),
-        revocationRoutes({ introspection }),
+        revocationRoutes({ introspection, hub: feedHub }),
         auditRoutes({ db: database.db, access }),
       ],
     });

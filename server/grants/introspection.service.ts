@@ -64,6 +64,11 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
   async function revocations(principal: Principal, q: { after: number; limit: number; taskId?: string }) {
     const decision = deps.access.evaluate(principal, { action: 'ReadRevocations' });
     if (!decision.allowed) await deps.access.refuse(principal, { action: 'ReadRevocations' }, decision);
+    return tail(q);
+  }
+
+  /** The feed itself, unauthorised: for the broker's own SSE fan-out once a stream's reader is checked. */
+  async function tail(q: { after: number; limit: number; taskId?: string }) {
     const rows = await revocationsAfter(deps.db, q);
     return {
       revocations: rows.map((r) => ({
@@ -77,7 +82,7 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
     };
   }
 
-  return { introspect, lookup, revocations };
+  return { introspect, lookup, revocations, tail };
 }
 
 export class UnauthorizedClient extends GrantlineError {

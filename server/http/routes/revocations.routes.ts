@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { IntrospectionService } from '../../grants/introspection.service';
 import { Unavailable } from '../../shared/errors';
 import { parseInput } from '../validate';
+import type { FeedItem, RevocationHub } from './revocation-hub';
 import { handle, principalOf } from './route-helpers';
 
 const feedQuery = z.strictObject({
@@ -11,13 +12,13 @@ const feedQuery = z.strictObject({
   task: z.string().uuid().optional(),
 });
 
-const SSE_POLL_MS = 1000;
+const SSE_KEEPALIVE_MS = 5000;
 const SSE_MAX_MS = 15 * 60_000;
-/** Each stream polls PostgreSQL once a second; beyond this many per broker, clients are asked to poll. */
+/** Beyond this many streams per broker, clients are asked to poll. */
 const SSE_MAX_STREAMS = 100;
 let openStreams = 0;
 
-export function revocationRoutes(deps: { introspection: IntrospectionService }): Router {
+export function revocationRoutes(deps: { introspection: IntrospectionService; hub: RevocationHub }): Router {
   const r = Router();
   r.get(
     '/v1/revocations',
@@ -38,33 +39,31 @@ export function revocationRoutes(deps: { introspection: IntrospectionService }):
       const resumeFrom = /^\d{1,15}$/.test(req.get('last-event-id') ?? '')
         ? Number(req.get('last-event-id'))
         : q.after;
+      // The first page also authorises the principal; the hub then pushes what follows.
       const first = await deps.introspection.revocations(principal, { ...query, after: resumeFrom });
       openStreams++;
       res
         .status(200)
         .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' })
         .flushHeaders();
-      let cursor = first.next;
-      const send = (items: typeof first.revocations) => {
+      const send = (items: FeedItem[]) => {
         for (const item of items)
           res.write(`id: ${item.seq}\nevent: revoked\ndata: ${JSON.stringify(item)}\n\n`);
       };
       send(first.revocations);
-      const started = Date.now();
-      const timer = setInterval(() => {
-        if (Date.now() - started > SSE_MAX_MS) return res.end();
-        deps.introspection.revocations(principal, { ...query, after: cursor }).then(
-          (page) => {
-            send(page.revocations);
-            cursor = page.next;
-            res.write(': keep-alive\n\n');
-          },
-          () => res.end(),
-        );
-      }, SSE_POLL_MS);
+      const unsubscribe = deps.hub.subscribe({
+        cursor: first.next,
+        ...(q.task ? { taskId: q.task } : {}),
+        send,
+        fail: () => res.end(),
+      });
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+      const maxAge = setTimeout(() => res.end(), SSE_MAX_MS);
       res.on('close', () => {
         openStreams--;
-        clearInterval(timer);
+        unsubscribe();
+        clearInterval(keepAlive);
+        clearTimeout(maxAge);
       });
     }),
   );
