@@ -44,8 +44,14 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
       approver: 'alice@example.com',
       ttl: '10m',
     });
-    expect(approval).toMatchObject({ task_id: taskId, scope: 'tool:demo:deploy', approver: 'alice@example.com' });
-    const grant = await b.as(AGENT_A).grants.request(taskId, { scopes: ['kv:demo/api-key'], audience: 'orders' });
+    expect(approval).toMatchObject({
+      task_id: taskId,
+      scope: 'tool:demo:deploy',
+      approver: 'alice@example.com',
+    });
+    const grant = await b
+      .as(AGENT_A)
+      .grants.request(taskId, { scopes: ['kv:demo/api-key'], audience: 'orders' });
     const closed = await orch.tasks.close(taskId, 'done');
     expect(closed.status).toBe('closing');
     expect(closed.grants.map((g) => g.grant_id)).toEqual([grant.grant_id]);
@@ -66,15 +72,23 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
       ttl: 120,
       context: { tool: 'sql', intent: 'count orders' },
     });
-    expect(grant).toMatchObject({ task_id: taskId, token_type: 'Bearer', scope: 'db:demo:read kv:demo/api-key' });
+    expect(grant).toMatchObject({
+      task_id: taskId,
+      token_type: 'Bearer',
+      scope: 'db:demo:read kv:demo/api-key',
+    });
     const dynamic = grant.secrets.find((s): s is DynamicSecret => s.kind === 'dynamic')!;
     expect(dynamic.data.username).toEqual(expect.any(String));
     expect(dynamic.lease_id).toMatch(/^database\/creds\//);
     const kv = grant.secrets.find((s): s is KvSecret => s.kind === 'kv')!;
     expect(kv.data.api_key).toMatch(/^demo-/);
     expect(kv.lease_id).toBeNull();
-    await b.as(ORCHESTRATOR).tasks.approve(taskId, { scope: 'tool:demo:deploy', approver: 'bob@example.com' });
-    const deploy = await b.as(AGENT_A).grants.request(taskId, { scopes: ['tool:demo:deploy'], audience: 'deploy' });
+    await b
+      .as(ORCHESTRATOR)
+      .tasks.approve(taskId, { scope: 'tool:demo:deploy', approver: 'bob@example.com' });
+    const deploy = await b
+      .as(AGENT_A)
+      .grants.request(taskId, { scopes: ['tool:demo:deploy'], audience: 'deploy' });
     const token = deploy.secrets[0] as TokenSecret;
     expect(token.kind).toBe('token');
     expect(token.data).toEqual({ token: expect.any(String), accessor: expect.any(String) });
@@ -83,7 +97,10 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
   test('when an agent delegates and the sub-agent redeems with its own SVID, then the chain shows both and revoking the parent kills the child', async () => {
     const taskId = await b.openTask({ agents: [AGENT_A, AGENT_B] });
     const a = b.as(AGENT_A);
-    const parent = await a.grants.request(taskId, { scopes: ['kv:demo/api-key', 'db:demo:read'], audience: 'orders' });
+    const parent = await a.grants.request(taskId, {
+      scopes: ['kv:demo/api-key', 'db:demo:read'],
+      audience: 'orders',
+    });
     const offer = await a.grants.delegate(parent.grant_id, {
       to: AGENT_B,
       scopes: ['kv:demo/api-key'],
@@ -107,14 +124,22 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
 
   test('when a sub-agent asks for more scopes than offered, then InvalidScopeError names the widening', async () => {
     const taskId = await b.openTask({ agents: [AGENT_A, AGENT_B] });
-    const parent = await b.as(AGENT_A).grants.request(taskId, { scopes: ['kv:demo/api-key'], audience: 'orders' });
-    const offer = await b.as(AGENT_A).grants.delegate(parent.grant_id, { to: AGENT_B, scopes: ['kv:demo/api-key'] });
+    const parent = await b
+      .as(AGENT_A)
+      .grants.request(taskId, { scopes: ['kv:demo/api-key'], audience: 'orders' });
+    const offer = await b
+      .as(AGENT_A)
+      .grants.delegate(parent.grant_id, { to: AGENT_B, scopes: ['kv:demo/api-key'] });
     const err = await b
       .as(AGENT_B)
       .grants.redeem(offer.delegation_token, { scopes: ['db:demo:read'] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidScopeError);
-    expect(err).toMatchObject({ code: 'invalid_scope', status: 400, details: { widening: ['db:demo:read'] } });
+    expect(err).toMatchObject({
+      code: 'invalid_scope',
+      status: 400,
+      details: { widening: ['db:demo:read'] },
+    });
   });
 
   test('when withGrant work succeeds or throws, then the grant is revoked either way', async () => {
@@ -171,9 +196,9 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
       .catch((e: unknown) => e);
     expect(quota).toBeInstanceOf(QuotaExceededError);
     expect(quota).toMatchObject({ status: 429, details: { limit: 'max_grants' } });
-    await expect(b.as(ORCHESTRATOR).tasks.show('5b0e6a52-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+    await expect(
+      b.as(ORCHESTRATOR).tasks.show('5b0e6a52-0000-4000-8000-000000000000'),
+    ).rejects.toBeInstanceOf(NotFoundError);
     await b.as(ORCHESTRATOR).tasks.close(taskId);
     const closed = await b
       .as(AGENT_A)
