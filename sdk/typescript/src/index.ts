@@ -1,4 +1,10 @@
 export {
+  type Discovered,
+  DiscoveryError,
+  discoverAuthorizationServer,
+  resourceMetadataFromChallenge,
+} from './client/discovery';
+export {
   type AuthorizationServerMetadata,
   createGrantlineClient,
   type GrantlineClient,
