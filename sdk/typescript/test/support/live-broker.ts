@@ -29,13 +29,19 @@ export interface LiveBroker {
 }
 
 /** A real broker (PostgreSQL, dev Vault, dev trust domain) on a random port, and SDK clients for it. */
-export async function startLiveBroker(opts: Parameters<typeof startTestBroker>[0] = {}): Promise<LiveBroker> {
-  const t = await startTestBroker(opts);
+export async function startLiveBroker(
+  opts: Parameters<typeof startTestBroker>[0] & { home?: string } = {},
+): Promise<LiveBroker> {
+  const t = await startTestBroker({
+    ...opts,
+    env: { ...opts.env, ...(opts.home ? { GRANTLINE_HOME: opts.home } : {}) },
+  });
+  const home = opts.home ?? t.home;
   const clients: GrantlineClient[] = [];
   const as = (spiffeId: string, extra: Partial<GrantlineClientOptions> = {}) => {
     const c = createGrantlineClient({
       url: t.broker.url,
-      identity: devTrustDomain({ spiffeId, home: t.home }),
+      identity: devTrustDomain({ spiffeId, home }),
       retry: { baseDelayMs: 10, maxDelayMs: 50 },
       ...extra,
     });
