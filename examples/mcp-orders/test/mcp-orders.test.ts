@@ -103,5 +103,10 @@ describe('examples/mcp-orders: Grantline as the authorization server of an MCP t
     expect(elsewhere.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     const good = await call(await grant(['mcp:orders:read'], orders.mcpUrl));
     expect(good.status).toBe(200);
+    const notBearer = await fetch(orders.mcpUrl, { method: 'POST', headers: { authorization: 'Basic abc' } });
+    expect(notBearer.status).toBe(401);
+    expect(notBearer.headers.get('www-authenticate')).toMatch(
+      /resource_metadata=".*", error="invalid_token"/,
+    );
   });
 });
