@@ -167,6 +167,19 @@ describe('resource-server kit against a live broker', () => {
     expect((await rs.verify(g.access_token)).jti).toBe(g.grant_id);
   });
 
+  test('when a kit is closed while it is still catching up, then close returns and nothing keeps streaming', async () => {
+    for (let i = 0; i < 5; i++) {
+      const kit = await createResourceServer({
+        broker: b.url,
+        resource: RESOURCE_URL,
+        identity: devTrustDomain({ spiffeId: RESOURCE, home: b.t.home }),
+      });
+      await new Promise((r) => setTimeout(r, i * 3));
+      await kit.close();
+      expect(kit.feed!.isLive()).toBe(false);
+    }
+  });
+
   test('when the JWKS is the broker’s, then jose agrees the token is an RFC 9068 at+jwt for this resource', async () => {
     const g = await grantFor(await b.openTask());
     const { createRemoteJWKSet } = await import('jose');

@@ -78,7 +78,7 @@ export function createRevocationFeed(transport: Transport, o: RevocationFeedOpti
   }
 
   async function catchUp() {
-    for (;;) {
+    while (!stop.signal.aborted) {
       const page = await transport.call<RevocationPage>(
         'GET',
         `/v1/revocations?after=${cursor}&limit=${pageSize}`,
@@ -90,6 +90,8 @@ export function createRevocationFeed(transport: Transport, o: RevocationFeedOpti
   }
 
   async function stream() {
+    // A listener added to an already aborted signal never fires: a close during catch-up stops here.
+    if (stop.signal.aborted) throw new Error('the revocation feed was closed');
     const conn = new AbortController();
     const abort = () => conn.abort();
     stop.signal.addEventListener('abort', abort, { once: true });
