@@ -29,6 +29,16 @@ module.exports = {
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },
     {
+      // @grantline/sdk (sdk/typescript) and the MCP example, against live brokers; the example imports the
+      // SDK by its package name, which resolves to the sources here (no build needed to test).
+      ...common,
+      displayName: 'sdk',
+      testMatch: ['<rootDir>/sdk/typescript/test/**/*.test.ts', '<rootDir>/examples/*/test/**/*.test.ts'],
+      moduleNameMapper: { '^@grantline/sdk$': '<rootDir>/sdk/typescript/src/index.ts' },
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+    {
       ...common,
       displayName: 'contract',
       testMatch: ['<rootDir>/test/contract/**/*.test.ts'],

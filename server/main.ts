@@ -160,6 +160,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     if (tls) cleanups.push(() => tls.close());
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
+    cleanups.push(() => services.hub.stop());
     logger.info(
       { url, tlsUrl: tls?.url, devVault: Boolean(vault.devVault), devIdentity: identity.devMode },
       'grantline is listening',

@@ -1,7 +1,7 @@
 import type { Access } from '../access/access';
 import type { Db } from '../db/database';
 import type { Principal } from '../identity/identity.types';
-import { revocationsAfter } from '../revocation/outbox';
+import type { RevocationFeed } from '../revocation/feed';
 import type { Clock } from '../shared/clock';
 import { actClaimFromChain, type TokenIssuer } from '../tokens/access-token';
 import { findGrantForIntrospection } from './grant.repository';
@@ -11,6 +11,7 @@ export interface IntrospectionDeps {
   tokens: TokenIssuer;
   access: Access;
   clock: Clock;
+  feed: RevocationFeed;
 }
 
 const INACTIVE = Object.freeze({ active: false as const });
@@ -63,17 +64,7 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
   /** The feed of revoked grant ids (`jti`) after a sequence number, for caches and gateways. */
   async function revocations(principal: Principal, q: { after: number; limit: number; taskId?: string }) {
     await deps.access.authorizeRead(principal, { action: 'ReadRevocations' });
-    const rows = await revocationsAfter(deps.db, q);
-    return {
-      revocations: rows.map((r) => ({
-        seq: Number(r.seq),
-        jti: r.grant_id,
-        task_id: r.task_id,
-        reason: r.reason,
-        revoked_at: r.revoked_at.toISOString(),
-      })),
-      next: rows.length ? Number(rows[rows.length - 1]!.seq) : q.after,
-    };
+    return deps.feed.read(q);
   }
 
   return { introspect, lookup, revocations };

@@ -2,7 +2,6 @@ import type { Tx } from '../db/database';
 import {
   enqueueJob,
   expireLeasesOfGrants,
-  feedAfter,
   insertFeedEntries,
   insertLeases,
   type TrackedHandle,
@@ -64,5 +63,3 @@ export function publishRevoked(
 /** The leases of grants that expired on their own lapse with them in Vault. */
 export const lapseLeasesOf = (tx: Tx, grantIds: string[], now: Date): Promise<void> =>
   expireLeasesOfGrants(tx, grantIds, now);
-
-export const revocationsAfter = feedAfter;

@@ -9,6 +9,8 @@ import { createIntrospectionService } from '../grants/introspection.service';
 import { createLineageService } from '../grants/lineage.service';
 import type { IdentityService } from '../identity';
 import type { PolicyEngine } from '../policy';
+import { createRevocationFeed } from '../revocation/feed';
+import { createRevocationHub } from '../revocation/feed-hub';
 import { createRevocationWorker } from '../revocation/revocation.worker';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
@@ -50,7 +52,13 @@ export function buildServices(infra: Infrastructure) {
     intervalMs: config.revocation.intervalMs,
     maxAttempts: config.revocation.maxAttempts,
   });
-  const onRevocationQueued = () => worker.kick();
+  const feed = createRevocationFeed({ db, uow });
+  // Revocations committed here wake the SSE streams at once; other replicas' arrive within the 50 ms poll.
+  const hub = createRevocationHub({ tail: (q) => feed.read(q), intervalMs: 50 });
+  const onRevocationQueued = () => {
+    worker.kick();
+    hub.wake();
+  };
   const common = {
     db,
     uow,
@@ -83,11 +91,12 @@ export function buildServices(infra: Infrastructure) {
   };
   return {
     access,
+    hub,
     tasks,
     grants,
     worker,
     sweepOnce,
-    introspection: createIntrospectionService({ db, tokens, access, clock }),
+    introspection: createIntrospectionService({ db, tokens, access, clock, feed }),
     lineage: createLineageService({ db, access, clock }),
   };
 }

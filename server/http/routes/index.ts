@@ -3,6 +3,7 @@ import type { Db } from '../../db/database';
 import type { GrantService } from '../../grants/grant.service';
 import type { IntrospectionService } from '../../grants/introspection.service';
 import type { LineageService } from '../../grants/lineage.service';
+import type { RevocationHub } from '../../revocation/feed-hub';
 import type { TaskService } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
 import { auditHandlers } from './audit.routes';
@@ -31,6 +32,7 @@ export interface RouteServices {
   grants: GrantService;
   introspection: IntrospectionService;
   lineage: LineageService;
+  hub: RevocationHub;
   tokens: TokenIssuer;
   scopes: string[];
 }

@@ -81,7 +81,12 @@ describe('scope catalogue', () => {
 
   test('when the shipped catalogue is loaded, then every dev scope is valid and policies are unioned', () => {
     const catalogue = loadScopeCatalogue(path.resolve(__dirname, '../../../config'));
-    expect([...catalogue.keys()].sort()).toEqual(['db:demo:read', 'kv:demo/api-key', 'tool:demo:deploy']);
+    expect([...catalogue.keys()].sort()).toEqual([
+      'db:demo:read',
+      'kv:demo/api-key',
+      'mcp:orders:read',
+      'tool:demo:deploy',
+    ]);
     expect(catalogue.get('tool:demo:deploy')?.privileged).toBe(true);
     expect(vaultPoliciesFor(catalogue, ['db:demo:read', 'tool:demo:deploy'])).toEqual([
       'grantline-demo-deploy',
