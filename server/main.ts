@@ -34,6 +34,7 @@ import { createTaskService } from './tasks/task.service';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
 import { createTokenCustody } from './vault';
+import { identitySourceOptions, startSvidTls } from './wiring/identity-source';
 import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
 export interface Broker {
@@ -92,9 +93,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       config: {
         trustDomain: config.identity.trustDomain ?? DEV_TRUST_DOMAIN,
         audience: config.identity.audience,
-        ...(config.identity.bundleSource
-          ? { bundle: { source: config.identity.bundleSource } }
-          : { devHome: config.home }),
+        ...identitySourceOptions(config),
         federation: config.identity.federation,
         maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
         leewaySeconds: config.identity.leewaySeconds,
@@ -204,7 +203,11 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       ],
     });
     server.on('request', app);
-    const tlsUrl = config.http.tls ? await startTls(config, identity, app, cleanups) : undefined;
+    const tlsUrl = config.http.tls
+      ? await startTls(config, identity, app, cleanups)
+      : config.http.tlsFromSvid
+        ? await startSvidTls(config, identity, app, cleanups)
+        : undefined;
 
     const runBackgroundOnce = async () => {
       await sweeper.sweepOnce();
@@ -268,7 +271,7 @@ async function startTls(
   return `https://${config.http.host}:${(server.address() as AddressInfo).port}`;
 }
 
-function listen(server: http.Server, host: string, port: number): Promise<void> {
+export function listen(server: http.Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

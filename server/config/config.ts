@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from './config.errors';
 import { type Env, envSchema } from './env.schema';
 import { grantlineHome } from './home';
+import { identitySourceProblems, type TrustSource, trustSourceOf } from './identity-source';
 
 export interface FederatedDomain {
   trustDomain: string;
@@ -20,12 +21,16 @@ export interface Config {
     port: number;
     shutdownGraceSeconds: number;
     tls?: { certFile: string; keyFile: string; port: number };
+    /** The mTLS listener serves the broker's X509-SVID from the Workload API (GRANTLINE_TLS_SVID). */
+    tlsFromSvid?: { port: number };
   };
   /** The `iss` of access tokens; defaults to the broker's own URL. */
   issuer: string | undefined;
   /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
   database: { url: string | undefined; poolMax: number };
-  /** unset → the in-process dev Vault. */
+  /** Without VAULT_ADDR: which local Vault to run (`auto`: OpenBao when `bao` is installed). */
+  localVault: Env['GRANTLINE_VAULT'];
+  /** unset → a local Vault (see localVault). */
   vault:
     | {
         addr: string;
@@ -39,6 +44,9 @@ export interface Config {
     trustDomain: string | undefined;
     audience: string;
     bundleSource: string | undefined;
+    source: TrustSource;
+    /** The Workload API address (SPIFFE_ENDPOINT_SOCKET) and, optionally, which own identity to use. */
+    workloadApi: { address: string; spiffeId: string | undefined } | undefined;
     federation: FederatedDomain[];
     maxSvidLifetimeSeconds: number;
     leewaySeconds: number;
@@ -87,7 +95,7 @@ function crossFieldProblems(env: Env): Problem[] {
   const devDefaults = [
     !env.DATABASE_URL && 'DATABASE_URL',
     !env.VAULT_ADDR && 'VAULT_ADDR',
-    !env.GRANTLINE_TRUST_BUNDLE && 'GRANTLINE_TRUST_BUNDLE',
+    trustSourceOf(env) === 'dev' && 'GRANTLINE_TRUST_BUNDLE',
   ].filter((k): k is string => Boolean(k));
   const exposed =
     !['127.0.0.1', 'localhost', '::1'].includes(env.GRANTLINE_HOST) || env.NODE_ENV === 'production';
@@ -100,6 +108,7 @@ function crossFieldProblems(env: Env): Problem[] {
         'required when listening beyond loopback or with NODE_ENV=production (set GRANTLINE_ALLOW_DEV=true to run the dev defaults anyway)',
     });
   }
+  problems.push(...identitySourceProblems(env));
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
   }
@@ -159,9 +168,11 @@ function build(
             },
           }
         : {}),
+      ...(env.GRANTLINE_TLS_SVID ? { tlsFromSvid: { port: env.GRANTLINE_TLS_PORT } } : {}),
     },
     issuer: env.GRANTLINE_ISSUER,
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    localVault: env.GRANTLINE_VAULT,
     vault:
       env.VAULT_ADDR && env.VAULT_TOKEN
         ? {
@@ -181,6 +192,11 @@ function build(
       trustDomain: env.GRANTLINE_TRUST_DOMAIN,
       audience: env.GRANTLINE_AUDIENCE,
       bundleSource: env.GRANTLINE_TRUST_BUNDLE,
+      source: trustSourceOf(env),
+      workloadApi:
+        trustSourceOf(env) === 'workload-api' && env.SPIFFE_ENDPOINT_SOCKET
+          ? { address: env.SPIFFE_ENDPOINT_SOCKET, spiffeId: env.GRANTLINE_SPIFFE_ID }
+          : undefined,
       federation,
       maxSvidLifetimeSeconds: env.GRANTLINE_SVID_MAX_LIFETIME,
       leewaySeconds: env.GRANTLINE_SVID_LEEWAY,

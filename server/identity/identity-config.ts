@@ -12,6 +12,8 @@ export interface IdentityPlan {
   /** The dev trust domain's directory, in dev mode. */
   devHome: string | undefined;
   sources: TrustDomainSource[];
+  /** Our own trust domain's bundles come from the Workload API (then `sources` are the federated ones). */
+  workloadApi: { address: string; spiffeId?: string } | undefined;
 }
 
 const MAX_LEEWAY_SECONDS = 300;
@@ -77,6 +79,16 @@ function federationSources(config: IdentityConfig, own: string, insecure: boolea
 /** Checks the identity configuration once, at construction: a bad option fails start-up. */
 export function planIdentity(config: IdentityConfig, allowInsecureBundleUrls = false): IdentityPlan {
   checkNumbers(config);
+  if (config.workloadApi) {
+    const trustDomain = trustDomainOf(config.trustDomain, 'trustDomain');
+    return {
+      devMode: false,
+      trustDomain,
+      devHome: undefined,
+      sources: federationSources(config, trustDomain, allowInsecureBundleUrls),
+      workloadApi: config.workloadApi,
+    };
+  }
   const devMode = !config.bundle && Boolean(config.devHome);
   if (!config.bundle && !devMode) {
     throw new IdentityConfigError('no trust bundle is configured (GRANTLINE_TRUST_BUNDLE)');
@@ -95,5 +107,6 @@ export function planIdentity(config: IdentityConfig, allowInsecureBundleUrls = f
     trustDomain,
     devHome: devMode ? config.devHome : undefined,
     sources: [own, ...federationSources(config, trustDomain, allowInsecureBundleUrls)],
+    workloadApi: undefined,
   };
 }

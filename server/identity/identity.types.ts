@@ -5,6 +5,8 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RefreshResult } from './trust-store';
+import type { WorkloadApiClient } from './workload-api';
+import type { ServerSvidSource } from './workload-svid-source';
 
 /** Who called: an authenticated SPIFFE workload. */
 export interface Principal {
@@ -26,6 +28,8 @@ export interface IdentityConfig {
   federation: Array<{ trustDomain: string; source: string; refreshHintSeconds?: number }>;
   maxSvidLifetimeSeconds: number;
   leewaySeconds: number;
+  /** Bundles (following rotation) and the broker's own X509-SVID from the SPIFFE Workload API. */
+  workloadApi?: { address: string; spiffeId?: string };
   /** When set and no bundle is configured: use/create the dev trust domain under `<devHome>/dev-identity`. */
   devHome?: string;
 }
@@ -35,6 +39,8 @@ export interface IdentityDeps {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** A ready Workload API client (else one is made for `config.workloadApi.address`). */
+  workloadApiClient?: WorkloadApiClient;
   /** Tests only: accept `http://` bundle sources on loopback. */
   allowInsecureBundleUrls?: boolean;
 }
@@ -49,6 +55,8 @@ export interface IdentityService {
   /** Options for the mTLS listener (PEM cert and key of the broker's own server certificate). */
   tlsServerOptions(cert: string, key: string): ServerOptions;
   readonly devMode: boolean;
+  /** The broker's own X509-SVID from the Workload API (workload-api mode only; started by start()). */
+  readonly serverSvid: ServerSvidSource | undefined;
   /** Loads every bundle (creating the dev trust domain first in dev mode). */
   start(): Promise<void>;
   /** Reloads bundles now (all, or one trust domain); keeps the last good bundle on failure. */
