@@ -226,7 +226,13 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     }
     cleanups.push(() => worker.stop());
     logger.info(
-      { url, tlsUrl, devVault: Boolean(vault.devVault), devIdentity: identity.devMode },
+      {
+        url,
+        tlsUrl,
+        devVault: Boolean(vault.devVault),
+        openbao: vault.openbao?.version,
+        devIdentity: identity.devMode,
+      },
       'grantline is listening',
     );
 

@@ -5,6 +5,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { createVaultAdapter, type VaultAdapter } from '../vault';
 import { configureDevVault } from '../vault/dev-setup';
+import { localVaultChoice } from './local-vault';
 
 export interface VaultConnection {
   vault: VaultAdapter;
@@ -12,17 +13,40 @@ export interface VaultConnection {
   /** Facts filled into scopes' connection placeholders (`{{dev_database.host}}` …). */
   connectionValues: Record<string, string | number>;
   devVault: DevVault | undefined;
+  /** Set when `bao server -dev` runs as our child process (GRANTLINE_VAULT=auto|bao). */
+  openbao?: { version: string; binary: string };
   shutdown(): Promise<void>;
+}
+
+type LocalDeps = { logger: Logger; clock: Clock; databaseUrl: string; demoDatabase: string };
+
+/**
+ * The dev scopes' set-up on a local Vault (dev Vault or OpenBao dev): the demo database, its role and
+ * policies, the KV data, and the facts scopes fill into their connection placeholders.
+ */
+export async function configureLocalVault(
+  vault: VaultAdapter,
+  deps: LocalDeps,
+): Promise<Record<string, string | number>> {
+  const demoUrl = await prepareDemoDatabase(deps.databaseUrl, deps.demoDatabase, deps.logger);
+  await configureDevVault(vault, {
+    demoDatabaseUrl: demoUrl,
+    groupRole: demoGroupRole(deps.demoDatabase),
+    logger: deps.logger,
+  });
+  const u = new URL(demoUrl);
+  return {
+    'dev_database.host': u.hostname,
+    'dev_database.port': Number(u.port || 5432),
+    'dev_database.name': deps.demoDatabase,
+  };
 }
 
 /**
  * `VAULT_ADDR` + `VAULT_TOKEN`, or (when unset) the dev Vault started in-process with its database engine
  * pointed at the broker's PostgreSQL and the demo scopes configured.
  */
-export async function connectVault(
-  config: Config,
-  deps: { logger: Logger; clock: Clock; databaseUrl: string; demoDatabase: string },
-): Promise<VaultConnection> {
+export async function connectVault(config: Config, deps: LocalDeps): Promise<VaultConnection> {
   if (config.vault) {
     const v = config.vault;
     const vault = createVaultAdapter(
@@ -48,6 +72,8 @@ export async function connectVault(
       shutdown: async () => undefined,
     };
   }
+  const local = localVaultChoice(config.localVault, deps.logger);
+  if (local.kind === 'openbao') return local.connect(deps);
   const devVault = await startDevVault({
     port: 0,
     logger: deps.logger.child({ module: 'devvault' }),
@@ -62,21 +88,10 @@ export async function connectVault(
     { addr: devVault.url, token: devVault.rootToken, timeoutMs: 5000 },
     { logger: deps.logger },
   );
-  const demoUrl = await prepareDemoDatabase(deps.databaseUrl, deps.demoDatabase, deps.logger);
-  await configureDevVault(vault, {
-    demoDatabaseUrl: demoUrl,
-    groupRole: demoGroupRole(deps.demoDatabase),
-    logger: deps.logger,
-  });
-  const u = new URL(demoUrl);
   return {
     vault,
     brokerToken: devVault.rootToken,
-    connectionValues: {
-      'dev_database.host': u.hostname,
-      'dev_database.port': Number(u.port || 5432),
-      'dev_database.name': deps.demoDatabase,
-    },
+    connectionValues: await configureLocalVault(vault, deps),
     devVault,
     shutdown: () => devVault.close(),
   };
