@@ -11,13 +11,24 @@ export interface RawX509Svid {
   bundle: Buffer;
   hint: string;
 }
+/**
+ * A proto3 `map<string, bytes>`. On the wire a map is a repeated key/value entry message; loaded from a
+ * descriptor set, protobufjs hands out those entries as an array instead of an object.
+ */
+export type RawBytesMap = Record<string, Buffer> | Array<{ key: string; value: Buffer }>;
 export interface RawX509SvidResponse {
   svids: RawX509Svid[];
   crl: Buffer[];
-  federated_bundles: Record<string, Buffer>;
+  federated_bundles: RawBytesMap;
 }
 export interface RawBundlesResponse {
-  bundles: Record<string, Buffer>;
+  bundles: RawBytesMap;
+}
+
+function mapEntries(map: RawBytesMap | undefined): Array<[string, Buffer]> {
+  if (!map) return [];
+  if (Array.isArray(map)) return map.map((e) => [e.key, e.value]);
+  return Object.entries(map);
 }
 export interface RawJwtSvidResponse {
   svids: Array<{ spiffe_id: string; svid: string; hint: string }>;
@@ -46,8 +57,8 @@ function decodeX509Svid(raw: RawX509Svid): X509Svid {
   };
 }
 
-function decodeCertMap(map: Record<string, Buffer> | undefined): X509Bundles {
-  return new Map(Object.entries(map ?? {}).map(([td, der]) => [td, parseDerCertificates(der)]));
+function decodeCertMap(map: RawBytesMap | undefined): X509Bundles {
+  return new Map(mapEntries(map).map(([td, der]) => [td, parseDerCertificates(der)]));
 }
 
 export function decodeX509Context(raw: RawX509SvidResponse): X509Context {
@@ -61,9 +72,7 @@ export function decodeX509Bundles(raw: RawBundlesResponse): X509Bundles {
 }
 
 export function decodeJwtBundles(raw: RawBundlesResponse): JwtBundles {
-  return new Map(
-    Object.entries(raw.bundles ?? {}).map(([td, json]) => [td, Buffer.from(json).toString('utf8')]),
-  );
+  return new Map(mapEntries(raw.bundles).map(([td, json]) => [td, Buffer.from(json).toString('utf8')]));
 }
 
 export function decodeJwtSvids(raw: RawJwtSvidResponse): JwtSvid[] {
