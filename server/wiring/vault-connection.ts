@@ -14,7 +14,7 @@ export interface VaultConnection {
   connectionValues: Record<string, string | number>;
   devVault: DevVault | undefined;
   /** Set when `bao server -dev` runs as our child process (GRANTLINE_VAULT=auto|bao). */
-  openbao?: { version: string; binary: string };
+  openbao?: { version: string; binary: string; url: string };
   shutdown(): Promise<void>;
 }
 

@@ -34,7 +34,7 @@ export async function connectOpenBaoDev(
       brokerToken: bao.rootToken,
       connectionValues,
       devVault: undefined,
-      openbao: { version: bao.version, binary: baoPath },
+      openbao: { version: bao.version, binary: baoPath, url: bao.url },
       async shutdown() {
         await bao.stop();
         deps.logger.info({ pid: bao.pid }, 'OpenBao dev server stopped');
