@@ -10,6 +10,7 @@ export interface FederatedDomain {
   trustDomain: string;
   source: string;
   refreshHintSeconds?: number;
+  httpsSpiffe?: { endpointSpiffeId: string; bootstrapBundle: string };
 }
 
 export interface Config {
@@ -61,11 +62,22 @@ export interface Config {
 }
 
 const federationSchema = z.array(
-  z.strictObject({
-    trust_domain: z.string().min(1),
-    bundle_endpoint: z.string().min(1),
-    refresh_hint: z.number().int().positive().optional(),
-  }),
+  z
+    .strictObject({
+      trust_domain: z.string().min(1),
+      bundle_endpoint: z.string().min(1),
+      refresh_hint: z.number().int().positive().optional(),
+      /** `https_web` (default: Web PKI) or `https_spiffe` (the endpoint presents an X509-SVID). */
+      bundle_endpoint_profile: z.enum(['https_web', 'https_spiffe']).optional(),
+      endpoint_spiffe_id: z.string().min(1).optional(),
+      bootstrap_bundle: z.string().min(1).optional(),
+    })
+    .refine(
+      (f) => f.bundle_endpoint_profile !== 'https_spiffe' || (f.endpoint_spiffe_id && f.bootstrap_bundle),
+      {
+        message: 'https_spiffe needs endpoint_spiffe_id and bootstrap_bundle',
+      },
+    ),
 );
 
 type Problem = { key: string; problem: string };
@@ -132,6 +144,14 @@ function loadFederation(configDir: string): { federation: FederatedDomain[]; pro
       trustDomain: f.trust_domain,
       source: f.bundle_endpoint,
       ...(f.refresh_hint ? { refreshHintSeconds: f.refresh_hint } : {}),
+      ...(f.bundle_endpoint_profile === 'https_spiffe'
+        ? {
+            httpsSpiffe: {
+              endpointSpiffeId: f.endpoint_spiffe_id!,
+              bootstrapBundle: path.resolve(configDir, f.bootstrap_bundle!),
+            },
+          }
+        : {}),
     })),
     problems: [],
   };

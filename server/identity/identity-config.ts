@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { createBundleSource } from './bundle-source';
+import { type BundleSource, createBundleSource } from './bundle-source';
 import { DEV_TRUST_DOMAIN } from './dev-trust-domain';
+import { httpsSpiffeBundleSource } from './https-spiffe-source';
 import { IdentityConfigError, InvalidSpiffeId } from './identity.errors';
 import type { IdentityConfig } from './identity.types';
-import { parseTrustDomain } from './spiffe-id';
+import { parseSpiffeId, parseTrustDomain } from './spiffe-id';
 import type { TrustDomainSource } from './trust-store';
 
 export interface IdentityPlan {
@@ -55,6 +56,33 @@ function ownTrustDomain(config: IdentityConfig, devMode: boolean): string {
   return DEV_TRUST_DOMAIN;
 }
 
+function httpsSpiffeSource(
+  location: string,
+  trustDomain: string,
+  o: { endpointSpiffeId: string; bootstrapBundle: string },
+): BundleSource {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    throw new IdentityConfigError(`bundle endpoint ${location} is not a URL`);
+  }
+  if (url.protocol !== 'https:')
+    throw new IdentityConfigError('an https_spiffe bundle endpoint must use https');
+  try {
+    parseSpiffeId(o.endpointSpiffeId, { requirePath: true });
+  } catch (err) {
+    if (err instanceof InvalidSpiffeId) throw new IdentityConfigError(`endpoint_spiffe_id: ${err.message}`);
+    throw err;
+  }
+  return httpsSpiffeBundleSource({
+    url,
+    trustDomain,
+    endpointSpiffeId: o.endpointSpiffeId,
+    bootstrap: createBundleSource(o.bootstrapBundle),
+  });
+}
+
 function federationSources(config: IdentityConfig, own: string, insecure: boolean): TrustDomainSource[] {
   const seen = new Set([own]);
   return config.federation.map((f) => {
@@ -66,7 +94,9 @@ function federationSources(config: IdentityConfig, own: string, insecure: boolea
     if (hint !== undefined && (!Number.isInteger(hint) || hint <= 0)) {
       throw new IdentityConfigError(`refreshHintSeconds of ${trustDomain} must be a positive integer`);
     }
-    const source = createBundleSource(f.source, { allowInsecureBundleUrls: insecure });
+    const source = f.httpsSpiffe
+      ? httpsSpiffeSource(f.source, trustDomain, f.httpsSpiffe)
+      : createBundleSource(f.source, { allowInsecureBundleUrls: insecure });
     return {
       trustDomain,
       source,

@@ -25,7 +25,13 @@ export interface IdentityConfig {
   audience: string;
   /** Our own trust domain's bundle: a file path or an https URL (SPIFFE bundle or JWKS). */
   bundle?: { source: string };
-  federation: Array<{ trustDomain: string; source: string; refreshHintSeconds?: number }>;
+  federation: Array<{
+    trustDomain: string;
+    source: string;
+    refreshHintSeconds?: number;
+    /** The `https_spiffe` profile: the endpoint's SPIFFE ID and a bootstrap bundle file. */
+    httpsSpiffe?: { endpointSpiffeId: string; bootstrapBundle: string };
+  }>;
   maxSvidLifetimeSeconds: number;
   leewaySeconds: number;
   /** Bundles (following rotation) and the broker's own X509-SVID from the SPIFFE Workload API. */
