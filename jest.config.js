@@ -34,7 +34,10 @@ module.exports = {
       ...common,
       displayName: 'sdk',
       testMatch: ['<rootDir>/sdk/typescript/test/**/*.test.ts', '<rootDir>/examples/*/test/**/*.test.ts'],
-      moduleNameMapper: { ...common.moduleNameMapper, '^@grantline/sdk$': '<rootDir>/sdk/typescript/src/index.ts' },
+      moduleNameMapper: {
+        ...common.moduleNameMapper,
+        '^@grantline/sdk$': '<rootDir>/sdk/typescript/src/index.ts',
+      },
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },

@@ -18,6 +18,7 @@ import { loadSigningKeys } from './tokens/signing-keys';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
 import { closeServer, listen, startTlsServer, urlOf } from './wiring/http-server';
+import { startSvidTls } from './wiring/identity-source';
 import { buildServices, type Infrastructure, type Services } from './wiring/services';
 import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
@@ -118,6 +119,24 @@ function appFor(infra: Infrastructure, services: Services) {
   });
 }
 
+/** Signing keys (files, or the dev key) and the issuer (configured, or this broker's URL). */
+async function tokenIssuerFor(config: Config, ctx: { url: string; logger: Logger; clock: Clock }) {
+  const keys = await loadSigningKeys({
+    fallbackKey: () => loadDevSigningKey(config.home, { logger: ctx.logger, clock: ctx.clock }),
+    keyFile: config.tokens.signingKeyFile,
+    previousKeyFile: config.tokens.previousSigningKeyFile,
+    logger: ctx.logger,
+  });
+  return createTokenIssuer({ keys, issuer: config.issuer ?? ctx.url, clock: ctx.clock });
+}
+
+/** The mTLS listener: from certificate files, or serving the broker's own X509-SVID from the Workload API. */
+function startMtls(config: Config, identity: IdentityService, app: http.RequestListener) {
+  if (config.http.tls) return startTlsServer(config, identity, app);
+  if (config.http.tlsFromSvid) return startSvidTls(config, identity, app);
+  return Promise.resolve(undefined);
+}
+
 /** The composition root: config → logger → db → vault → identity, keys, policy → services → http. */
 export async function startBroker(config: Config, opts: StartOptions = {}): Promise<Broker> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
@@ -134,13 +153,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     await listen(server, config.http.host, config.http.port);
     cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
     const url = urlOf('http', config.http.host, server);
-    const keys = await loadSigningKeys({
-      fallbackKey: () => loadDevSigningKey(config.home, { logger, clock }),
-      keyFile: config.tokens.signingKeyFile,
-      previousKeyFile: config.tokens.previousSigningKeyFile,
-      logger,
-    });
-    const tokens = createTokenIssuer({ keys, issuer: config.issuer ?? url, clock });
+    const tokens = await tokenIssuerFor(config, { url, logger, clock });
     const infra = {
       config,
       db: database.db,
@@ -156,13 +169,19 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     const services = buildServices(infra);
     const app = appFor(infra, services);
     server.on('request', app);
-    const tls = config.http.tls ? await startTlsServer(config, identity, app) : undefined;
+    const tls = await startMtls(config, identity, app);
     if (tls) cleanups.push(() => tls.close());
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
     cleanups.push(() => services.hub.stop());
     logger.info(
-      { url, tlsUrl: tls?.url, devVault: Boolean(vault.devVault), devIdentity: identity.devMode },
+      {
+        url,
+        tlsUrl: tls?.url,
+        devVault: Boolean(vault.devVault),
+        openbao: vault.openbao?.version,
+        devIdentity: identity.devMode,
+      },
       'grantline is listening',
     );
     let stopping: Promise<void> | undefined;

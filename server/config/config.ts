@@ -4,22 +4,35 @@ import { z } from 'zod';
 import { ConfigError } from './config.errors';
 import { type Env, envSchema } from './env.schema';
 import { grantlineHome } from './home';
+import { identitySourceProblems, trustSourceOf } from './identity-source';
 
 export interface FederatedDomain {
   trustDomain: string;
   source: string;
   refreshHintSeconds?: number;
+  httpsSpiffe?: { endpointSpiffeId: string; bootstrapBundle: string };
 }
 
 /** The configuration type is what `build` makes of the parsed environment: derived, never restated. */
 export type Config = ReturnType<typeof build>;
 
 const federationSchema = z.array(
-  z.strictObject({
-    trust_domain: z.string().min(1),
-    bundle_endpoint: z.string().min(1),
-    refresh_hint: z.number().int().positive().optional(),
-  }),
+  z
+    .strictObject({
+      trust_domain: z.string().min(1),
+      bundle_endpoint: z.string().min(1),
+      refresh_hint: z.number().int().positive().optional(),
+      /** `https_web` (default: Web PKI) or `https_spiffe` (the endpoint presents an X509-SVID). */
+      bundle_endpoint_profile: z.enum(['https_web', 'https_spiffe']).optional(),
+      endpoint_spiffe_id: z.string().min(1).optional(),
+      bootstrap_bundle: z.string().min(1).optional(),
+    })
+    .refine(
+      (f) => f.bundle_endpoint_profile !== 'https_spiffe' || (f.endpoint_spiffe_id && f.bootstrap_bundle),
+      {
+        message: 'https_spiffe needs endpoint_spiffe_id and bootstrap_bundle',
+      },
+    ),
 );
 
 type Problem = { key: string; problem: string };
@@ -49,7 +62,7 @@ function crossFieldProblems(env: Env): Problem[] {
   const devDefaults = [
     !env.DATABASE_URL && 'DATABASE_URL',
     !env.VAULT_ADDR && 'VAULT_ADDR',
-    !env.GRANTLINE_TRUST_BUNDLE && 'GRANTLINE_TRUST_BUNDLE',
+    trustSourceOf(env) === 'dev' && 'GRANTLINE_TRUST_BUNDLE',
   ].filter((k): k is string => Boolean(k));
   const exposed =
     !['127.0.0.1', 'localhost', '::1'].includes(env.GRANTLINE_HOST) || env.NODE_ENV === 'production';
@@ -62,6 +75,7 @@ function crossFieldProblems(env: Env): Problem[] {
         'required when listening beyond loopback or with NODE_ENV=production (set GRANTLINE_ALLOW_DEV=true to run the dev defaults anyway)',
     });
   }
+  problems.push(...identitySourceProblems(env));
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
   }
@@ -85,6 +99,14 @@ function loadFederation(configDir: string): { federation: FederatedDomain[]; pro
       trustDomain: f.trust_domain,
       source: f.bundle_endpoint,
       ...(f.refresh_hint ? { refreshHintSeconds: f.refresh_hint } : {}),
+      ...(f.bundle_endpoint_profile === 'https_spiffe'
+        ? {
+            httpsSpiffe: {
+              endpointSpiffeId: f.endpoint_spiffe_id!,
+              bootstrapBundle: path.resolve(configDir, f.bootstrap_bundle!),
+            },
+          }
+        : {}),
     })),
     problems: [],
   };
@@ -112,11 +134,14 @@ function httpSection(env: Env) {
           },
         }
       : {}),
+    ...(env.GRANTLINE_TLS_SVID ? { tlsFromSvid: { port: env.GRANTLINE_TLS_PORT } } : {}),
   } as {
     host: string;
     port: number;
     shutdownGraceSeconds: number;
     tls?: { certFile: string; keyFile: string; port: number };
+    /** The mTLS listener serves the broker's X509-SVID from the Workload API (GRANTLINE_TLS_SVID). */
+    tlsFromSvid?: { port: number };
   };
 }
 
@@ -147,11 +172,17 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
     issuer: env.GRANTLINE_ISSUER,
     /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    localVault: env.GRANTLINE_VAULT,
     vault: vaultSection(env),
     identity: {
       trustDomain: env.GRANTLINE_TRUST_DOMAIN,
       audience: env.GRANTLINE_AUDIENCE,
       bundleSource: env.GRANTLINE_TRUST_BUNDLE,
+      source: trustSourceOf(env),
+      workloadApi:
+        trustSourceOf(env) === 'workload-api' && env.SPIFFE_ENDPOINT_SOCKET
+          ? { address: env.SPIFFE_ENDPOINT_SOCKET, spiffeId: env.GRANTLINE_SPIFFE_ID }
+          : undefined,
       federation,
       maxSvidLifetimeSeconds: env.GRANTLINE_SVID_MAX_LIFETIME,
       leewaySeconds: env.GRANTLINE_SVID_LEEWAY,

@@ -17,7 +17,13 @@ export class VaultApiError extends Error {
 
 export const invalidRequest = (message: string): VaultApiError => new VaultApiError(400, message);
 
-export const permissionDenied = (): VaultApiError => new VaultApiError(403, 'permission denied');
+/**
+ * OpenBao (the oracle for this server) wraps some errors in go-multierror's text: permission denied,
+ * unsupported path, an unknown or missing accessor, a role outside `allowed_roles`.
+ */
+export const multiError = (message: string): string => `1 error occurred:\n\t* ${message}\n\n`;
+
+export const permissionDenied = (): VaultApiError => new VaultApiError(403, multiError('permission denied'));
 
 /** A plain 404: Vault answers a read of nothing with an empty error list (spec §1.2). */
 export const notFound = (): VaultApiError => new VaultApiError(404, []);
