@@ -36,6 +36,8 @@ export interface Broker {
   worker: RevocationWorker;
   /** Runs one expiry sweep and drains due revocation jobs now (tests, and `grantline` admin paths). */
   runBackgroundOnce(): Promise<void>;
+  /** One reconciliation pass now (tests); orphans are acted on once older than the grace period. */
+  reconcileOnce(dryRun?: boolean): ReturnType<Services['reconcileOnce']>;
   /** Stop accepting, let in-flight requests finish (up to the grace period), then release everything. */
   stop(): Promise<void>;
 }
@@ -97,6 +99,17 @@ function startBackground(services: Services, config: Config, logger: Logger, cle
     services.sweepOnce().catch((err) => logger.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.revocation.intervalMs);
   timer.unref();
+  const every = config.revocation.reconcileIntervalSeconds * 1000;
+  const reconcile =
+    every > 0
+      ? setInterval(() => {
+          services
+            .reconcileOnce()
+            .catch((err) => logger.warn({ err: (err as Error).message }, 'reconciliation failed'));
+        }, every)
+      : undefined;
+  reconcile?.unref();
+  cleanups.push(() => clearInterval(reconcile));
   services.worker.start();
   services.worker.kick();
   cleanups.push(() => clearInterval(timer));
@@ -157,6 +170,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     const infra = {
       config,
       db: database.db,
+      databaseUrl: database.url,
       vault,
       identity,
       tokens,
@@ -174,6 +188,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
     cleanups.push(() => services.hub.stop());
+    cleanups.push(() => services.targets.close());
     logger.info(
       {
         url,
@@ -197,9 +212,13 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       tokens,
       catalogue,
       worker: services.worker,
+      reconcileOnce: (dryRun) => services.reconcileOnce(dryRun),
       runBackgroundOnce: async () => {
         await services.sweepOnce();
         await services.worker.drain();
+        await services
+          .reconcileOnce()
+          .catch((err) => logger.warn({ err: (err as Error).message }, 'reconciliation failed'));
       },
       stop: () => {
         stopping ??= undo().then(() => logger.info('grantline stopped'));
