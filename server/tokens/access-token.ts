@@ -44,6 +44,8 @@ export interface AccessTokenClaims {
   /** Holders from the root grant to the current one, current LAST. */
   chain: string[];
   expiresAt: Date;
+  /** When the grant was issued (`iat`); defaults to now. The grant's `exp` is counted from the same instant. */
+  issuedAt?: Date;
   /** RFC 8705 §3.1 binding to the holder's mTLS certificate. */
   certThumbprint?: string;
 }
@@ -128,7 +130,7 @@ async function mintAccessToken(ctx: TokenContext, c: AccessTokenClaims): Promise
     .setSubject(requireText('subject', c.subject))
     .setAudience(requireText('audience', c.audience))
     .setJti(requireText('grantId', c.grantId))
-    .setIssuedAt(nowSeconds(ctx.clock))
+    .setIssuedAt(c.issuedAt ? Math.floor(c.issuedAt.getTime() / 1000) : nowSeconds(ctx.clock))
     .setExpirationTime(exp)
     .sign(ctx.keys.current.privateKey);
 }

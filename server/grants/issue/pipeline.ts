@@ -177,6 +177,7 @@ function sign(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<string> {
     scopes: plan.scopes,
     holder: plan.holder,
     chain: plan.chain,
+    issuedAt: now,
     expiresAt: new Date(now.getTime() + plan.ttlSeconds * 1000),
     ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
   });
