@@ -26,6 +26,8 @@ export interface IdentityConfig {
   federation: Array<{ trustDomain: string; source: string; refreshHintSeconds?: number }>;
   maxSvidLifetimeSeconds: number;
   leewaySeconds: number;
+  /** Accept JWT-SVIDs whose `aud` names other services too (GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE). */
+  allowMultiAudience?: boolean;
   /** When set and no bundle is configured: use/create the dev trust domain under `<devHome>/dev-identity`. */
   devHome?: string;
 }
