@@ -4,8 +4,9 @@ import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { migrateToLatest } from './db/migrator';
 import { pingDb } from './db/pool';
-import { createApp } from './http/app';
+import { createApp, type ReadinessCheck } from './http/app';
 import { authenticate } from './http/middleware/authenticate';
+import { createOperatorApp } from './http/operator-app';
 import { routeTable } from './http/routes';
 import { createIdentityService, type IdentityService } from './identity';
 import { loadPolicyEngine } from './policy';
@@ -23,6 +24,8 @@ import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
 export interface Broker {
   url: string;
+  /** The operator listener: `/metrics`, `/healthz`, `/readyz` (loopback unless configured). */
+  operatorUrl: string;
   tlsUrl: string | undefined;
   config: Config;
   logger: Logger;
@@ -61,6 +64,7 @@ function identityFor(config: Config, deps: { logger: Logger; metrics: Metrics; c
       federation: config.identity.federation,
       maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
       leewaySeconds: config.identity.leewaySeconds,
+      allowMultiAudience: config.identity.allowMultiAudience,
     },
     ...deps,
   });
@@ -101,21 +105,35 @@ function startBackground(services: Services, config: Config, logger: Logger, cle
   cleanups.push(() => clearInterval(timer));
 }
 
+function readinessOf(infra: Infrastructure): Record<string, ReadinessCheck> {
+  return {
+    database: () => pingDb(infra.db),
+    vault: async () => {
+      const health = await infra.vault.vault.health();
+      if (health.sealed || !health.initialized) throw new Error('vault sealed or not initialised');
+    },
+  };
+}
+
 function appFor(infra: Infrastructure, services: Services) {
-  const { db, vault, tokens, catalogue } = infra;
+  const { db, tokens, catalogue } = infra;
   return createApp({
     logger: infra.logger,
     metrics: infra.metrics,
-    readiness: {
-      database: () => pingDb(db),
-      vault: async () => {
-        const health = await vault.vault.health();
-        if (health.sealed || !health.initialized) throw new Error('vault sealed or not initialised');
-      },
-    },
+    readiness: readinessOf(infra),
     routes: routeTable({ ...services, db, tokens, scopes: [...catalogue.keys()] }),
     authenticate: authenticate(infra.identity),
   });
+}
+
+/** The operator listener: metrics and health on their own (by default loopback) address. */
+async function startOperatorServer(config: Config, infra: Infrastructure, cleanups: Cleanup[]) {
+  const server = http.createServer(
+    createOperatorApp({ metrics: infra.metrics, readiness: readinessOf(infra) }),
+  );
+  await listen(server, config.operator.host, config.operator.port);
+  cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
+  return urlOf('http', config.operator.host, server);
 }
 
 /** The composition root: config → logger → db → vault → identity, keys, policy → services → http. */
@@ -156,17 +174,25 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     const services = buildServices(infra);
     const app = appFor(infra, services);
     server.on('request', app);
+    const operatorUrl = await startOperatorServer(config, infra, cleanups);
     const tls = config.http.tls ? await startTlsServer(config, identity, app) : undefined;
     if (tls) cleanups.push(() => tls.close());
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
     logger.info(
-      { url, tlsUrl: tls?.url, devVault: Boolean(vault.devVault), devIdentity: identity.devMode },
+      {
+        url,
+        operatorUrl,
+        tlsUrl: tls?.url,
+        devVault: Boolean(vault.devVault),
+        devIdentity: identity.devMode,
+      },
       'grantline is listening',
     );
     let stopping: Promise<void> | undefined;
     return {
       url,
+      operatorUrl,
       tlsUrl: tls?.url,
       config,
       logger,
