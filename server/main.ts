@@ -136,6 +136,19 @@ async function startOperatorServer(config: Config, infra: Infrastructure, cleanu
   return urlOf('http', config.operator.host, server);
 }
 
+/** The API app on the (already listening) API server, then the operator and the optional mTLS listeners. */
+async function serveOn(
+  server: http.Server,
+  q: { config: Config; infra: Infrastructure; services: Services; cleanups: Cleanup[] },
+) {
+  const app = appFor(q.infra, q.services);
+  server.on('request', app);
+  const operatorUrl = await startOperatorServer(q.config, q.infra, q.cleanups);
+  const tls = q.config.http.tls ? await startTlsServer(q.config, q.infra.identity, app) : undefined;
+  if (tls) q.cleanups.push(() => tls.close());
+  return { operatorUrl, tlsUrl: tls?.url };
+}
+
 /** The composition root: config → logger → db → vault → identity, keys, policy → services → http. */
 export async function startBroker(config: Config, opts: StartOptions = {}): Promise<Broker> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
@@ -172,28 +185,16 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       metrics,
     };
     const services = buildServices(infra);
-    const app = appFor(infra, services);
-    server.on('request', app);
-    const operatorUrl = await startOperatorServer(config, infra, cleanups);
-    const tls = config.http.tls ? await startTlsServer(config, identity, app) : undefined;
-    if (tls) cleanups.push(() => tls.close());
+    const { operatorUrl, tlsUrl } = await serveOn(server, { config, infra, services, cleanups });
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
-    logger.info(
-      {
-        url,
-        operatorUrl,
-        tlsUrl: tls?.url,
-        devVault: Boolean(vault.devVault),
-        devIdentity: identity.devMode,
-      },
-      'grantline is listening',
-    );
+    const dev = { devVault: Boolean(vault.devVault), devIdentity: identity.devMode };
+    logger.info({ url, operatorUrl, tlsUrl, ...dev }, 'grantline is listening');
     let stopping: Promise<void> | undefined;
     return {
       url,
       operatorUrl,
-      tlsUrl: tls?.url,
+      tlsUrl,
       config,
       logger,
       metrics,

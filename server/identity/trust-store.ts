@@ -50,19 +50,18 @@ function counter(metrics: Metrics, name: string, help: string): Counter<'trust_d
 }
 
 /**
- * SPIFFE bundle format §4: `spiffe_sequence` only grows. A lower one, or none after one, is an old bundle
- * served again (perhaps with a key that was removed for a reason): refuse it and keep the one we have.
+ * SPIFFE bundle format §4: `spiffe_sequence` only grows. A lower one is an old bundle served again
+ * (perhaps with a key that was removed for a reason): refuse it and keep the one we have. A document
+ * without a sequence (a plain JWKS such as SPIRE's OIDC keys) has nothing to compare and is taken.
  */
 function checkSequence(current: TrustBundle | undefined, next: TrustBundle): void {
-  if (current?.sequence === undefined) return;
-  if (next.sequence === undefined || next.sequence < current.sequence) {
-    throw new BundleRollback(current.sequence, next.sequence);
-  }
+  if (current?.sequence === undefined || next.sequence === undefined) return;
+  if (next.sequence < current.sequence) throw new BundleRollback(current.sequence, next.sequence);
 }
 
 class BundleRollback extends BundleError {
-  constructor(current: bigint, next: bigint | undefined) {
-    super(`trust bundle sequence went backwards (from ${current} to ${next ?? 'none'}): refused`);
+  constructor(current: bigint, next: bigint) {
+    super(`trust bundle sequence went backwards (from ${current} to ${next}): refused`);
   }
 }
 

@@ -53,7 +53,9 @@ describe('production refuses an http:// issuer (RFC 8414 §2: clients fetch keys
 describe('multi-audience JWT-SVIDs', () => {
   test('when nothing is set, then they are refused; GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE=true allows them', () => {
     expect(loadConfig({}).identity.allowMultiAudience).toBe(false);
-    expect(loadConfig({ GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE: 'true' }).identity.allowMultiAudience).toBe(true);
+    expect(loadConfig({ GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE: 'true' }).identity.allowMultiAudience).toBe(
+      true,
+    );
     expect(problemKeys({ GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE: 'yes' })).toEqual([
       'GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE',
     ]);
