@@ -7,7 +7,7 @@ import { type Handler, principalOf } from './route-helpers';
 
 // RFC 7009 §2.1 / RFC 7662 §2.1: `token_type_hint` is only a hint, so any value is accepted and ignored
 // (Grantline has one token type, and an unknown hint must not stop the search).
-const tokenParam = z.object({
+export const tokenParam = z.object({
   token: z.string().min(1).max(16384),
   token_type_hint: z.string().optional(),
 });
