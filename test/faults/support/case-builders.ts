@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { badBodies, rawBodies } from './body-cases';
-import { BODY_TEMPLATES, type Fixture, ID_ROUTE_CALLERS, idRoutes, QUERY_TEMPLATES } from './route-templates';
+import {
+  BODY_TEMPLATES,
+  type Fixture,
+  PARAM_ROUTE_CALLERS,
+  paramRoutes,
+  QUERY_TEMPLATES,
+} from './route-templates';
 import type { FaultCase } from './run-cases';
 import {
   badAuthorizationHeaders,
@@ -111,22 +117,22 @@ const badId = fc.oneof(
   fc.constantFrom('..', '%2e%2e', '%00', '00000000-0000-0000-0000-000000000000', 'null', '-1', '%ZZ'),
 );
 
-/** Ids that name nothing, on every route with an id in its path (POSTs with a valid body): 404/400. */
+/** Path parameters that name nothing, on every route that has one (POSTs with a valid body): 4xx. */
 function pathCases(ctx: CaseContext): FaultCase[] {
-  const posts = Object.entries(BODY_TEMPLATES).filter(([name]) => name.includes(':id'));
-  const gets = idRoutes().map((name) => [name, ID_ROUTE_CALLERS[name]!] as const);
+  const posts = Object.entries(BODY_TEMPLATES).filter(([name]) => name.includes(':'));
+  const gets = paramRoutes().map((name) => [name, PARAM_ROUTE_CALLERS[name]!] as const);
   return sample(fc.tuple(fc.nat(), badId), COUNTS.pathId, ctx.seed + 4).map(([n, id]) => {
     const all = [...posts.map(([name]) => name), ...gets.map(([name]) => name)];
     const name = all[n % all.length]!;
     const [method, template] = name.split(' ') as [string, string];
     const post = BODY_TEMPLATES[name];
-    const as = post ? post.as : ID_ROUTE_CALLERS[name]!;
+    const as = post ? post.as : PARAM_ROUTE_CALLERS[name]!;
     const body = post ? json(post.body(ctx.fixture)) : undefined;
     return {
       category: 'path id',
       kind: name,
       method,
-      path: template.replace(':id', id),
+      path: template.replace(/:[A-Za-z_]+/g, id),
       headers: { ...bearer(ctx.svids[as]!), ...(body ? { 'content-type': body['content-type'] } : {}) },
       ...(body ? { body: body.body } : {}),
     };

@@ -129,8 +129,8 @@ export const QUERY_TEMPLATES: Record<string, QueryTemplate> = {
   'GET /v1/revocations': { as: RESOURCE, path: () => '/v1/revocations' },
 };
 
-/** Who may call each GET route with an id in its path (so a bad id meets the route, not the policy). */
-export const ID_ROUTE_CALLERS: Record<string, string> = {
+/** Who may call each GET route with a parameter in its path (so a bad value meets the route, not the policy). */
+export const PARAM_ROUTE_CALLERS: Record<string, string> = {
   'GET /v1/tasks/:id': ORCHESTRATOR,
   'GET /v1/tasks/:id/receipt': ORCHESTRATOR,
   'GET /v1/tasks/:id/lineage': AUDITOR,
@@ -143,21 +143,20 @@ export function apiRoutes(): Route[] {
 }
 
 /**
- * Every authenticated route of `server/http/routes/index.ts` must have a template here, so a route added
- * later is fuzzed too: the names of routes without one (the suite fails on any).
+ * Every authenticated route of `server/http/routes/index.ts` that takes input must have a template here,
+ * so a route added later is fuzzed too: a POST needs a body template, a GET with a path parameter a
+ * caller (GETs without either have nothing to break but the credential, which every route shares).
+ * Returns the routes without one (the suite fails on any).
  */
 export function routesWithoutTemplate(): string[] {
   return apiRoutes()
     .filter((r) => !r.public)
     .map(key)
-    .filter((k) => {
-      if (k.startsWith('POST ')) return !BODY_TEMPLATES[k];
-      return !QUERY_TEMPLATES[k] && !ID_ROUTE_CALLERS[k] && k !== 'GET /v1/audit/verify';
-    });
+    .filter((k) => (k.startsWith('POST ') ? !BODY_TEMPLATES[k] : k.includes(':') && !PARAM_ROUTE_CALLERS[k]));
 }
 
-/** GET routes with `:id`, to fuzz with ids that name nothing. */
-export const idRoutes = (): string[] =>
+/** GET routes with a path parameter, to fuzz with values that name nothing. */
+export const paramRoutes = (): string[] =>
   apiRoutes()
-    .filter((r) => !r.public && r.method === 'get' && r.path.includes(':id'))
+    .filter((r) => !r.public && r.method === 'get' && r.path.includes(':'))
     .map(key);
