@@ -166,6 +166,7 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
       intervalMs: env.GRANTLINE_WORKER_INTERVAL_MS,
       maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS,
     },
+    approvals: { requestTtlSeconds: env.GRANTLINE_APPROVAL_REQUEST_TTL },
   };
 }
 

@@ -40,6 +40,8 @@ export const envSchema = z.object({
   GRANTLINE_SHUTDOWN_GRACE: duration.default(10),
   GRANTLINE_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).max(600000).default(1000),
   GRANTLINE_REVOCATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(20),
+  /** How long an asynchronous approval request waits for an approver before it expires. */
+  GRANTLINE_APPROVAL_REQUEST_TTL: duration.default(900),
   DATABASE_URL: url.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   VAULT_ADDR: url.optional(),

@@ -13,7 +13,7 @@ import { createRevocationWorker } from '../revocation/revocation.worker';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import { createTaskService, expireTasks, finishClose } from '../tasks';
+import { createApprovalRequestService, createTaskService, expireTasks, finishClose } from '../tasks';
 import type { TokenIssuer } from '../tokens/access-token';
 import { createTokenCustody } from '../vault';
 import type { VaultConnection } from './vault-connection';
@@ -62,13 +62,24 @@ export function buildServices(infra: Infrastructure) {
     logger,
     onRevocationQueued,
   };
-  const tasks = createTaskService({ ...common, grants: grantsOfTask });
+  const trustDomain = identity.trustDomain;
+  const tasks = createTaskService({ ...common, grants: grantsOfTask, trustDomain });
+  const approvalRequests = createApprovalRequestService({
+    db,
+    uow,
+    access,
+    catalogue,
+    clock,
+    trustDomain,
+    requestTtlSeconds: config.approvals.requestTtlSeconds,
+  });
   const grants = createGrantService({
     ...common,
     identity,
     tokens,
     metrics,
     connectionValues: infra.vault.connectionValues,
+    approvalRequests,
     ttl: { defaultSeconds: config.tokens.defaultTtlSeconds, maxSeconds: config.tokens.maxTtlSeconds },
   });
   const grantExpiry = createGrantExpiry({ db, uow });
@@ -78,13 +89,18 @@ export function buildServices(infra: Infrastructure) {
     const offers = await grantExpiry.expireOffers(now);
     const expiredGrants = await grantExpiry.expireGrants(now);
     const abandoned = await grantExpiry.failAbandoned(now, onRevocationQueued);
-    if (expiredTasks || expiredGrants || abandoned || offers)
-      logger.info({ tasks: expiredTasks, grants: expiredGrants, abandoned, offers }, 'expiry sweep');
+    const approvals = await approvalRequests.expire(now);
+    if (expiredTasks || expiredGrants || abandoned || offers || approvals)
+      logger.info(
+        { tasks: expiredTasks, grants: expiredGrants, abandoned, offers, approvalRequests: approvals },
+        'expiry sweep',
+      );
   };
   return {
     access,
     tasks,
     grants,
+    approvalRequests,
     worker,
     sweepOnce,
     introspection: createIntrospectionService({ db, tokens, access, clock }),

@@ -4,7 +4,15 @@ import type { ScopeCatalogue } from '../../config/scope-catalogue';
 import type { Db, TaskRow } from '../../db/database';
 import type { Principal } from '../../identity/identity.types';
 import type { Clock } from '../../shared/clock';
-import { loadTask, TaskNotFound, TaskNotOpen } from '../../tasks';
+import {
+  type ApprovalRequestService,
+  type ApprovalRequestView,
+  liveApprovals,
+  loadTask,
+  privilegedWithout,
+  TaskNotFound,
+  TaskNotOpen,
+} from '../../tasks';
 import { UnknownScope } from '../grant.errors';
 import type { RequestGrantInput } from '../grant.schema';
 import { decideGrant } from './decide';
@@ -17,8 +25,12 @@ export interface DirectRequestDeps {
   catalogue: ScopeCatalogue;
   clock: Clock;
   ttl: { defaultSeconds: number; maxSeconds: number };
+  approvalRequests: ApprovalRequestService;
   issueGrant(plan: GrantPlan): Promise<GrantResponse>;
 }
+
+/** A grant request ends in a grant (201) or, when it asked to wait, in a pending approval request (202). */
+export type GrantOutcome = { issued: GrantResponse } | { pending: ApprovalRequestView };
 
 /** Validate: the task exists, the scopes are known, and (for agents it lists) it can still issue. */
 async function validate(
@@ -72,8 +84,46 @@ function planOf(
       audience: q.input.audience,
       ...(tool ? { tool } : {}),
       ...(target ? { target } : {}),
+      ...(q.input.approval_request_id ? { approval_request_id: q.input.approval_request_id } : {}),
     },
   };
+}
+
+/**
+ * `"approval": "request"`: the privileged scopes without a live approval go to the approvers as one
+ * request, if policy lets this agent ask (RequestApproval); undefined when nothing is missing.
+ */
+async function askForApproval(
+  deps: DirectRequestDeps,
+  principal: Principal,
+  q: { task: TaskRow; scopes: string[]; ttlSeconds: number; input: RequestGrantInput },
+): Promise<ApprovalRequestView | undefined> {
+  const { context } = q.input;
+  const live = await liveApprovals(deps.db, deps.catalogue, {
+    taskId: q.task.id,
+    scopes: q.scopes,
+    now: deps.clock.now(),
+    argsDigest: context.args_digest,
+  });
+  const missing = privilegedWithout(deps.catalogue, q.scopes, live);
+  if (missing.length === 0) return undefined;
+  const { allowed } = await decideGrant({ ...deps, now: () => deps.clock.now() }, principal, {
+    action: 'RequestApproval',
+    task: q.task,
+    scopes: missing,
+    context: { ...toolFacts(context), requestedTtl: q.ttlSeconds, delegation: { depth: 0, chain: [] } },
+  });
+  return deps.approvalRequests.open(allowed, {
+    task: q.task,
+    requester: principal.spiffeId,
+    scopes: missing,
+    audience: q.input.audience,
+    tool: context.tool,
+    target: context.target,
+    intent: context.intent,
+    argsDigest: context.args_digest!,
+    argsPreview: context.args_preview,
+  });
 }
 
 /** `POST /v1/tasks/:id/grants`: a grant requested directly on a task by an agent it lists. */
@@ -82,22 +132,32 @@ export async function requestGrant(
   principal: Principal,
   taskId: string,
   input: RequestGrantInput,
-): Promise<GrantResponse> {
+): Promise<GrantOutcome> {
   const { task, scopes, ttlSeconds } = await validate(deps, principal, taskId, input);
+  const requestId = input.approval_request_id;
+  if (requestId) {
+    await deps.approvalRequests.forGrant({ id: requestId, taskId, requester: principal.spiffeId });
+  } else if (input.approval === 'request') {
+    const pending = await askForApproval(deps, principal, { task, scopes, ttlSeconds, input });
+    if (pending) return { pending };
+  }
   const grantId = randomUUID();
+  // Policy decides again now, with the approvals that exist now (for the request named, only its own).
   const { allowed, approvals } = await decideGrant({ ...deps, now: () => deps.clock.now() }, principal, {
     action: 'RequestGrant',
     task,
     scopes,
     context: { ...toolFacts(input.context), requestedTtl: ttlSeconds, delegation: { depth: 0, chain: [] } },
     argsDigest: input.context.args_digest,
+    approvalRequestId: requestId,
     grantId,
   });
   const cost = scopes.reduce((sum, s) => sum + deps.catalogue.get(s)!.cost, 0);
-  return deps.issueGrant({
+  const issued = await deps.issueGrant({
     ...planOf(task, { principal, scopes, ttlSeconds, cost, input }),
     grantId,
     allowed,
     approvals,
   });
+  return { issued };
 }
