@@ -1,5 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
+import type { RequestHandler } from 'express';
 import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { migrateToLatest } from './db/migrator';
@@ -15,6 +16,7 @@ import { createLogger, type Logger } from './shared/logger';
 import { createMetrics, type Metrics } from './shared/metrics';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
+import { buildConsole } from './wiring/console';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
 import { closeServer, listen, startTlsServer, urlOf } from './wiring/http-server';
@@ -101,9 +103,10 @@ function startBackground(services: Services, config: Config, logger: Logger, cle
   cleanups.push(() => clearInterval(timer));
 }
 
-function appFor(infra: Infrastructure, services: Services) {
+function appFor(infra: Infrastructure, services: Services, consoleRouter: RequestHandler) {
   const { db, vault, tokens, catalogue } = infra;
   return createApp({
+    mounts: [{ path: '/console', handler: consoleRouter }],
     logger: infra.logger,
     metrics: infra.metrics,
     readiness: {
@@ -154,7 +157,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       metrics,
     };
     const services = buildServices(infra);
-    const app = appFor(infra, services);
+    const app = appFor(infra, services, await buildConsole(infra, services, url));
     server.on('request', app);
     const tls = config.http.tls ? await startTlsServer(config, identity, app) : undefined;
     if (tls) cleanups.push(() => tls.close());

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config.errors';
+import { consoleProblems, consoleSection } from './console-config';
 import { type Env, envSchema } from './env.schema';
 import { grantlineHome } from './home';
 
@@ -55,6 +56,7 @@ function crossFieldProblems(env: Env): Problem[] {
     !['127.0.0.1', 'localhost', '::1'].includes(env.GRANTLINE_HOST) || env.NODE_ENV === 'production';
   // The dev defaults hold every key on local disk (anyone who reads them is any workload) and a dev Vault
   // whose root token sits in memory: never let a deployment fall back to them by leaving a variable out.
+  problems.push(...consoleProblems(env, exposed));
   if (devDefaults.length > 0 && exposed && !env.GRANTLINE_ALLOW_DEV) {
     problems.push({
       key: devDefaults.join('/'),
@@ -167,6 +169,7 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
       maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS,
     },
     approvals: { requestTtlSeconds: env.GRANTLINE_APPROVAL_REQUEST_TTL },
+    console: consoleSection(env, env.NODE_ENV === 'production'),
   };
 }
 

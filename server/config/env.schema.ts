@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from '../shared/duration';
+import { consoleEnvSchema } from './console-config';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -19,6 +20,7 @@ const nonEmpty = z.string().min(1);
  * no secret (VAULT_TOKEN, key files) has a default.
  */
 export const envSchema = z.object({
+  ...consoleEnvSchema.shape,
   GRANTLINE_HOST: nonEmpty.default('127.0.0.1'),
   GRANTLINE_PORT: port.default(8080),
   GRANTLINE_HOME: nonEmpty.optional(),

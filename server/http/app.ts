@@ -17,6 +17,8 @@ export interface AppDeps {
   /** The route table; every route not marked public must first pass `authenticate`. */
   routes?: Route[];
   authenticate?: RequestHandler;
+  /** Sub-applications with their own authentication (the console, by session cookie), by path. */
+  mounts?: Array<{ path: string; handler: RequestHandler }>;
 }
 
 async function runReadiness(checks: Record<string, ReadinessCheck>) {
@@ -56,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireSupportedMediaType, ...parseBodies);
   const routes = deps.routes ?? [];
   for (const r of routes.filter((x) => x.public)) app[r.method](r.path, r.handler);
+  for (const m of deps.mounts ?? []) app.use(m.path, m.handler);
   if (deps.authenticate) app.use(['/v1', '/oauth2'], deps.authenticate);
   for (const r of routes.filter((x) => !x.public)) {
     if (!deps.authenticate) throw new Error(`route ${r.method} ${r.path} needs an authenticator`);

@@ -65,11 +65,7 @@ export function buildServices(infra: Infrastructure) {
   const trustDomain = identity.trustDomain;
   const tasks = createTaskService({ ...common, grants: grantsOfTask, trustDomain });
   const approvalRequests = createApprovalRequestService({
-    db,
-    uow,
-    access,
-    catalogue,
-    clock,
+    ...common,
     trustDomain,
     requestTtlSeconds: config.approvals.requestTtlSeconds,
   });
@@ -89,14 +85,18 @@ export function buildServices(infra: Infrastructure) {
     const offers = await grantExpiry.expireOffers(now);
     const expiredGrants = await grantExpiry.expireGrants(now);
     const abandoned = await grantExpiry.failAbandoned(now, onRevocationQueued);
-    const approvals = await approvalRequests.expire(now);
-    if (expiredTasks || expiredGrants || abandoned || offers || approvals)
-      logger.info(
-        { tasks: expiredTasks, grants: expiredGrants, abandoned, offers, approvalRequests: approvals },
-        'expiry sweep',
-      );
+    const requests = await approvalRequests.expire(now);
+    const swept = {
+      tasks: expiredTasks,
+      grants: expiredGrants,
+      abandoned,
+      offers,
+      approvalRequests: requests,
+    };
+    if (Object.values(swept).some((n) => n > 0)) logger.info(swept, 'expiry sweep');
   };
   return {
+    uow,
     access,
     tasks,
     grants,

@@ -1,7 +1,7 @@
 import type { ApprovalRequestService } from '../../tasks';
 import { listApprovalRequestsQuery, waitQuery, workloadDecisionSchema } from '../../tasks';
 import { parseInput } from '../validate';
-import { type Handler, idParam, principalOf } from './route-helpers';
+import { actorOf, type Handler, idParam, principalOf } from './route-helpers';
 
 /**
  * `/v1/approval-requests…`: the agent that asked waits on its request (long poll); approver workloads
@@ -11,14 +11,14 @@ export function approvalRequestHandlers(approvals: ApprovalRequestService) {
   return {
     async list(req, res) {
       const q = parseInput(listApprovalRequestsQuery, req.query, 'query');
-      res.json({ approval_requests: await approvals.list(principalOf(req), q) });
+      res.json({ approval_requests: await approvals.list(actorOf(req), q) });
     },
     async get(req, res) {
       const { wait } = parseInput(waitQuery, req.query, 'query');
       // The poll ends early when the caller goes away.
       const gone = new AbortController();
       res.on('close', () => gone.abort());
-      const view = await approvals.read(principalOf(req), idParam(req), {
+      const view = await approvals.read(actorOf(req), idParam(req), {
         waitSeconds: wait,
         signal: gone.signal,
       });
