@@ -9,7 +9,7 @@ import {
 } from '../helpers/broker';
 import { consoleEnv, startTestOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider';
 import { argsDigest, type GrantBody, grantOk, openTask } from '../helpers/scenario';
-import { launchChromium, screenshot, signIn, watchErrors } from './support/chromium';
+import { accessibilityViolations, launchChromium, screenshot, signIn, watchErrors } from './support/chromium';
 
 const DEPLOY = 'tool:demo:deploy';
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -35,7 +35,12 @@ describe('the console in Chromium', () => {
   const pageTexts: string[] = [];
   const figures: string[] = [];
 
-  const remember = async (page: Page) => pageTexts.push(await page.locator('body').innerText());
+  const a11y: string[] = [];
+  /** Keeps what the page shows (to look for secrets) and what axe-core finds wrong with it. */
+  const remember = async (page: Page) => {
+    pageTexts.push(await page.locator('body').innerText());
+    a11y.push(...(await accessibilityViolations(page)).map((v) => `${new URL(page.url()).pathname}: ${v}`));
+  };
   const keepSecrets = (g: GrantBody) => {
     secrets.push(g.access_token);
     for (const s of g.secrets)
@@ -265,5 +270,10 @@ describe('the console in Chromium', () => {
       expect(text).not.toMatch(/hv[sbr]\.[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]+\.eyJ/);
     }
     expect(errors).toEqual([]);
+  });
+
+  test('when every page was drawn, then axe-core found no WCAG 2.1 A or AA violation on any', () => {
+    expect(pageTexts.length).toBeGreaterThanOrEqual(8);
+    expect(a11y).toEqual([]);
   });
 });

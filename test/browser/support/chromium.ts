@@ -57,3 +57,31 @@ export async function signIn(context: BrowserContext, consoleUrl: string, login:
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   return page;
 }
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
+/**
+ * The page's WCAG 2.1 A/AA violations by axe-core, evaluated over the DevTools protocol (so the
+ * console's CSP, which forbids injected scripts, stays as it is for the page itself).
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  const source = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
+  const { violations, passed } = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+       .then((r) => ({
+         passed: r.passes.length,
+         violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })),
+       }))`,
+  )) as { violations: AxeViolation[]; passed: number };
+  // A run that checked nothing would find nothing: make sure the rules ran.
+  if (passed < 5) throw new Error(`axe-core checked only ${passed} rules on ${page.url()}`);
+  return violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+}
