@@ -4,7 +4,7 @@ import { listAuditEvents, verifyAuditChain } from '../../audit/audit.service';
 import type { Db } from '../../db/database';
 import { safeText } from '../../tasks/task.schema';
 import { parseInput } from '../validate';
-import { type Handler, principalOf } from './route-helpers';
+import { actorOf, type Handler } from './route-helpers';
 
 const eventsQuery = z.strictObject({
   task: z.string().uuid().optional(),
@@ -17,7 +17,7 @@ const eventsQuery = z.strictObject({
 /** The audit log, for auditors: every read is itself a decision on the record. */
 export function auditHandlers(deps: { db: Db; access: Access }) {
   const authorize = (req: Parameters<Handler>[0]) =>
-    deps.access.authorizeRead(principalOf(req), { action: 'ReadAudit' });
+    deps.access.authorizeRead(actorOf(req), { action: 'ReadAudit' });
   return {
     async events(req, res) {
       const q = parseInput(eventsQuery, req.query, 'query');
