@@ -1,5 +1,6 @@
 import express, { type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
+import { parseBodies, requireSupportedMediaType } from '../http/middleware/body';
 import { NotFound } from '../shared/errors';
 import { consoleAssets } from './assets';
 import { authHandlers } from './auth.routes';
@@ -62,7 +63,8 @@ export function createConsoleRouter(o: ConsoleOptions): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  api.use(requireSession(o.sessions), requireCsrf(o.origin));
+  // As on the API: a body is read only once its sender is signed in (and passed the CSRF check).
+  api.use(requireSession(o.sessions), requireCsrf(o.origin), requireSupportedMediaType, ...parseBodies);
   api.post('/sign-out', auth.signOut);
   for (const r of o.api) api[r.method](r.path, r.handler as RequestHandler);
   api.use((req, _res, next) => next(new NotFound(`no route for ${req.method} /console/api${req.path}`)));
