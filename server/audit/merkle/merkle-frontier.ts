@@ -38,6 +38,11 @@ export class MerkleFrontier {
     return new MerkleFrontier(size, [...hashes]);
   }
 
+  /** An independent copy: extend it, and keep it only once what it adds is stored. */
+  clone(): MerkleFrontier {
+    return new MerkleFrontier(this.count, [...this.nodes]);
+  }
+
   get size(): number {
     return this.count;
   }
