@@ -31,7 +31,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`select setval('audit_events_seq_seq', coalesce((select max(seq) from audit_events), 0) + 1, false)`.execute(
     db,
   );
-  await sql`alter table audit_events alter column seq set default nextval('audit_events_seq_seq')`.execute(db);
+  await sql`alter table audit_events alter column seq set default nextval('audit_events_seq_seq')`.execute(
+    db,
+  );
   await db.schema.createIndex('audit_events_tx').on('audit_events').columns(['tx', 'seq']).execute();
 
   await sql`

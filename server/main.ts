@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { AuditSequencer } from './audit';
 import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { migrateToLatest } from './db/migrator';
@@ -15,6 +16,7 @@ import { createLineageService } from './grants/lineage.service';
 import { createApp } from './http/app';
 import { authenticate } from './http/middleware/authenticate';
 import { auditRoutes } from './http/routes/audit.routes';
+import { auditProofRoutes } from './http/routes/audit-proof.routes';
 import { delegationRoutes } from './http/routes/delegation.routes';
 import { grantRoutes } from './http/routes/grants.routes';
 import { oauthRoutes } from './http/routes/oauth.routes';
@@ -33,6 +35,7 @@ import { createTaskService } from './tasks/task.service';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
 import { createTokenCustody } from './vault';
+import { startAuditLog } from './wiring/audit-log';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
 import { connectVault, type VaultConnection } from './wiring/vault-connection';
@@ -49,6 +52,8 @@ export interface Broker {
   tokens: TokenIssuer;
   catalogue: ScopeCatalogue;
   worker: RevocationWorker;
+  /** The audit log's sequencer (leading or following). */
+  auditSequencer: AuditSequencer;
   /** Runs one expiry sweep and drains due revocation jobs now (tests, and `grantline` admin paths). */
   runBackgroundOnce(): Promise<void>;
   /** Stop accepting, let in-flight requests finish (up to the grace period), then release everything. */
@@ -119,6 +124,14 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       logger,
     });
     const tokens = createTokenIssuer({ keys, issuer: config.issuer ?? url, clock });
+    const audit = await startAuditLog({
+      config,
+      databaseUrl: database.url,
+      logger,
+      clock,
+      tokenKid: keys.current.kid,
+    });
+    cleanups.push(() => audit.sequencer.stop());
 
     const custody = createTokenCustody(vault.vault, { brokerToken: vault.brokerToken });
     const worker = createRevocationWorker({
@@ -193,7 +206,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
           if (health.sealed || !health.initialized) throw new Error('vault sealed or not initialised');
         },
       },
-      publicRouters: [wellKnownRoutes({ tokens, scopes: [...catalogue.keys()] })],
+      publicRouters: [wellKnownRoutes({ tokens, scopes: [...catalogue.keys()], auditKeys: audit.keys })],
       authenticate: authenticate(identity),
       protectedRouters: [
         taskRoutes({ tasks, grants }),
@@ -201,7 +214,8 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
         delegationRoutes({ delegations, lineage }),
         oauthRoutes({ introspection, grants }),
         revocationRoutes({ introspection }),
-        auditRoutes({ db: database.db, access }),
+        auditRoutes({ db: database.db, access, sequencer: audit.sequencer, auditKeys: audit.keys }),
+        auditProofRoutes({ db: database.db, access, sequencer: audit.sequencer }),
       ],
     });
     server.on('request', app);
@@ -210,6 +224,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     const runBackgroundOnce = async () => {
       await sweeper.sweepOnce();
       await worker.drain();
+      await audit.sequencer.runOnce();
     };
     if (!opts.manualBackground) {
       const timer = setInterval(() => {
@@ -241,6 +256,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       tokens,
       catalogue,
       worker,
+      auditSequencer: audit.sequencer,
       runBackgroundOnce,
       stop: () => {
         stopping ??= undo().then(() => logger.info('grantline stopped'));

@@ -4,7 +4,14 @@ import { findLeafRow, leafTextOf } from './audit.repository';
 import type { Checkpoint, LoggedEvent } from './audit.types';
 import { loggedEvent } from './audit-leaf';
 import { latestCheckpoint } from './checkpoints/checkpoint.store';
-import { consistencyRanges, foldRange, inclusionRanges, type LeafRange, type NodeId, perfectNodes } from './merkle';
+import {
+  consistencyRanges,
+  foldRange,
+  inclusionRanges,
+  type LeafRange,
+  type NodeId,
+  perfectNodes,
+} from './merkle';
 import { readNodeHashes } from './sequencer/sequencer.store';
 
 export interface InclusionProof {
@@ -33,22 +40,36 @@ async function checkedSize(db: DbOrTx, name: string, size: number | undefined): 
   const latest = await currentCheckpoint(db);
   const n = size ?? latest.tree_size;
   if (!Number.isSafeInteger(n) || n < 1 || n > latest.tree_size) {
-    throw new InvalidRequest(`${name} must be an integer from 1 to ${latest.tree_size} (the latest checkpoint)`);
+    throw new InvalidRequest(
+      `${name} must be an integer from 1 to ${latest.tree_size} (the latest checkpoint)`,
+    );
   }
   return n;
 }
 
 /** RFC 9162 inclusion proof of leaf `leafIndex` in the tree of `treeSize` leaves (default: the latest checkpoint). */
-export async function inclusionProof(db: DbOrTx, leafIndex: number, treeSize?: number): Promise<InclusionProof> {
+export async function inclusionProof(
+  db: DbOrTx,
+  leafIndex: number,
+  treeSize?: number,
+): Promise<InclusionProof> {
   const size = await checkedSize(db, 'tree_size', treeSize);
   if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= size) {
     throw new InvalidRequest(`leaf_index must be an integer from 0 to ${size - 1} for tree_size ${size}`);
   }
-  return { leaf_index: leafIndex, tree_size: size, audit_path: await rangeRoots(db, inclusionRanges(leafIndex, size)) };
+  return {
+    leaf_index: leafIndex,
+    tree_size: size,
+    audit_path: await rangeRoots(db, inclusionRanges(leafIndex, size)),
+  };
 }
 
 /** RFC 9162 consistency proof between the trees of `first` and `second` leaves (second default: latest). */
-export async function consistencyProof(db: DbOrTx, first: number, second?: number): Promise<ConsistencyProof> {
+export async function consistencyProof(
+  db: DbOrTx,
+  first: number,
+  second?: number,
+): Promise<ConsistencyProof> {
   const n = await checkedSize(db, 'second', second);
   if (!Number.isSafeInteger(first) || first < 1 || first > n) {
     throw new InvalidRequest(`first must be an integer from 1 to second (${n})`);
@@ -64,12 +85,15 @@ async function rangeRoots(db: DbOrTx, ranges: readonly LeafRange[]): Promise<str
   const ids = [...unique.values()];
   const hashes = await readNodeHashes(db, ids);
   const byId = new Map(ids.map((id, i) => [`${id.level}/${id.index}`, hashes[i]!]));
-  return perRange.map((nodes) => foldRange(nodes.map((n) => byId.get(`${n.level}/${n.index}`)!)).toString('base64'));
+  return perRange.map((nodes) =>
+    foldRange(nodes.map((n) => byId.get(`${n.level}/${n.index}`)!)).toString('base64'),
+  );
 }
 
 /** One event by its leaf index, exactly as its leaf commits to it. */
 export async function loggedEventAt(db: DbOrTx, leafIndex: number): Promise<LoggedEvent> {
-  const row = Number.isSafeInteger(leafIndex) && leafIndex >= 0 ? await findLeafRow(db, leafIndex) : undefined;
+  const row =
+    Number.isSafeInteger(leafIndex) && leafIndex >= 0 ? await findLeafRow(db, leafIndex) : undefined;
   if (!row) throw new NotFound(`no audit event has leaf index ${leafIndex}`);
   return loggedEvent(leafTextOf(row));
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import { latestCheckpoint } from './checkpoints/checkpoint.store';
 import type { Checkpoint } from './audit.types';
+import { latestCheckpoint } from './checkpoints/checkpoint.store';
 
 const POLL_MS = 20;
 
@@ -11,7 +11,10 @@ const POLL_MS = 20;
  * at the call, so events committed later never keep it waiting. `kick` wakes a local sequencer.
  * Returns false on timeout (no broker leading the sequencer, or a backlog).
  */
-export async function awaitSequenced(db: Db, opts: { timeoutMs: number; kick?: () => void }): Promise<boolean> {
+export async function awaitSequenced(
+  db: Db,
+  opts: { timeoutMs: number; kick?: () => void },
+): Promise<boolean> {
   const snap = await sql<{ s: string }>`select pg_current_snapshot()::text as s`.execute(db);
   const asked = snap.rows[0]!.s;
   const deadline = Date.now() + opts.timeoutMs;

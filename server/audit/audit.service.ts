@@ -1,7 +1,13 @@
 import type { DbOrTx, Tx } from '../db/database';
 import { type Clock, systemClock } from '../shared/clock';
 import { InvalidRequest } from '../shared/errors';
-import { findEventLeaves, findLeafRows, insertEvents, leafTextOf, type NewEventRow } from './audit.repository';
+import {
+  findEventLeaves,
+  findLeafRows,
+  insertEvents,
+  leafTextOf,
+  type NewEventRow,
+} from './audit.repository';
 import type { AuditEvent, AuditEventInput, AuditQuery, LoggedEvent } from './audit.types';
 import { checkAuditEvent } from './audit-event.guard';
 import { eventBody, loggedEvent } from './audit-leaf';

@@ -1,5 +1,11 @@
 export { AuditEventRejected } from './audit.errors';
-export { appendAuditEvent, appendAuditEvents, type EventLeaf, eventLeaves, listAuditEvents } from './audit.service';
+export {
+  appendAuditEvent,
+  appendAuditEvents,
+  type EventLeaf,
+  eventLeaves,
+  listAuditEvents,
+} from './audit.service';
 export type { AuditEvent, AuditEventInput, AuditQuery, Checkpoint, LoggedEvent } from './audit.types';
 export {
   type ConsistencyProof,
@@ -10,6 +16,7 @@ export {
   loggedEventAt,
 } from './audit-proofs';
 export { awaitCheckpoint, awaitSequenced } from './audit-sync';
+export { verifyConsistencyProof, verifyInclusionProof } from './proof-check';
 export { CanonicalJsonError, canonicalJson } from './canonical-json';
 export {
   AUDIT_KEY_USE,
@@ -19,9 +26,13 @@ export {
   auditKeyring,
   buildAuditKeys,
 } from './checkpoints/audit-keys';
-export { CHECKPOINT_TYP, checkCheckpointSignature, treeHeadPayload } from './checkpoints/checkpoint-signature';
 export { listCheckpoints } from './checkpoints/checkpoint.store';
+export {
+  CHECKPOINT_TYP,
+  checkCheckpointSignature,
+  treeHeadPayload,
+} from './checkpoints/checkpoint-signature';
 export { type AuditSequencer, createAuditSequencer } from './sequencer/audit-sequencer';
 export { EXPORT_FORMAT, exportAuditLog, verifyExportFile } from './verify/audit-export';
-export { verifyAuditLog } from './verify/verify-db';
 export type { BreakReason, VerifyBreak, VerifyOptions, VerifyReport } from './verify/verify.types';
+export { verifyAuditLog } from './verify/verify-db';

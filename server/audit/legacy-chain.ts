@@ -1,5 +1,5 @@
-import { type LegacyRow } from './audit-leaf';
 import { auditHash, GENESIS_HASH } from './audit-hash';
+import type { LegacyRow } from './audit-leaf';
 import { CanonicalJsonError } from './canonical-json';
 
 export type LegacyBreak = 'sequence_gap' | 'prev_hash_mismatch' | 'hash_mismatch' | 'head_mismatch';

@@ -50,6 +50,13 @@ export interface Config {
     maxTtlSeconds: number;
   };
   revocation: { intervalMs: number; maxAttempts: number };
+  /** The transparency log: its checkpoint key (unset → the dev key under home) and sequencer pace. */
+  audit: {
+    keyFile: string | undefined;
+    previousKeyFile: string | undefined;
+    sequencerIntervalMs: number;
+    checkpointIntervalMs: number;
+  };
 }
 
 const federationSchema = z.array(
@@ -99,6 +106,15 @@ function crossFieldProblems(env: Env): Problem[] {
       problem:
         'required when listening beyond loopback or with NODE_ENV=production (set GRANTLINE_ALLOW_DEV=true to run the dev defaults anyway)',
     });
+  }
+  if (env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE && !env.GRANTLINE_AUDIT_KEY_FILE) {
+    problems.push({
+      key: 'GRANTLINE_AUDIT_KEY_FILE',
+      problem: 'required when GRANTLINE_PREVIOUS_AUDIT_KEY_FILE is set',
+    });
+  }
+  if (env.GRANTLINE_AUDIT_KEY_FILE && env.GRANTLINE_AUDIT_KEY_FILE === env.GRANTLINE_SIGNING_KEY_FILE) {
+    problems.push({ key: 'GRANTLINE_AUDIT_KEY_FILE', problem: 'must not be the token signing key file' });
   }
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
@@ -194,6 +210,12 @@ function build(
     revocation: {
       intervalMs: env.GRANTLINE_WORKER_INTERVAL_MS,
       maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS,
+    },
+    audit: {
+      keyFile: env.GRANTLINE_AUDIT_KEY_FILE,
+      previousKeyFile: env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE,
+      sequencerIntervalMs: env.GRANTLINE_AUDIT_SEQUENCER_INTERVAL_MS,
+      checkpointIntervalMs: env.GRANTLINE_AUDIT_CHECKPOINT_INTERVAL_MS,
     },
   };
 }

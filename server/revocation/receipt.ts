@@ -1,3 +1,4 @@
+import { eventLeaves } from '../audit';
 import type { DbOrTx, LeaseRow } from '../db/database';
 
 function leaseView(l: LeaseRow) {
@@ -48,6 +49,8 @@ export async function buildReceipt(db: DbOrTx, taskId: string) {
     .select(['id', 'kind', 'status', 'attempts', 'last_error', 'due_at'])
     .where('task_id', '=', taskId)
     .execute();
+  // The leaf index of each event the receipt rests on, so each can be proved with an inclusion proof.
+  const trail = await eventLeaves(db, { taskId });
   const byGrant = new Map<string, LeaseRow[]>();
   for (const l of leases) if (l.grant_id) byGrant.set(l.grant_id, [...(byGrant.get(l.grant_id) ?? []), l]);
   const states: Record<string, number> = {};
@@ -69,6 +72,7 @@ export async function buildReceipt(db: DbOrTx, taskId: string) {
       pending_jobs: jobs.filter((j) => j.status === 'pending').length,
     },
     task_token: taskToken ? leaseView(taskToken) : null,
+    audit_events: trail.get(null) ?? [],
     grants: grants.map((g) => ({
       grant_id: g.id,
       parent_id: g.parent_id,
@@ -80,6 +84,7 @@ export async function buildReceipt(db: DbOrTx, taskId: string) {
       revoked_at: g.revoked_at?.toISOString() ?? null,
       revoke_reason: g.revoke_reason,
       leases: (byGrant.get(g.id) ?? []).map(leaseView),
+      audit_events: trail.get(g.id) ?? [],
     })),
     jobs: jobs.map((j) => ({
       id: j.id,

@@ -66,3 +66,12 @@ export async function loadDevSigningKey(home: string, deps: { logger: Logger; cl
   );
   return loadOrCreateDevKey(home, deps);
 }
+
+/** The development audit checkpoint key under `<home>/keys/audit-key.pem` (GRANTLINE_AUDIT_KEY_FILE unset). */
+export async function loadDevAuditKey(home: string, deps: { logger: Logger; clock: Clock }) {
+  const { loadOrCreateDevKey } = await loadDev(
+    () => import('../dev/signing-key.js'),
+    'the dev audit key (GRANTLINE_AUDIT_KEY_FILE unset)',
+  );
+  return loadOrCreateDevKey(home, deps, 'audit-key');
+}

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database';
+import type { DbOrTx } from '../../db/database';
 import type { Checkpoint } from '../audit.types';
 import { latestCheckpoint } from '../checkpoints/checkpoint.store';
 import { foldRange, hashLeaf, MerkleFrontier, type NewNode, perfectNodes } from '../merkle';
@@ -31,7 +31,7 @@ export class SequencedTree {
     public latest: Checkpoint | undefined,
   ) {}
 
-  static async load(db: Db): Promise<SequencedTree> {
+  static async load(db: DbOrTx): Promise<SequencedTree> {
     const end = await readTreeEnd(db);
     const frontier = MerkleFrontier.restore(
       end.size,
@@ -51,7 +51,7 @@ export class SequencedTree {
   }
 
   /** Gives the events the next leaf indexes, in order, and stores leaves and completed subtrees. */
-  async append(db: Db, pending: readonly PendingLeaf[]): Promise<void> {
+  async append(db: DbOrTx, pending: readonly PendingLeaf[]): Promise<void> {
     if (pending.length === 0) return;
     const next = this.frontier.clone();
     const leaves: NewLeaf[] = [];
@@ -68,12 +68,14 @@ export class SequencedTree {
   }
 }
 
-async function checkSigned(db: Db, latest: Checkpoint, size: number): Promise<void> {
+async function checkSigned(db: DbOrTx, latest: Checkpoint, size: number): Promise<void> {
   if (latest.tree_size > size) {
     throw new AuditTreeDamaged(`checkpoint ${latest.tree_size} covers more leaves than the ${size} stored`);
   }
   const root = foldRange(await readNodeHashes(db, perfectNodes(0, latest.tree_size)));
   if (root.toString('base64') !== latest.root_hash) {
-    throw new AuditTreeDamaged(`the stored tree does not fold to the root signed at size ${latest.tree_size}`);
+    throw new AuditTreeDamaged(
+      `the stored tree does not fold to the root signed at size ${latest.tree_size}`,
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database';
+import type { DbOrTx } from '../../db/database';
 import { leafFromBody, leafFromLegacy } from '../audit-leaf';
 import type { SequencedTree } from './sequenced-tree';
 import { currentSnapshot, readCandidates, readLegacyBatch, writeSnapshot } from './sequencer.store';
@@ -11,7 +11,7 @@ import { currentSnapshot, readCandidates, readLegacyBatch, writeSnapshot } from 
  * Never skips a committed event, never waits for one that is still running or was rolled back: an
  * aborted transaction simply never becomes visible. Returns the number of leaves added.
  */
-export async function runSequencerPass(db: Db, tree: SequencedTree, batchSize: number): Promise<number> {
+export async function runSequencerPass(db: DbOrTx, tree: SequencedTree, batchSize: number): Promise<number> {
   const snapshot = await currentSnapshot(db);
   let added = await sequenceLegacy(db, tree, batchSize);
   let after: { tx: string; seq: number } | undefined;
@@ -34,7 +34,7 @@ export async function runSequencerPass(db: Db, tree: SequencedTree, batchSize: n
 }
 
 /** The events of the hash chain written before the transparency log become the first leaves, in order. */
-async function sequenceLegacy(db: Db, tree: SequencedTree, batchSize: number): Promise<number> {
+async function sequenceLegacy(db: DbOrTx, tree: SequencedTree, batchSize: number): Promise<number> {
   let added = 0;
   while (tree.size < tree.state.legacyEvents) {
     const rows = await readLegacyBatch(db, tree.lastSeq, tree.state.legacyLastSeq, batchSize);

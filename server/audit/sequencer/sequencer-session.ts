@@ -64,7 +64,9 @@ export async function openSequencerSession(databaseUrl: string, onError: (err: E
     pid,
     alive: () => alive,
     async tryLock() {
-      const r = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [...LOCK_KEYS]);
+      const r = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, $2) as ok', [
+        ...LOCK_KEYS,
+      ]);
       return r.rows[0]?.ok === true;
     },
     async close() {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, DbOrTx } from '../../db/database';
+import type { DbOrTx } from '../../db/database';
 import type { LegacyRow } from '../audit-leaf';
 import type { NewNode, NodeId } from '../merkle';
 
@@ -73,7 +73,9 @@ export async function readLegacyBatch(
 ): Promise<LegacyRow[]> {
   const r = await sql<Omit<LegacyRow, 'seq'> & { seq: string }>`
     select seq, at, type, task_id, grant_id, principal, payload, prev_hash, hash from audit_events
-    where tx is null and seq > ${afterSeq} and seq <= ${lastLegacySeq} order by seq limit ${limit}`.execute(db);
+    where tx is null and seq > ${afterSeq} and seq <= ${lastLegacySeq} order by seq limit ${limit}`.execute(
+    db,
+  );
   return r.rows.map((row) => ({ ...row, seq: Number(row.seq) }));
 }
 
@@ -119,8 +121,12 @@ export interface NewLeaf {
 }
 
 /** Stores a batch of leaves and the subtrees they completed, atomically. */
-export async function writeLeaves(db: Db, leaves: readonly NewLeaf[], nodes: readonly NewNode[]): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+export async function writeLeaves(
+  db: DbOrTx,
+  leaves: readonly NewLeaf[],
+  nodes: readonly NewNode[],
+): Promise<void> {
+  await inTransaction(db, async (tx) => {
     await sql`
       insert into audit_leaves (leaf_index, seq, hash)
       select * from unnest(${leaves.map((l) => l.index)}::bigint[], ${leaves.map((l) => l.seq)}::bigint[],
@@ -131,4 +137,10 @@ export async function writeLeaves(db: Db, leaves: readonly NewLeaf[], nodes: rea
       select * from unnest(${nodes.map((n) => n.level)}::smallint[], ${nodes.map((n) => n.index)}::bigint[],
         ${nodes.map((n) => n.hash)}::bytea[])`.execute(tx);
   });
+}
+
+/** Runs `fn` in the caller's transaction if there is one, else in a new one. */
+async function inTransaction(db: DbOrTx, fn: (tx: DbOrTx) => Promise<void>): Promise<void> {
+  if (db.isTransaction) return fn(db);
+  await db.transaction().execute(fn);
 }

@@ -2,16 +2,16 @@ import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { JWK } from 'jose';
-import type { Db } from '../../db/database';
+import type { DbOrTx } from '../../db/database';
 import type { Checkpoint } from '../audit.types';
 import type { LegacyRow } from '../audit-leaf';
 import { type AuditKeyring, auditKeyring } from '../checkpoints/audit-keys';
 import { listCheckpoints } from '../checkpoints/checkpoint.store';
 import { readTreeEnd } from '../sequencer/sequencer.store';
 import type { WalkLeaf } from './tree-walk';
+import type { VerifyBreak, VerifyOptions, VerifyReport } from './verify.types';
 import { readPage, toWalkLeaf } from './verify-db';
 import { buildReport, startWalk } from './verify-report';
-import type { VerifyBreak, VerifyOptions, VerifyReport } from './verify.types';
 
 export const EXPORT_FORMAT = 'grantline-audit-log';
 
@@ -39,14 +39,18 @@ async function write(out: Sink, line: string): Promise<void> {
 
 /** Writes the log as it stands: every checkpoint, and every leaf up to the end read after them. */
 export async function exportAuditLog(
-  db: Db,
+  db: DbOrTx,
   out: Sink,
   jwks: { keys: JWK[] },
   opts: { pageSize?: number; now?: Date } = {},
 ): Promise<{ treeSize: number; checkpoints: number }> {
   const checkpoints = await listCheckpoints(db, 0);
   const end = await readTreeEnd(db);
-  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  const head = await db
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
   const header: ExportHeader = {
     format: EXPORT_FORMAT,
     version: 1,
@@ -77,13 +81,16 @@ export async function verifyExportFile(
   path: string,
   opts: VerifyOptions & { ring?: AuditKeyring } = {},
 ): Promise<VerifyReport & { keysFrom: 'export' | 'caller' }> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY })[
-    Symbol.asyncIterator
-  ]();
+  const lines = createInterface({
+    input: createReadStream(path, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })[Symbol.asyncIterator]();
   const header = parseHeader((await lines.next()).value);
   const checkpoints: Checkpoint[] = [];
   for (let i = 0; i < header.checkpoints; i += 1) {
-    checkpoints.push((JSON.parse(String((await lines.next()).value)) as { checkpoint: Checkpoint }).checkpoint);
+    checkpoints.push(
+      (JSON.parse(String((await lines.next()).value)) as { checkpoint: Checkpoint }).checkpoint,
+    );
   }
   const ring = opts.ring ?? (await auditKeyring(header.jwks));
   const walk = await startWalk(checkpoints, opts.trusted ?? [], ring);
@@ -95,7 +102,10 @@ export async function verifyExportFile(
     walk.finish() ??
     (walk.size < header.tree_size ? missingTail(walk.size, header.tree_size) : undefined) ??
     (header.legacy_head ? walk.finishLegacy(header.legacy_head) : undefined);
-  return { ...buildReport(walk, header.tree_size, checkpoints, broken), keysFrom: opts.ring ? 'caller' : 'export' };
+  return {
+    ...buildReport(walk, header.tree_size, checkpoints, broken),
+    keysFrom: opts.ring ? 'caller' : 'export',
+  };
 }
 
 function parseHeader(line: unknown): ExportHeader {

@@ -57,7 +57,8 @@ export class TreeWalk {
     if (this.broken) return false;
     const index = this.frontier.size;
     if (leaf.index !== index) return this.fail(index, 'leaf_missing', `leaf ${index} is missing`);
-    if (leaf.text === undefined) return this.fail(index, 'event_missing', `the event of leaf ${index} is gone`);
+    if (leaf.text === undefined)
+      return this.fail(index, 'event_missing', `the event of leaf ${index} is gone`);
     const hash = hashLeaf(leaf.text);
     if (leaf.storedHash !== undefined && hash.toString('hex') !== leaf.storedHash) {
       return this.fail(index, 'leaf_hash_mismatch', `leaf ${index} does not hash to the hash stored for it`);
@@ -74,7 +75,11 @@ export class TreeWalk {
   finish(): VerifyBreak | undefined {
     const beyond = this.checkpoints[this.nextCheckpoint];
     if (!this.broken && beyond) {
-      this.fail(this.size, 'leaf_missing', `checkpoint ${beyond.checkpoint.tree_size} covers leaves the log no longer has`);
+      this.fail(
+        this.size,
+        'leaf_missing',
+        `checkpoint ${beyond.checkpoint.tree_size} covers leaves the log no longer has`,
+      );
     }
     return this.broken;
   }
@@ -83,7 +88,12 @@ export class TreeWalk {
   finishLegacy(head: { seq: number; hash: string }): VerifyBreak | undefined {
     if (this.broken) return this.broken;
     const bad = this.legacy.finish(head);
-    if (bad) this.fail(Math.min(head.seq, this.legacy.count + 1) - 1, `chain_${bad}`, 'audit_head does not name the last chained event');
+    if (bad)
+      this.fail(
+        Math.min(head.seq, this.legacy.count + 1) - 1,
+        `chain_${bad}`,
+        'audit_head does not name the last chained event',
+      );
     return this.broken;
   }
 
@@ -95,7 +105,12 @@ export class TreeWalk {
       const which = `${c.trusted ? 'trusted ' : ''}checkpoint ${c.checkpoint.tree_size}`;
       if (c.problem) return this.fail(this.lastVouched, 'checkpoint_signature', `${which}: ${c.problem}`, c);
       if (this.frontier.root().toString('base64') !== c.checkpoint.root_hash) {
-        return this.fail(this.lastVouched, 'checkpoint_mismatch', `${which} is not the root of the events`, c);
+        return this.fail(
+          this.lastVouched,
+          'checkpoint_mismatch',
+          `${which} is not the root of the events`,
+          c,
+        );
       }
       this.lastVouched = c.checkpoint.tree_size;
       this.matched += 1;

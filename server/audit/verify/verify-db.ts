@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import type { Db } from '../../db/database';
-import { leafFromBody, leafFromLegacy, type LegacyRow } from '../audit-leaf';
+import type { DbOrTx } from '../../db/database';
+import { type LegacyRow, leafFromBody, leafFromLegacy } from '../audit-leaf';
 import type { AuditKeyring } from '../checkpoints/audit-keys';
 import { listCheckpoints } from '../checkpoints/checkpoint.store';
 import { readState, readTreeEnd, type SequencerState } from '../sequencer/sequencer.store';
-import { type TreeWalk, type WalkLeaf } from './tree-walk';
-import { buildReport, startWalk } from './verify-report';
+import type { TreeWalk, WalkLeaf } from './tree-walk';
 import type { VerifyBreak, VerifyOptions, VerifyReport } from './verify.types';
+import { buildReport, startWalk } from './verify-report';
 
 const DEFAULT_PAGE = 10_000;
 
@@ -25,7 +25,7 @@ export interface PageRow {
  * ever appended: the walk covers the leaves present when it began.
  */
 export async function verifyAuditLog(
-  db: Db,
+  db: DbOrTx,
   ring: AuditKeyring,
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
@@ -47,7 +47,7 @@ export async function verifyAuditLog(
   return buildReport(walk, end.size, checkpoints, broken);
 }
 
-export async function readPage(db: Db, from: number, upto: number): Promise<PageRow[]> {
+export async function readPage(db: DbOrTx, from: number, upto: number): Promise<PageRow[]> {
   // Legacy rows travel as one JSON text, parsed only for them; new rows need only their body.
   const r = await sql<PageRow>`
     select l.leaf_index, encode(l.hash, 'hex') as leaf_hash, e.body, e.seq is null as missing,
@@ -78,9 +78,17 @@ function legacyLeafOrUndefined(row: LegacyRow, index: number): string {
   }
 }
 
-async function checkLegacyHead(db: Db, walk: TreeWalk, state: SequencerState): Promise<VerifyBreak | undefined> {
+async function checkLegacyHead(
+  db: DbOrTx,
+  walk: TreeWalk,
+  state: SequencerState,
+): Promise<VerifyBreak | undefined> {
   if (state.legacyEvents === 0 || walk.size < state.legacyEvents) return undefined;
-  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+  const head = await db
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
   return walk.finishLegacy({ seq: Number(head?.seq ?? 0), hash: head?.hash ?? '' });
 }
 
@@ -89,7 +97,7 @@ async function checkLegacyHead(db: Db, walk: TreeWalk, state: SequencerState): P
  * log (its leaf deleted with the checkpoints after it). Counts first; looks for the event only then.
  */
 async function checkNothingLeftOut(
-  db: Db,
+  db: DbOrTx,
   walk: TreeWalk,
   state: SequencerState,
 ): Promise<VerifyBreak | undefined> {
@@ -110,5 +118,10 @@ async function checkNothingLeftOut(
     order by e.seq limit 1`.execute(db);
   const seq = first.rows[0] ? Number(first.rows[0].seq) : undefined;
   if (seq === undefined) return undefined;
-  return { leafIndex: null, reason: 'event_not_in_log', detail: `event seq ${seq} was passed over by the sequencer but has no leaf (tree size ${walk.size})`, seq };
+  return {
+    leafIndex: null,
+    reason: 'event_not_in_log',
+    detail: `event seq ${seq} was passed over by the sequencer but has no leaf (tree size ${walk.size})`,
+    seq,
+  };
 }

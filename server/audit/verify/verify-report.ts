@@ -17,7 +17,9 @@ export async function startWalk(
   for (let i = 0; i < all.length; i += SIGNATURE_CHECKS_AT_ONCE) {
     const slice = all.slice(i, i + SIGNATURE_CHECKS_AT_ONCE);
     const problems = await Promise.all(slice.map(({ c }) => checkCheckpointSignature(c, ring)));
-    slice.forEach(({ c, trusted: t }, j) => checked.push({ checkpoint: c, problem: problems[j], trusted: t }));
+    for (const [j, { c, trusted: t }] of slice.entries()) {
+      checked.push({ checkpoint: c, problem: problems[j], trusted: t });
+    }
   }
   return new TreeWalk(checked);
 }

@@ -1,5 +1,11 @@
 import { sql } from 'kysely';
-import { appendAuditEvent, appendAuditEvents, type AuditKeys, listAuditEvents, verifyAuditLog } from '../../../server/audit';
+import {
+  type AuditKeys,
+  appendAuditEvent,
+  appendAuditEvents,
+  listAuditEvents,
+  verifyAuditLog,
+} from '../../../server/audit';
 import type { Db } from '../../../server/db/database';
 import { createDb } from '../../../server/db/pool';
 import { ringOf, testAuditKeys, testSequencer } from '../../helpers/audit';
@@ -16,7 +22,9 @@ async function leafOf(db: Db, n: number | string): Promise<number | undefined> {
 }
 
 async function leafIndexes(db: Db): Promise<number[]> {
-  const r = await sql<{ leaf_index: string }>`select leaf_index from audit_leaves order by leaf_index`.execute(db);
+  const r = await sql<{
+    leaf_index: string;
+  }>`select leaf_index from audit_leaves order by leaf_index`.execute(db);
   return r.rows.map((x) => Number(x.leaf_index));
 }
 
@@ -36,12 +44,20 @@ describe('the audit sequencer', () => {
     try {
       expect(await s.runOnce()).toBeUndefined();
       expect(s.isLeader()).toBe(true);
-      await t.db.transaction().execute((tx) => appendAuditEvents(tx, [probe('a1'), probe('a2'), probe('a3')]));
+      await t.db
+        .transaction()
+        .execute((tx) => appendAuditEvents(tx, [probe('a1'), probe('a2'), probe('a3')]));
       await t.db.transaction().execute((tx) => appendAuditEvent(tx, probe('a4')));
       const cp = await s.runOnce({ forceCheckpoint: true });
-      expect(cp).toMatchObject({ tree_size: 4, root_hash: expect.any(String), signature: expect.any(String) });
+      expect(cp).toMatchObject({
+        tree_size: 4,
+        root_hash: expect.any(String),
+        signature: expect.any(String),
+      });
       expect(await leafIndexes(t.db)).toEqual([0, 1, 2, 3]);
-      expect([await leafOf(t.db, 'a1'), await leafOf(t.db, 'a2'), await leafOf(t.db, 'a3')]).toEqual([0, 1, 2]);
+      expect([await leafOf(t.db, 'a1'), await leafOf(t.db, 'a2'), await leafOf(t.db, 'a3')]).toEqual([
+        0, 1, 2,
+      ]);
       const events = await listAuditEvents(t.db, { limit: 10 });
       expect(events.map((e) => [e.leaf_index, e.payload.n])).toEqual([
         [0, 'a1'],
@@ -49,7 +65,11 @@ describe('the audit sequencer', () => {
         [2, 'a3'],
         [3, 'a4'],
       ]);
-      expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({ ok: true, checked: 4, checkpointsChecked: 1 });
+      expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({
+        ok: true,
+        checked: 4,
+        checkpointsChecked: 1,
+      });
     } finally {
       await s.stop();
     }
@@ -103,8 +123,12 @@ describe('the audit sequencer', () => {
       await s.runOnce({ forceCheckpoint: true });
       expect(await leafOf(t.db, 't1')).toBe(start + 2);
       expect(await leafOf(t.db, 'aborted')).toBeUndefined();
-      const t1Seq = await sql<{ seq: string }>`select seq from audit_events where payload->>'n' = 't1'`.execute(t.db);
-      const t2Seq = await sql<{ seq: string }>`select seq from audit_events where payload->>'n' = 't2'`.execute(t.db);
+      const t1Seq = await sql<{
+        seq: string;
+      }>`select seq from audit_events where payload->>'n' = 't1'`.execute(t.db);
+      const t2Seq = await sql<{
+        seq: string;
+      }>`select seq from audit_events where payload->>'n' = 't2'`.execute(t.db);
       expect(Number(t1Seq.rows[0]!.seq)).toBeLessThan(Number(t2Seq.rows[0]!.seq));
       expect(await leafIndexes(t.db)).toEqual(Array.from({ length: start + 3 }, (_, i) => i));
       expect((await verifyAuditLog(t.db, await ringOf(keys))).ok).toBe(true);
@@ -120,15 +144,24 @@ describe('the audit sequencer', () => {
     try {
       const start = (await leafIndexes(t.db)).length;
       await t.db.transaction().execute((tx) =>
-        appendAuditEvents(tx, Array.from({ length: 40 }, (_, i) => probe(`b${i}`))),
+        appendAuditEvents(
+          tx,
+          Array.from({ length: 40 }, (_, i) => probe(`b${i}`)),
+        ),
       );
       await Promise.all(
-        Array.from({ length: 8 }, (_, w) => t.db.transaction().execute((tx) => appendAuditEvent(tx, probe(`w${w}`)))),
+        Array.from({ length: 8 }, (_, w) =>
+          t.db.transaction().execute((tx) => appendAuditEvent(tx, probe(`w${w}`))),
+        ),
       );
       await s.runOnce({ forceCheckpoint: true });
       expect(await leafIndexes(t.db)).toEqual(Array.from({ length: start + 48 }, (_, i) => i));
-      for (let i = 1; i < 40; i += 1) expect(await leafOf(t.db, `b${i}`)).toBe((await leafOf(t.db, `b${i - 1}`))! + 1);
-      expect(await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 5 })).toMatchObject({ ok: true, checked: start + 48 });
+      for (let i = 1; i < 40; i += 1)
+        expect(await leafOf(t.db, `b${i}`)).toBe((await leafOf(t.db, `b${i - 1}`))! + 1);
+      expect(await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 5 })).toMatchObject({
+        ok: true,
+        checked: start + 48,
+      });
     } finally {
       await s.stop();
     }
@@ -150,7 +183,9 @@ describe('the audit sequencer', () => {
       expect(Date.now() - killedAt).toBeLessThan(2000);
 
       await t.db.transaction().execute((tx) => appendAuditEvent(tx, probe('after-takeover')));
-      expect(await eventually(async () => (await leafOf(t.db, 'after-takeover')) !== undefined, 2000, 20)).toBe(true);
+      expect(
+        await eventually(async () => (await leafOf(t.db, 'after-takeover')) !== undefined, 2000, 20),
+      ).toBe(true);
       expect(await eventually(async () => !a.isLeader(), 2000, 20)).toBe(true);
 
       // Stopping the leader (a broker shutting down) hands the lead back.
