@@ -16,7 +16,6 @@ export {
   loggedEventAt,
 } from './audit-proofs';
 export { awaitCheckpoint, awaitSequenced } from './audit-sync';
-export { verifyConsistencyProof, verifyInclusionProof } from './proof-check';
 export { CanonicalJsonError, canonicalJson } from './canonical-json';
 export {
   AUDIT_KEY_USE,
@@ -32,6 +31,7 @@ export {
   checkCheckpointSignature,
   treeHeadPayload,
 } from './checkpoints/checkpoint-signature';
+export { verifyConsistencyProof, verifyInclusionProof } from './proof-check';
 export { type AuditSequencer, createAuditSequencer } from './sequencer/audit-sequencer';
 export { EXPORT_FORMAT, exportAuditLog, verifyExportFile } from './verify/audit-export';
 export type { BreakReason, VerifyBreak, VerifyOptions, VerifyReport } from './verify/verify.types';

@@ -11,7 +11,11 @@ import { hashLeaf, verifyConsistency, verifyInclusion } from './merkle';
 
 const hashes = (path: readonly string[]) => path.map((h) => Buffer.from(h, 'base64'));
 
-export function verifyInclusionProof(event: LoggedEvent, proof: InclusionProof, checkpoint: Checkpoint): boolean {
+export function verifyInclusionProof(
+  event: LoggedEvent,
+  proof: InclusionProof,
+  checkpoint: Checkpoint,
+): boolean {
   return (
     proof.leaf_index === event.leaf_index &&
     proof.tree_size === checkpoint.tree_size &&
@@ -25,7 +29,11 @@ export function verifyInclusionProof(event: LoggedEvent, proof: InclusionProof, 
   );
 }
 
-export function verifyConsistencyProof(older: Checkpoint, newer: Checkpoint, path: readonly string[]): boolean {
+export function verifyConsistencyProof(
+  older: Checkpoint,
+  newer: Checkpoint,
+  path: readonly string[],
+): boolean {
   return verifyConsistency(
     older.tree_size,
     newer.tree_size,

@@ -65,7 +65,9 @@ export async function independentCheck(input: IndependentCheckInput): Promise<In
       stderr += String(d);
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`rfc9162-check exited ${code}: ${stderr}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`rfc9162-check exited ${code}: ${stderr}`)),
+    );
   });
   child.stdin?.end(JSON.stringify(input));
   return JSON.parse(await output) as IndependentCheckOutput;

@@ -52,16 +52,34 @@ describe('audit log appends', () => {
   });
 
   test('when the log is empty, then verify is ok with nothing checked', async () => {
-    expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({ ok: true, checked: 0, treeSize: 0 });
+    expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({
+      ok: true,
+      checked: 0,
+      treeSize: 0,
+    });
   });
 
   test('when events are appended, then what is listed is what the leaves commit to, byte for byte', async () => {
     const clock = new ManualClock(new Date('2026-11-24T08:30:00.123Z'));
     const taskId = randomUUID().toUpperCase();
-    const first = await appendOne(t.db, { type: 'task.opened', taskId, principal: AGENT, payload: { ttl: 600 } }, clock);
+    const first = await appendOne(
+      t.db,
+      { type: 'task.opened', taskId, principal: AGENT, payload: { ttl: 600 } },
+      clock,
+    );
     clock.advance(1);
-    const payload = { note: 'Grüße, 😀 "quoted" \\ \n', big: 1e21, tiny: 1e-7, neg: -0, list: [null, true, 1.5] };
-    const second = await appendOne(t.db, { type: 'grant.issued', taskId, grantId: randomUUID(), payload }, clock);
+    const payload = {
+      note: 'Grüße, 😀 "quoted" \\ \n',
+      big: 1e21,
+      tiny: 1e-7,
+      neg: -0,
+      list: [null, true, 1.5],
+    };
+    const second = await appendOne(
+      t.db,
+      { type: 'grant.issued', taskId, grantId: randomUUID(), payload },
+      clock,
+    );
     expect(first).toMatchObject({ taskId: taskId.toLowerCase(), principal: AGENT });
     expect(first.at.toISOString()).toBe('2026-11-24T08:30:00.123Z');
     expect(second.seq).toBeGreaterThan(first.seq);
@@ -79,13 +97,23 @@ describe('audit log appends', () => {
         principal: AGENT,
         payload: { ttl: 600 },
       },
-      expect.objectContaining({ leaf_index: 1, at: '2026-11-24T08:30:00.124Z', payload: { ...payload, neg: 0 } }),
+      expect.objectContaining({
+        leaf_index: 1,
+        at: '2026-11-24T08:30:00.124Z',
+        payload: { ...payload, neg: 0 },
+      }),
     ]);
-    const stored = await sql<{ hash: Buffer }>`select hash from audit_leaves order by leaf_index`.execute(t.db);
+    const stored = await sql<{ hash: Buffer }>`select hash from audit_leaves order by leaf_index`.execute(
+      t.db,
+    );
     expect(stored.rows.map((r) => r.hash.toString('hex'))).toEqual(
       listed.map((e) => hashLeaf(canonicalJson(e)).toString('hex')),
     );
-    expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({ ok: true, checked: 2, checkpointsChecked: 1 });
+    expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({
+      ok: true,
+      checked: 2,
+      checkpointsChecked: 1,
+    });
   });
 
   test('when an event is stored, then its timestamp is the clock reading to the millisecond', async () => {
@@ -116,7 +144,12 @@ describe('audit log appends', () => {
   test('when a batch spans several statements, then its events keep their order and become consecutive leaves', async () => {
     const start = await leafCount(t.db);
     const taskId = randomUUID();
-    const events = range(1, 2500).map((i) => ({ type: 'grant.revoked', taskId, grantId: randomUUID(), payload: { i } }));
+    const events = range(1, 2500).map((i) => ({
+      type: 'grant.revoked',
+      taskId,
+      grantId: randomUUID(),
+      payload: { i },
+    }));
     const stored = await t.db.transaction().execute((tx) => appendAuditEvents(tx, events));
     expect(stored.map((e) => e.payload.i)).toEqual(range(1, 2500));
     expect(stored.map((e) => e.seq)).toEqual(range(stored[0]!.seq, stored[0]!.seq + 2499));
@@ -125,7 +158,10 @@ describe('audit log appends', () => {
     const listed = await listAuditEvents(t.db, { taskId, limit: 1000, afterLeaf: start + 99 });
     expect(listed.map((e) => e.payload.i)).toEqual(range(101, 1100));
     expect(listed.map((e) => e.leaf_index)).toEqual(range(start + 100, start + 1099));
-    expect(await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 333 })).toMatchObject({ ok: true, checked: start + 2500 });
+    expect(await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 333 })).toMatchObject({
+      ok: true,
+      checked: start + 2500,
+    });
   });
 
   test('when one event of a batch is refused, then nothing of the batch is written', async () => {
@@ -134,7 +170,9 @@ describe('audit log appends', () => {
       { type: 'ok', payload: {} },
       { type: 'bad', payload: { password: 'x' } },
     ];
-    await expect(t.db.transaction().execute((tx) => appendAuditEvents(tx, events))).rejects.toThrow(AuditEventRejected);
+    await expect(t.db.transaction().execute((tx) => appendAuditEvents(tx, events))).rejects.toThrow(
+      AuditEventRejected,
+    );
     expect(await seqs(t.db)).toEqual(before);
   });
 
@@ -190,7 +228,9 @@ describe('audit log appends', () => {
       await sequence();
       const total = start + 6 * 50 + 2 * 50 * 3;
       expect(await leafCount(t.db)).toBe(total);
-      const dupes = await sql<{ n: string }>`select count(*) - count(distinct seq) as n from audit_leaves`.execute(t.db);
+      const dupes = await sql<{
+        n: string;
+      }>`select count(*) - count(distinct seq) as n from audit_leaves`.execute(t.db);
       expect(Number(dupes.rows[0]!.n)).toBe(0);
       expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({ ok: true, checked: total });
     } finally {
@@ -201,7 +241,10 @@ describe('audit log appends', () => {
   test('when verify walks in pages, then progress reports each page up to the tree size', async () => {
     const total = await leafCount(t.db);
     const calls: Array<[number, number]> = [];
-    const result = await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 500, onProgress: (c, n) => calls.push([c, n]) });
+    const result = await verifyAuditLog(t.db, await ringOf(keys), {
+      pageSize: 500,
+      onProgress: (c, n) => calls.push([c, n]),
+    });
     expect(result.ok).toBe(true);
     expect(calls.length).toBe(Math.ceil(total / 500));
     expect(calls.at(-1)).toEqual([total, total]);

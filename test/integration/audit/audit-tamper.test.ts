@@ -11,8 +11,8 @@ import {
   verifyAuditLog,
   verifyConsistencyProof,
 } from '../../../server/audit';
-import { signTreeHead } from '../../../server/audit/checkpoints/checkpoint-signature';
 import { insertCheckpoint } from '../../../server/audit/checkpoints/checkpoint.store';
+import { signTreeHead } from '../../../server/audit/checkpoints/checkpoint-signature';
 import { hashLeaf, MerkleFrontier } from '../../../server/audit/merkle';
 import { SequencedTree } from '../../../server/audit/sequencer/sequenced-tree';
 import { runSequencerPass } from '../../../server/audit/sequencer/sequencer-pass';
@@ -46,9 +46,9 @@ describe('audit log tamper evidence', () => {
     try {
       // One event per transaction, a checkpoint every 5 leaves: 5, 10, 15, 20.
       for (let i = 0; i < EVENTS; i += 1) {
-        await t.db.transaction().execute((tx) =>
-          appendAuditEvent(tx, { type: 'probe', taskId, payload: { i, amount: 10 } }),
-        );
+        await t.db
+          .transaction()
+          .execute((tx) => appendAuditEvent(tx, { type: 'probe', taskId, payload: { i, amount: 10 } }));
         if ((i + 1) % 5 === 0) await s.runOnce({ forceCheckpoint: true });
       }
     } finally {
@@ -62,12 +62,16 @@ describe('audit log tamper evidence', () => {
   });
 
   /** Switches the triggers off (a superuser's power), tampers, verifies, and rolls everything back. */
-  async function tampered(change: (tx: Tx) => Promise<unknown>, trusted: Checkpoint[] = []): Promise<VerifyReport> {
+  async function tampered(
+    change: (tx: Tx) => Promise<unknown>,
+    trusted: Checkpoint[] = [],
+  ): Promise<VerifyReport> {
     let report: VerifyReport | undefined;
     await t.db
       .transaction()
       .execute(async (tx) => {
-        for (const table of TABLES) await sql`alter table ${sql.table(table)} disable trigger user`.execute(tx);
+        for (const table of TABLES)
+          await sql`alter table ${sql.table(table)} disable trigger user`.execute(tx);
         await change(tx);
         report = await verifyAuditLog(tx, ring, { trusted, pageSize: 4 });
         throw new Rollback();
@@ -79,10 +83,17 @@ describe('audit log tamper evidence', () => {
   }
 
   const seqOfLeaf = async (db: DbOrTx, index: number) =>
-    Number((await sql<{ seq: string }>`select seq from audit_leaves where leaf_index = ${index}`.execute(db)).rows[0]!.seq);
+    Number(
+      (await sql<{ seq: string }>`select seq from audit_leaves where leaf_index = ${index}`.execute(db))
+        .rows[0]!.seq,
+    );
 
   afterEach(async () => {
-    expect(await verifyAuditLog(t.db, ring)).toMatchObject({ ok: true, checked: EVENTS, checkpointsChecked: 4 });
+    expect(await verifyAuditLog(t.db, ring)).toMatchObject({
+      ok: true,
+      checked: EVENTS,
+      checkpointsChecked: 4,
+    });
   });
 
   const COLUMN: Record<string, string> = {
@@ -92,11 +103,13 @@ describe('audit log tamper evidence', () => {
     audit_checkpoints: 'signature',
     audit_head: 'hash',
   };
-  test.each(TABLES.flatMap((table) => [
-    [table, 'UPDATE', `update ${table} set ${COLUMN[table]} = ${COLUMN[table]}`],
-    [table, 'DELETE', `delete from ${table}`],
-    [table, 'TRUNCATE', `truncate ${table}`],
-  ]))('when anyone tries on %s an %s, then the trigger refuses it', async (table, op, statement) => {
+  test.each(
+    TABLES.flatMap((table) => [
+      [table, 'UPDATE', `update ${table} set ${COLUMN[table]} = ${COLUMN[table]}`],
+      [table, 'DELETE', `delete from ${table}`],
+      [table, 'TRUNCATE', `truncate ${table}`],
+    ]),
+  )('when anyone tries on %s an %s, then the trigger refuses it', async (table, op, statement) => {
     await expect(sql.raw(statement).execute(t.db)).rejects.toMatchObject({
       code: '42501',
       message: `${table} is append-only: ${op} refused`,
@@ -106,9 +119,15 @@ describe('audit log tamper evidence', () => {
   test('when an event is edited, then verify names its leaf with leaf_hash_mismatch', async () => {
     const r = await tampered(async (tx) =>
       sql`update audit_events set body = replace(body, '"amount":10', '"amount":1000'),
-            payload = jsonb_set(payload, '{amount}', '1000') where seq = ${await seqOfLeaf(tx, 7)}`.execute(tx),
+            payload = jsonb_set(payload, '{amount}', '1000') where seq = ${await seqOfLeaf(tx, 7)}`.execute(
+        tx,
+      ),
     );
-    expect(r).toMatchObject({ ok: false, checked: 7, brokenAt: { leafIndex: 7, reason: 'leaf_hash_mismatch' } });
+    expect(r).toMatchObject({
+      ok: false,
+      checked: 7,
+      brokenAt: { leafIndex: 7, reason: 'leaf_hash_mismatch' },
+    });
   });
 
   test('when an event is deleted, then verify names its leaf with event_missing', async () => {
@@ -145,7 +164,9 @@ describe('audit log tamper evidence', () => {
       await sql`update audit_leaves set seq = -seq where leaf_index >= 8`.execute(tx);
       await sql`update audit_leaves set seq = ${forged.rows[0]!.seq} where leaf_index = 8`.execute(tx);
       for (const row of seqs.rows.slice(0, -1)) {
-        await sql`update audit_leaves set seq = ${row.seq} where leaf_index = ${Number(row.leaf_index) + 1}`.execute(tx);
+        await sql`update audit_leaves set seq = ${row.seq} where leaf_index = ${Number(row.leaf_index) + 1}`.execute(
+          tx,
+        );
       }
     });
     expect(r.brokenAt).toMatchObject({ leafIndex: 8, reason: 'leaf_hash_mismatch' });
@@ -176,29 +197,38 @@ describe('audit log tamper evidence', () => {
 
   test('when the log is rewritten after a checkpoint with every tree hash rebuilt, then the signed checkpoints expose it at that checkpoint', async () => {
     const r = await tampered(async (tx) => {
-      await sql`update audit_events set body = replace(body, '"amount":10', '"amount":1') where seq = ${await seqOfLeaf(tx, 12)}`.execute(tx);
+      await sql`update audit_events set body = replace(body, '"amount":10', '"amount":1') where seq = ${await seqOfLeaf(tx, 12)}`.execute(
+        tx,
+      );
       await rebuildTreeHashes(tx);
     });
-    expect(r).toMatchObject({ ok: false, checked: 10, brokenAt: { leafIndex: 10, reason: 'checkpoint_mismatch', treeSize: 15 } });
+    expect(r).toMatchObject({
+      ok: false,
+      checked: 10,
+      brokenAt: { leafIndex: 10, reason: 'checkpoint_mismatch', treeSize: 15 },
+    });
   });
 
   test('when the log is forked after checkpoint 10 and the sequencer re-signs the fork, then a checkpoint the auditor kept reveals it at leaf 10, and no consistency proof links the two', async () => {
     const kept = signed.find((c) => c.tree_size === 15)!;
     let local: VerifyReport | undefined;
     let proofHolds: boolean | undefined;
-    const r = await tampered(async (tx) => {
-      // A superuser drops everything after checkpoint 10, deletes one event, and lets the log run again.
-      await sql`delete from audit_events where seq = ${await seqOfLeaf(tx, 12)}`.execute(tx);
-      await sql`delete from audit_leaves where leaf_index >= 10`.execute(tx);
-      await sql`delete from audit_tree_nodes where (node_index + 1) * (2 ^ level)::bigint > 10`.execute(tx);
-      await sql`delete from audit_checkpoints where tree_size > 10`.execute(tx);
-      await sql`update audit_sequencer set snapshot = '1:1:'`.execute(tx);
-      await resequenceInside(tx);
-      local = await verifyAuditLog(tx, ring);
-      const fork = await consistencyProof(tx, 15);
-      const latest = (await listCheckpoints(tx, 0)).at(-1)!;
-      proofHolds = verifyConsistencyProof(kept, latest, fork.consistency_path);
-    }, [kept]);
+    const r = await tampered(
+      async (tx) => {
+        // A superuser drops everything after checkpoint 10, deletes one event, and lets the log run again.
+        await sql`delete from audit_events where seq = ${await seqOfLeaf(tx, 12)}`.execute(tx);
+        await sql`delete from audit_leaves where leaf_index >= 10`.execute(tx);
+        await sql`delete from audit_tree_nodes where (node_index + 1) * (2 ^ level)::bigint > 10`.execute(tx);
+        await sql`delete from audit_checkpoints where tree_size > 10`.execute(tx);
+        await sql`update audit_sequencer set snapshot = '1:1:'`.execute(tx);
+        await resequenceInside(tx);
+        local = await verifyAuditLog(tx, ring);
+        const fork = await consistencyProof(tx, 15);
+        const latest = (await listCheckpoints(tx, 0)).at(-1)!;
+        proofHolds = verifyConsistencyProof(kept, latest, fork.consistency_path);
+      },
+      [kept],
+    );
     expect(local).toMatchObject({ ok: true, treeSize: EVENTS - 1 });
     expect(proofHolds).toBe(false);
     expect(r.brokenAt).toMatchObject({ leafIndex: 10, reason: 'checkpoint_mismatch', treeSize: 15 });
@@ -209,7 +239,11 @@ describe('audit log tamper evidence', () => {
   async function resequenceInside(tx: Tx): Promise<void> {
     const tree = await SequencedTree.load(tx);
     await runSequencerPass(tx, tree, 100);
-    const cp = await signTreeHead(keys.current, { treeSize: tree.size, rootHash: tree.root(), timestamp: Date.now() });
+    const cp = await signTreeHead(keys.current, {
+      treeSize: tree.size,
+      rootHash: tree.root(),
+      timestamp: Date.now(),
+    });
     await insertCheckpoint(tx, cp, keys.current.kid);
   }
 
@@ -221,7 +255,9 @@ describe('audit log tamper evidence', () => {
       const hash = hashLeaf(leaf.text!);
       await sql`update audit_leaves set hash = ${hash} where leaf_index = ${leaf.index}`.execute(tx);
       for (const n of f.append(hash)) {
-        await sql`update audit_tree_nodes set hash = ${n.hash} where level = ${n.level} and node_index = ${n.index}`.execute(tx);
+        await sql`update audit_tree_nodes set hash = ${n.hash} where level = ${n.level} and node_index = ${n.index}`.execute(
+          tx,
+        );
       }
     }
   }

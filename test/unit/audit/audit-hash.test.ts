@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { auditHash, auditRecordJson, type ChainedRecord, GENESIS_HASH } from '../../../server/audit/audit-hash';
+import {
+  auditHash,
+  auditRecordJson,
+  type ChainedRecord,
+  GENESIS_HASH,
+} from '../../../server/audit/audit-hash';
 
 const base: ChainedRecord = {
   seq: 42,
@@ -20,7 +25,9 @@ describe('legacy audit chain hash', () => {
     expect(json).toContain(
       `"prev_hash":"${base.prevHash}","principal":"spiffe://dev.grantline.local/agent/a","seq":42,`,
     );
-    expect(json.endsWith('"task_id":"6f1c1d1e-8a43-4c56-9a3e-2b9d2f6f0a11","type":"grant.issued"}')).toBe(true);
+    expect(json.endsWith('"task_id":"6f1c1d1e-8a43-4c56-9a3e-2b9d2f6f0a11","type":"grant.issued"}')).toBe(
+      true,
+    );
     expect(auditHash(base)).toBe(createHash('sha256').update(Buffer.from(json, 'utf8')).digest('hex'));
   });
 

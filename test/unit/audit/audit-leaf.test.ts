@@ -15,19 +15,22 @@ describe('audit leaves', () => {
     ['every field set', fields],
     ['nullable fields null', { ...fields, taskId: null, principal: null }],
     ['a grant id', { ...fields, grantId: '0f1c1d1e-8a43-4c56-9a3e-2b9d2f6f0a12' }],
-  ])('when a body is built (%s), then it is the RFC 8785 JSON of the event without its leaf index', (_n, f) => {
-    const body = eventBody(f, canonicalJson(payload));
-    expect(body).toBe(
-      canonicalJson({
-        at: f.at.toISOString(),
-        type: f.type,
-        task_id: f.taskId,
-        grant_id: f.grantId,
-        principal: f.principal,
-        payload,
-      }),
-    );
-  });
+  ])(
+    'when a body is built (%s), then it is the RFC 8785 JSON of the event without its leaf index',
+    (_n, f) => {
+      const body = eventBody(f, canonicalJson(payload));
+      expect(body).toBe(
+        canonicalJson({
+          at: f.at.toISOString(),
+          type: f.type,
+          task_id: f.taskId,
+          grant_id: f.grantId,
+          principal: f.principal,
+          payload,
+        }),
+      );
+    },
+  );
 
   it.each([0, 7, 1_000_000, 2 ** 40])(
     'when leaf %d is built from a body, then it is the canonical JSON of the event exactly as the API returns it',
