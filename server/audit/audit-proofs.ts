@@ -12,7 +12,7 @@ import {
   type NodeId,
   perfectNodes,
 } from './merkle';
-import { readNodeHashes } from './sequencer/sequencer.store';
+import { readNodeHashes } from './sequencer/tree-nodes';
 
 export interface InclusionProof {
   leaf_index: number;

@@ -5,7 +5,8 @@ import { hash } from 'node:crypto';
  * interior node (second-preimage resistance), so a proof cannot pass a node off as an event.
  */
 
-const NODE_PREFIX = Buffer.from([0x01]);
+/** One scratch block for 0x01 ‖ left ‖ right: hashing a node allocates only its result. */
+const NODE_INPUT = Buffer.alloc(65, 0x01);
 
 /** MTH({}): the root of the empty tree, SHA-256 of the empty string. */
 export const EMPTY_ROOT: Buffer = hash('sha256', '', 'buffer');
@@ -18,7 +19,10 @@ export function hashLeaf(leaf: string | Buffer): Buffer {
 
 /** SHA-256(0x01 ‖ left ‖ right). */
 export function hashChildren(left: Buffer, right: Buffer): Buffer {
-  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right], 65), 'buffer');
+  if (left.length !== 32 || right.length !== 32) throw new RangeError('node hashes are 32 bytes');
+  left.copy(NODE_INPUT, 1);
+  right.copy(NODE_INPUT, 33);
+  return hash('sha256', NODE_INPUT, 'buffer');
 }
 
 /** The k of RFC 9162 §2.1.1: the largest power of two strictly less than n (n > 1), so k < n ≤ 2k. */

@@ -2,15 +2,8 @@ import type { DbOrTx } from '../../db/database';
 import type { Checkpoint } from '../audit.types';
 import { latestCheckpoint } from '../checkpoints/checkpoint.store';
 import { foldRange, hashLeaf, MerkleFrontier, type NewNode, perfectNodes } from '../merkle';
-import {
-  AuditTreeDamaged,
-  type NewLeaf,
-  readNodeHashes,
-  readState,
-  readTreeEnd,
-  type SequencerState,
-  writeLeaves,
-} from './sequencer.store';
+import { type NewLeaf, readState, readTreeEnd, type SequencerState, writeLeaves } from './sequencer.store';
+import { AuditTreeDamaged, MIN_STORED_LEVEL, readNodeHashes } from './tree-nodes';
 
 /** An event ready to become the next leaf: its seq and its leaf text once the index is known. */
 export interface PendingLeaf {
@@ -60,7 +53,7 @@ export class SequencedTree {
       const index = next.size;
       const hash = hashLeaf(p.leaf(index));
       leaves.push({ index, seq: p.seq, hash });
-      nodes.push(...next.append(hash));
+      for (const node of next.append(hash)) if (node.level >= MIN_STORED_LEVEL) nodes.push(node);
     }
     await writeLeaves(db, leaves, nodes);
     this.frontier = next;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../../db/database';
 import type { LegacyRow } from '../audit-leaf';
-import type { NewNode, NodeId } from '../merkle';
+import type { NewNode } from '../merkle';
 
 export interface SequencerState {
   /** pg_snapshot text of the last complete pass: every event visible in it has a leaf. */
@@ -37,33 +37,6 @@ export async function readTreeEnd(db: DbOrTx): Promise<{ size: number; lastSeq: 
   return last ? { size: Number(last.leaf_index) + 1, lastSeq: Number(last.seq) } : { size: 0, lastSeq: 0 };
 }
 
-/**
- * The stored hashes of the given perfect subtrees, in the order asked (level 0: leaf hashes). Throws
- * when one is missing: the tree tables were damaged, and nothing should be built or proved on them.
- */
-export async function readNodeHashes(db: DbOrTx, ids: readonly NodeId[]): Promise<Buffer[]> {
-  if (ids.length === 0) return [];
-  const leaves = ids.filter((n) => n.level === 0).map((n) => n.index);
-  const inner = ids.filter((n) => n.level > 0);
-  const r = await sql<{ level: number; node_index: string; hash: Buffer }>`
-    select 0 as level, leaf_index as node_index, hash from audit_leaves where leaf_index = any(${leaves}::bigint[])
-    union all
-    select n.level, n.node_index, n.hash from audit_tree_nodes n
-    join unnest(${inner.map((n) => n.level)}::smallint[], ${inner.map((n) => n.index)}::bigint[]) as w(level, node_index)
-      on n.level = w.level and n.node_index = w.node_index`.execute(db);
-  const found = new Map(r.rows.map((row) => [`${row.level}/${row.node_index}`, row.hash]));
-  return ids.map((n) => {
-    const hash = found.get(`${n.level}/${n.index}`);
-    if (!hash) throw new AuditTreeDamaged(`the audit tree has no node at level ${n.level} index ${n.index}`);
-    return hash;
-  });
-}
-
-/** The stored tree disagrees with itself or with what was signed: nothing may be built or proved on it. */
-export class AuditTreeDamaged extends Error {
-  override readonly name = 'AuditTreeDamaged';
-}
-
 /** The next legacy (hash-chain) events to become leaves, in chain order. */
 export async function readLegacyBatch(
   db: DbOrTx,
@@ -85,12 +58,21 @@ export interface Candidate {
   body: string;
 }
 
+/** xmax and the in-progress xids of a pg_snapshot's text form `xmin:xmax:xip,xip,…`. */
+export function parseSnapshot(snapshot: string): { xmax: string; xip: string[] } {
+  const [, xmax, xip] = snapshot.split(':');
+  if (!xmax || xip === undefined) throw new Error(`not a pg_snapshot: ${snapshot}`);
+  return { xmax, xip: xip === '' ? [] : xip.split(',') };
+}
+
 /**
- * Committed events the last complete pass could not see (RFC-free, PostgreSQL MVCC): an event is new
- * to the sequencer iff its transaction was still running, or had not started, when the stored snapshot
- * was taken (`tx` in its xip list, or ≥ its xmax). Events already given a leaf (seen by a pass that did
- * not finish, or committed while the last pass ran) are skipped. Keyset on (tx, seq), so a long backlog
- * is read in bounded batches through the (tx, seq) index; one transaction's events stay in insert order.
+ * Committed events the last complete pass could not see (PostgreSQL MVCC): an event is new to the
+ * sequencer iff its transaction was still running, or had not started, when the stored snapshot was
+ * taken (`tx` in its xip list, or ≥ its xmax). Events already given a leaf (seen by a pass that did not
+ * finish, or committed while the last pass ran) are skipped. Keyset on (tx, seq): the in-progress xids
+ * first (all below xmax), then the range from xmax, each an ordered range scan of the (tx, seq) index
+ * that stops at `limit`, so a long backlog costs the same per batch; one transaction's events stay in
+ * insert order.
  */
 export async function readCandidates(
   db: DbOrTx,
@@ -98,20 +80,25 @@ export async function readCandidates(
   after: { tx: string; seq: number } | undefined,
   limit: number,
 ): Promise<Candidate[]> {
+  const { xmax, xip } = parseSnapshot(snapshot);
   const [afterTx, afterSeq] = after ? [after.tx, after.seq] : ['0', 0];
-  const r = await sql<{ seq: string; tx: string; body: string }>`
-    with s as (select ${snapshot}::pg_snapshot as snap),
-    c as (
-      select e.seq, e.tx, e.body from audit_events e, s
-      where e.tx = any (array(select pg_snapshot_xip(s.snap))) and (e.tx, e.seq) > (${afterTx}::xid8, ${afterSeq}::bigint)
-      union all
-      select e.seq, e.tx, e.body from audit_events e, s
-      where e.tx >= pg_snapshot_xmax(s.snap) and (e.tx, e.seq) > (${afterTx}::xid8, ${afterSeq}::bigint)
-    )
-    select c.seq, c.tx::text as tx, c.body from c
-    where not exists (select 1 from audit_leaves l where l.seq = c.seq)
-    order by c.tx, c.seq limit ${limit}`.execute(db);
-  return r.rows.map((row) => ({ seq: Number(row.seq), tx: row.tx, body: row.body }));
+  const unsequenced = sql`not exists (select 1 from audit_leaves l where l.seq = e.seq)`;
+  const rows: Array<{ seq: string; tx: string; body: string }> = [];
+  if (xip.length > 0) {
+    const r = await sql<{ seq: string; tx: string; body: string }>`
+      select e.seq, e.tx::text as tx, e.body from audit_events e
+      where e.tx = any(${xip}::xid8[]) and (e.tx, e.seq) > (${afterTx}::xid8, ${afterSeq}::bigint) and ${unsequenced}
+      order by e.tx, e.seq limit ${limit}`.execute(db);
+    rows.push(...r.rows);
+  }
+  if (rows.length < limit) {
+    const r = await sql<{ seq: string; tx: string; body: string }>`
+      select e.seq, e.tx::text as tx, e.body from audit_events e
+      where e.tx >= ${xmax}::xid8 and (e.tx, e.seq) > (${afterTx}::xid8, ${afterSeq}::bigint) and ${unsequenced}
+      order by e.tx, e.seq limit ${limit - rows.length}`.execute(db);
+    rows.push(...r.rows);
+  }
+  return rows.map((row) => ({ seq: Number(row.seq), tx: row.tx, body: row.body }));
 }
 
 export interface NewLeaf {

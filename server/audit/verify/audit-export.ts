@@ -8,9 +8,9 @@ import type { LegacyRow } from '../audit-leaf';
 import { type AuditKeyring, auditKeyring } from '../checkpoints/audit-keys';
 import { listCheckpoints } from '../checkpoints/checkpoint.store';
 import { readTreeEnd } from '../sequencer/sequencer.store';
+import { readLeafTexts } from './leaf-pages';
 import type { WalkLeaf } from './tree-walk';
 import type { VerifyBreak, VerifyOptions, VerifyReport } from './verify.types';
-import { readPage, toWalkLeaf } from './verify-db';
 import { buildReport, startWalk } from './verify-report';
 
 export const EXPORT_FORMAT = 'grantline-audit-log';
@@ -64,8 +64,7 @@ export async function exportAuditLog(
   for (const checkpoint of checkpoints) await write(out, JSON.stringify({ checkpoint }));
   const pageSize = opts.pageSize ?? 10_000;
   for (let from = 0; from < end.size; from += pageSize) {
-    for (const row of await readPage(db, from, Math.min(end.size, from + pageSize))) {
-      const leaf = toWalkLeaf(row);
+    for (const leaf of await readLeafTexts(db, from, Math.min(end.size, from + pageSize))) {
       await write(out, leaf.text ?? JSON.stringify({ event_missing: leaf.index }));
     }
   }

@@ -8,9 +8,13 @@ import type { BreakReason, VerifyBreak } from './verify.types';
 /** One leaf as a source hands it over. */
 export interface WalkLeaf {
   index: number;
-  /** The exact leaf text; undefined when the leaf's event row is gone. */
+  /** The exact leaf text, hashed here; undefined when the leaf's event row is gone (or `hash` is given). */
   text: string | undefined;
-  /** Hex of the leaf hash the sequencer stored, when the source has it (the database does). */
+  /** The leaf hash, when the source computed it from the stored event itself (the database does). */
+  hash?: Buffer;
+  /** Whether that hash equals the one the sequencer stored for the leaf, when the source can tell. */
+  matchesStored?: boolean;
+  /** Hex of the leaf hash the sequencer stored, to compare with the hash of `text`. */
   storedHash?: string;
   /** The chain fields of a legacy event, to check its link. */
   legacy?: LegacyRow;
@@ -57,10 +61,13 @@ export class TreeWalk {
     if (this.broken) return false;
     const index = this.frontier.size;
     if (leaf.index !== index) return this.fail(index, 'leaf_missing', `leaf ${index} is missing`);
-    if (leaf.text === undefined)
+    if (leaf.text === undefined && leaf.hash === undefined) {
       return this.fail(index, 'event_missing', `the event of leaf ${index} is gone`);
-    const hash = hashLeaf(leaf.text);
-    if (leaf.storedHash !== undefined && hash.toString('hex') !== leaf.storedHash) {
+    }
+    const hash = leaf.hash ?? hashLeaf(leaf.text!);
+    const stored =
+      leaf.matchesStored ?? (leaf.storedHash === undefined || hash.toString('hex') === leaf.storedHash);
+    if (!stored) {
       return this.fail(index, 'leaf_hash_mismatch', `leaf ${index} does not hash to the hash stored for it`);
     }
     if (leaf.legacy) {

@@ -1,22 +1,14 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../../db/database';
-import { type LegacyRow, leafFromBody, leafFromLegacy } from '../audit-leaf';
 import type { AuditKeyring } from '../checkpoints/audit-keys';
 import { listCheckpoints } from '../checkpoints/checkpoint.store';
 import { readState, readTreeEnd, type SequencerState } from '../sequencer/sequencer.store';
-import type { TreeWalk, WalkLeaf } from './tree-walk';
+import { type CleanPage, readCleanPage, readPage, toWalkLeaf } from './leaf-pages';
+import type { TreeWalk } from './tree-walk';
 import type { VerifyBreak, VerifyOptions, VerifyReport } from './verify.types';
 import { buildReport, startWalk } from './verify-report';
 
 const DEFAULT_PAGE = 10_000;
-
-export interface PageRow {
-  leaf_index: string;
-  leaf_hash: string;
-  body: string | null;
-  legacy: string | null;
-  missing: boolean;
-}
 
 /**
  * Recomputes the whole tree from the events in the database and checks every checkpoint's signature and
@@ -35,46 +27,41 @@ export async function verifyAuditLog(
   const checkpoints = await listCheckpoints(db, 0);
   const end = await readTreeEnd(db);
   const walk = await startWalk(checkpoints, opts.trusted ?? [], ring);
-  for (let from = 0; from < end.size && !walk.broken; from += pageSize) {
-    const rows = await readPage(db, from, Math.min(end.size, from + pageSize));
-    // A leaf missing inside the range shows as the next leaf's index not being the one expected.
-    for (const row of rows) if (!walk.add(toWalkLeaf(row))) break;
+  // Two pages are read ahead while one is walked: the database (on two connections when it has them)
+  // and the hashing here overlap. A page that is not clean is read again leaf by leaf.
+  const pages: Array<{ from: number; upto: number; page: Promise<CleanPage | undefined> }> = [];
+  let requested = 0;
+  const request = () => {
+    if (requested >= end.size) return;
+    const upto = Math.min(end.size, requested + pageSize);
+    pages.push({ from: requested, upto, page: readCleanPage(db, requested, upto) });
+    requested = upto;
+  };
+  request();
+  request();
+  while (pages.length > 0 && !walk.broken) {
+    const { from, upto, page } = pages.shift()!;
+    const clean = await page;
+    request();
+    if (clean) walkClean(walk, clean);
+    else for (const row of await readPage(db, from, upto)) if (!walk.add(toWalkLeaf(row))) break;
     opts.onProgress?.(walk.size, end.size);
   }
+  await Promise.allSettled(pages.map((p) => p.page));
   const state = await readState(db);
   const broken =
     walk.finish() ?? (await checkLegacyHead(db, walk, state)) ?? (await checkNothingLeftOut(db, walk, state));
   return buildReport(walk, end.size, checkpoints, broken);
 }
 
-export async function readPage(db: DbOrTx, from: number, upto: number): Promise<PageRow[]> {
-  // Legacy rows travel as one JSON text, parsed only for them; new rows need only their body.
-  const r = await sql<PageRow>`
-    select l.leaf_index, encode(l.hash, 'hex') as leaf_hash, e.body, e.seq is null as missing,
-      case when e.seq is not null and e.body is null then json_build_object(
-        'seq', e.seq, 'at_ms', round(extract(epoch from e.at) * 1000), 'type', e.type, 'task_id', e.task_id,
-        'grant_id', e.grant_id, 'principal', e.principal, 'payload', e.payload, 'prev_hash', e.prev_hash,
-        'hash', e.hash)::text end as legacy
-    from audit_leaves l left join audit_events e on e.seq = l.seq
-    where l.leaf_index >= ${from} and l.leaf_index < ${upto} order by l.leaf_index`.execute(db);
-  return r.rows;
-}
-
-export function toWalkLeaf(row: PageRow): WalkLeaf {
-  const index = Number(row.leaf_index);
-  if (row.missing) return { index, text: undefined, storedHash: row.leaf_hash };
-  if (row.body !== null) return { index, text: leafFromBody(row.body, index), storedHash: row.leaf_hash };
-  const raw = JSON.parse(row.legacy!) as Omit<LegacyRow, 'at'> & { at_ms: number };
-  const legacy: LegacyRow = { ...raw, at: new Date(raw.at_ms) };
-  return { index, text: legacyLeafOrUndefined(legacy, index), storedHash: row.leaf_hash, legacy };
-}
-
-/** A tampered legacy payload may have no canonical form: then it cannot be the leaf that was hashed. */
-function legacyLeafOrUndefined(row: LegacyRow, index: number): string {
-  try {
-    return leafFromLegacy(row, index);
-  } catch {
-    return '';
+function walkClean(walk: TreeWalk, page: CleanPage): void {
+  for (let i = 0; i * 32 < page.hashes.length; i += 1) {
+    walk.add({
+      index: page.from + i,
+      text: undefined,
+      hash: page.hashes.subarray(i * 32, i * 32 + 32),
+      matchesStored: true,
+    });
   }
 }
 

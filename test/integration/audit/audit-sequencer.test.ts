@@ -3,8 +3,13 @@ import {
   type AuditKeys,
   appendAuditEvent,
   appendAuditEvents,
+  consistencyProof,
+  inclusionProof,
   listAuditEvents,
+  listCheckpoints,
   verifyAuditLog,
+  verifyConsistencyProof,
+  verifyInclusionProof,
 } from '../../../server/audit';
 import type { Db } from '../../../server/db/database';
 import { createDb } from '../../../server/db/pool';
@@ -164,6 +169,41 @@ describe('the audit sequencer', () => {
       });
     } finally {
       await s.stop();
+    }
+  });
+
+  test('when proofs are served from the stored tree for every leaf and every pair of checkpoints, then each verifies against its signed root', async () => {
+    const db = await createTestDatabase();
+    const s = testSequencer(db.url, keys);
+    try {
+      const sizes = [1, 2, 3, 5, 8, 13, 16, 17, 31, 32, 33, 37];
+      for (let i = 0; i < 37; i += 1) {
+        await db.db.transaction().execute((tx) => appendAuditEvent(tx, probe(`p${i}`)));
+        if (sizes.includes(i + 1)) await s.runOnce({ forceCheckpoint: true });
+      }
+      const checkpoints = await listCheckpoints(db.db, 0);
+      expect(checkpoints.map((c) => c.tree_size)).toEqual(sizes);
+      const events = await listAuditEvents(db.db, { limit: 100 });
+      for (const cp of checkpoints) {
+        for (let m = 0; m < cp.tree_size; m += 1) {
+          const proof = await inclusionProof(db.db, m, cp.tree_size);
+          expect([m, cp.tree_size, verifyInclusionProof(events[m]!, proof, cp)]).toEqual([
+            m,
+            cp.tree_size,
+            true,
+          ]);
+        }
+        for (const older of checkpoints.filter((c) => c.tree_size <= cp.tree_size)) {
+          const proof = await consistencyProof(db.db, older.tree_size, cp.tree_size);
+          expect(verifyConsistencyProof(older, cp, proof.consistency_path)).toBe(true);
+        }
+      }
+      // A proof for one event never verifies for another.
+      const proof = await inclusionProof(db.db, 5, 37);
+      expect(verifyInclusionProof(events[6]!, { ...proof, leaf_index: 6 }, checkpoints.at(-1)!)).toBe(false);
+    } finally {
+      await s.stop();
+      await db.drop();
     }
   });
 

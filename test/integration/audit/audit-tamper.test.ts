@@ -16,7 +16,7 @@ import { signTreeHead } from '../../../server/audit/checkpoints/checkpoint-signa
 import { hashLeaf, MerkleFrontier } from '../../../server/audit/merkle';
 import { SequencedTree } from '../../../server/audit/sequencer/sequenced-tree';
 import { runSequencerPass } from '../../../server/audit/sequencer/sequencer-pass';
-import { readPage, toWalkLeaf } from '../../../server/audit/verify/verify-db';
+import { readLeafTexts } from '../../../server/audit/verify/leaf-pages';
 import type { DbOrTx, Tx } from '../../../server/db/database';
 import { ringOf, testAuditKeys, testSequencer } from '../../helpers/audit';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
@@ -250,8 +250,7 @@ describe('audit log tamper evidence', () => {
   /** Recomputes every stored leaf and node hash from the (tampered) events, as a careful forger would. */
   async function rebuildTreeHashes(tx: Tx): Promise<void> {
     const f = MerkleFrontier.empty();
-    for (const row of await readPage(tx, 0, EVENTS)) {
-      const leaf = toWalkLeaf(row);
+    for (const leaf of await readLeafTexts(tx, 0, EVENTS)) {
       const hash = hashLeaf(leaf.text!);
       await sql`update audit_leaves set hash = ${hash} where leaf_index = ${leaf.index}`.execute(tx);
       for (const n of f.append(hash)) {
