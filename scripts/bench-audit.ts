@@ -54,6 +54,7 @@ export interface BenchAuditResult {
 const MAX_APPENDS_PER_PHASE = 500_000;
 const MAX_EVENTS = 2_000_000;
 const BULK_CHUNK = 5000;
+const BULK_WRITERS = 4;
 
 const withDb = (url: string, name: string) =>
   Object.assign(new URL(url), { pathname: `/${name}` }).toString();
@@ -98,18 +99,23 @@ async function appendPhase(db: Db, writers: number, seconds: number): Promise<nu
   return Math.round(done / ((performance.now() - started) / 1000));
 }
 
-/** Brings the log to `target` events through the real append path, 5000 per transaction. */
+/** Brings the log to `target` events through the real append path, 5000 per transaction, 4 at a time. */
 async function bulkLoad(db: Db, target: number): Promise<void> {
   const r = await db
     .selectFrom('audit_events')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .executeTakeFirstOrThrow();
-  for (let have = Number(r.n); have < target; have += BULK_CHUNK) {
-    const events = Array.from({ length: Math.min(BULK_CHUNK, target - have) }, (_, i) =>
-      sampleEvent(have + i, 'spiffe://bench/bulk'),
-    );
-    await db.transaction().execute((tx) => appendAuditEvents(tx, events));
-  }
+  let next = Number(r.n);
+  const loader = async () => {
+    while (next < target) {
+      const from = next;
+      const count = Math.min(BULK_CHUNK, target - from);
+      next += count;
+      const events = Array.from({ length: count }, (_, i) => sampleEvent(from + i, 'spiffe://bench/bulk'));
+      await db.transaction().execute((tx) => appendAuditEvents(tx, events));
+    }
+  };
+  await Promise.all(Array.from({ length: BULK_WRITERS }, loader));
 }
 
 /** Lets the running sequencer catch up with everything committed; returns leaves per second meanwhile. */

@@ -21,6 +21,29 @@ export interface NewEventRow {
  */
 export async function insertEvents(tx: Tx, rows: readonly NewEventRow[]): Promise<AuditEvent[]> {
   if (rows.length === 0) return [];
+  const seqs = rows.length === 1 ? [await insertOne(tx, rows[0]!)] : await insertMany(tx, rows);
+  return rows.map((r, i) => ({
+    seq: seqs[i]!,
+    at: r.at,
+    type: r.type,
+    taskId: r.taskId,
+    grantId: r.grantId,
+    principal: r.principal,
+    payload: JSON.parse(r.payloadJson) as Record<string, unknown>,
+  }));
+}
+
+/** The hot path (one event per grant transaction): a plain insert, cheap to parse and plan. */
+async function insertOne(tx: Tx, r: NewEventRow): Promise<number> {
+  const result = await sql<{ seq: string }>`
+    insert into audit_events (at, type, task_id, grant_id, principal, payload, body)
+    values (${r.at.toISOString()}::timestamptz, ${r.type}, ${r.taskId}::uuid, ${r.grantId}::uuid, ${r.principal},
+      ${r.payloadJson}::jsonb, ${r.body})
+    returning seq`.execute(tx);
+  return Number(result.rows[0]!.seq);
+}
+
+async function insertMany(tx: Tx, rows: readonly NewEventRow[]): Promise<number[]> {
   const col = <T>(pick: (r: NewEventRow) => T) => rows.map(pick);
   const result = await sql<{ seq: string }>`
     insert into audit_events (at, type, task_id, grant_id, principal, payload, body)
@@ -32,16 +55,7 @@ export async function insertEvents(tx: Tx, rows: readonly NewEventRow[]): Promis
     order by n
     returning seq`.execute(tx);
   // nextval is taken row by row in the order the sorted input reaches the insert.
-  const seqs = result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
-  return rows.map((r, i) => ({
-    seq: seqs[i]!,
-    at: r.at,
-    type: r.type,
-    taskId: r.taskId,
-    grantId: r.grantId,
-    principal: r.principal,
-    payload: JSON.parse(r.payloadJson) as Record<string, unknown>,
-  }));
+  return result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
 }
 
 /** A sequenced event as stored: its leaf index, and either its body or its legacy chain fields. */

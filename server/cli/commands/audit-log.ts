@@ -15,7 +15,6 @@ import { configuredAuditJwks } from '../../wiring/audit-log';
 import { errLines, out, printJson } from '../cli-output';
 import { loadConfigOrExit } from '../config-or-exit';
 import { openDatabaseForCli } from '../open-database';
-import type { VerifyCommandOptions } from './audit';
 
 export function renderVerifyResult(r: VerifyReport): string {
   if (r.ok) {
@@ -28,6 +27,14 @@ export function renderVerifyResult(r: VerifyReport): string {
   const b = r.brokenAt!;
   const where = b.leafIndex === null ? `event seq ${b.seq}` : `leaf ${b.leafIndex}`;
   return `BROKEN at ${where}: ${b.reason} (${b.detail}); ${r.checked} leaves intact before it`;
+}
+
+export interface VerifyCommandOptions {
+  offline?: string;
+  jwks?: string;
+  trustedCheckpoint?: string[];
+  json?: boolean;
+  batchSize?: number;
 }
 
 /** A JWKS from a file or an http(s) URL (the broker's /.well-known/jwks.json). */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { VerifyCommandOptions } from './audit-log';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -35,12 +36,4 @@ export function registerAuditCommands(program: Command): void {
       const { runAuditExport } = await import('./audit-log.js');
       await runAuditExport(o);
     });
-}
-
-export interface VerifyCommandOptions {
-  offline?: string;
-  jwks?: string;
-  trustedCheckpoint?: string[];
-  json?: boolean;
-  batchSize?: number;
 }
