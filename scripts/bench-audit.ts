@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
 import pg from 'pg';
 import {
   type AuditEventInput,
@@ -35,6 +36,10 @@ export interface BenchAuditOptions {
 export interface BenchAuditResult {
   append_1_writer_per_s: number;
   append_8_writers_per_s: number;
+  /** Samples (every 50 ms) of the 8-writer phase in which a session waited on a row lock (none expected). */
+  append_8_writers_lock_wait_samples: number;
+  /** 8 writers appending 100 events per transaction (as closing a task does). */
+  append_8_writers_batched_per_s: number;
   /** Leaves the sequencer added per second while catching up with the bulk-loaded events. */
   sequencer_per_s: number;
   verify_per_s: number;
@@ -83,20 +88,47 @@ const sampleEvent = (i: number, principal: string): AuditEventInput => ({
   },
 });
 
-/** Each append in its own transaction, as a grant request pays it; `writers` loops run until the deadline. */
-async function appendPhase(db: Db, writers: number, seconds: number): Promise<number> {
+/**
+ * `perTransaction` events in each transaction (1: as a grant request pays it); `writers` loops run until
+ * the deadline.
+ */
+async function appendPhase(db: Db, writers: number, seconds: number, perTransaction = 1): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
   let done = 0;
   const writer = async (w: number) => {
     while (performance.now() < deadline && done < MAX_APPENDS_PER_PHASE) {
-      const event = sampleEvent(done, `spiffe://bench/w${w}`);
-      await db.transaction().execute((tx) => appendAuditEvent(tx, event));
-      done += 1;
+      const events = Array.from({ length: perTransaction }, (_, i) =>
+        sampleEvent(done + i, `spiffe://bench/w${w}`),
+      );
+      if (perTransaction === 1) await db.transaction().execute((tx) => appendAuditEvent(tx, events[0]!));
+      else await db.transaction().execute((tx) => appendAuditEvents(tx, events));
+      done += perTransaction;
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
   return Math.round(done / ((performance.now() - started) / 1000));
+}
+
+/** Counts the samples in which a session of this database waited on a row lock (none expected). */
+function sampleLockWaits(db: Db) {
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const r = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'
+          and wait_event in ('tuple', 'transactionid')`.execute(db);
+      if ((r.rows[0]?.n ?? 0) > 0) samples += 1;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return samples;
+  };
 }
 
 /** Brings the log to `target` events through the real append path, 5000 per transaction, 4 at a time. */
@@ -174,7 +206,10 @@ export async function benchAudit(opts: BenchAuditOptions): Promise<BenchAuditRes
     await migrateToLatest(handle.db);
     sequencer.start();
     const append_1_writer_per_s = await appendPhase(handle.db, 1, seconds);
+    const stopSampling = sampleLockWaits(handle.db);
     const append_8_writers_per_s = await appendPhase(handle.db, 8, seconds);
+    const append_8_writers_lock_wait_samples = await stopSampling();
+    const append_8_writers_batched_per_s = await appendPhase(handle.db, 8, seconds, 100);
     await bulkLoad(handle.db, target);
     const sequencer_per_s = await catchUp(handle.db, sequencer);
     await sequencer.stop();
@@ -193,6 +228,8 @@ export async function benchAudit(opts: BenchAuditOptions): Promise<BenchAuditRes
     return {
       append_1_writer_per_s,
       append_8_writers_per_s,
+      append_8_writers_lock_wait_samples,
+      append_8_writers_batched_per_s,
       sequencer_per_s,
       verify_per_s: Math.round(report.checked / elapsed),
       verified_events: report.checked,

@@ -34,6 +34,9 @@ describe('the audit bench', () => {
       expect(r[key]).toBeGreaterThan(0);
     }
     expect(r.inclusion_proof_p95_ms).toBeGreaterThanOrEqual(r.inclusion_proof_p50_ms);
+    expect(r.append_8_writers_batched_per_s).toBeGreaterThan(0);
+    // Appenders share no row: none of them ever waits on a row lock.
+    expect(r.append_8_writers_lock_wait_samples).toBe(0);
     expect(await benchDatabases()).toEqual(before);
   });
 
