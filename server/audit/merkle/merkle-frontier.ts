@@ -64,6 +64,16 @@ export class MerkleFrontier {
     return completed;
   }
 
+  /** Adds the next leaf hash without reporting completed subtrees (verification needs only the roots). */
+  appendHash(leafHash: Buffer): void {
+    let carry = leafHash;
+    for (let rest = this.count; rest % 2 === 1; rest = Math.floor(rest / 2)) {
+      carry = hashChildren(this.nodes.pop()!, carry);
+    }
+    this.nodes.push(carry);
+    this.count += 1;
+  }
+
   root(): Buffer {
     return this.count === 0 ? EMPTY_ROOT : foldRange(this.nodes);
   }

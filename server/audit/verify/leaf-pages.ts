@@ -22,6 +22,9 @@ const EVENT_OF_LEAF = sql`left join lateral (
   select seq, at, type, task_id, grant_id, principal, payload, prev_hash, hash, body
   from audit_events where seq = l.seq offset 0) e on true`;
 
+/** The same probe reading only what a new event's leaf is built from. */
+const BODY_OF_LEAF = sql`left join lateral (select body from audit_events where seq = l.seq offset 0) e on true`;
+
 /** SHA-256(0x00 ‖ leaf) from the body's UTF-8 bytes (byte offsets: no rescans); null if it has no payload. */
 const COMPUTED = sql`(select case when h.at > 0 then sha256('\\x00'::bytea || substring(h.b from 1 for h.at - 1) ||
   convert_to(',"leaf_index":' || l.leaf_index, 'UTF8') || substring(h.b from h.at)) end
@@ -49,7 +52,7 @@ export async function readCleanPage(db: DbOrTx, from: number, upto: number): Pro
     from (
       select l.leaf_index, l.hash as stored, ${COMPUTED} as computed,
         row_number() over (order by l.leaf_index) as k
-      from audit_leaves l ${EVENT_OF_LEAF}
+      from audit_leaves l ${BODY_OF_LEAF}
       where l.leaf_index >= ${from} and l.leaf_index < ${upto}
     ) p`.execute(db);
   const row = r.rows[0];

@@ -74,7 +74,7 @@ export class TreeWalk {
       const bad = this.legacy.next(leaf.legacy);
       if (bad) return this.fail(index, `chain_${bad}`, `hash chain broken at seq ${leaf.legacy.seq}`);
     }
-    this.frontier.append(hash);
+    this.frontier.appendHash(hash);
     return this.checkReached();
   }
 

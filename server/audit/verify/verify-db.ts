@@ -9,6 +9,7 @@ import type { VerifyBreak, VerifyOptions, VerifyReport } from './verify.types';
 import { buildReport, startWalk } from './verify-report';
 
 const DEFAULT_PAGE = 10_000;
+const PAGES_IN_FLIGHT = 3;
 
 /**
  * Recomputes the whole tree from the events in the database and checks every checkpoint's signature and
@@ -27,7 +28,7 @@ export async function verifyAuditLog(
   const checkpoints = await listCheckpoints(db, 0);
   const end = await readTreeEnd(db);
   const walk = await startWalk(checkpoints, opts.trusted ?? [], ring);
-  // Two pages are read ahead while one is walked: the database (on two connections when it has them)
+  // Pages are read ahead while one is walked: the database (on several connections when it has them)
   // and the hashing here overlap. A page that is not clean is read again leaf by leaf.
   const pages: Array<{ from: number; upto: number; page: Promise<CleanPage | undefined> }> = [];
   let requested = 0;
@@ -37,8 +38,7 @@ export async function verifyAuditLog(
     pages.push({ from: requested, upto, page: readCleanPage(db, requested, upto) });
     requested = upto;
   };
-  request();
-  request();
+  for (let i = 0; i < PAGES_IN_FLIGHT; i += 1) request();
   while (pages.length > 0 && !walk.broken) {
     const { from, upto, page } = pages.shift()!;
     const clean = await page;

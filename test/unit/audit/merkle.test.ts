@@ -74,9 +74,12 @@ describe('RFC 9162 Merkle tree', () => {
 
   it('when leaves are appended one by one, then the root is the reference root at every size and the completed nodes are the perfect subtrees', () => {
     const f = MerkleFrontier.empty();
+    const quiet = MerkleFrontier.empty();
     for (let n = 1; n <= MAX; n += 1) {
       const completed = f.append(leaves[n - 1]!);
+      quiet.appendHash(leaves[n - 1]!);
       expect(f.root().equals(referenceRoot(leaves.slice(0, n)))).toBe(true);
+      expect(quiet.root().equals(f.root())).toBe(true);
       for (const node of completed) expect(node.hash.equals(nodeHash(node.level, node.index))).toBe(true);
       // A node of level L completes exactly when n is a multiple of 2^L.
       expect(completed.map((c) => c.level)).toEqual(
