@@ -12,6 +12,7 @@ import {
   verifyInclusionProof,
 } from '../../../server/audit';
 import type { Db } from '../../../server/db/database';
+import { openSequencerSession } from '../../../server/audit/sequencer/sequencer-session';
 import { createDb } from '../../../server/db/pool';
 import { ringOf, testAuditKeys, testSequencer } from '../../helpers/audit';
 import { eventually } from '../../helpers/broker';
@@ -207,31 +208,52 @@ describe('the audit sequencer', () => {
     }
   });
 
-  test('when two sequencers share a database, then one leads, and when its connection is killed the other takes over within 2 s', async () => {
+  test('when the lock holder hangs without running statements, then PostgreSQL ends its session and a sequencer leads within 2 s after that', async () => {
+    const hung = await openSequencerSession(t.url, () => undefined);
+    const s = testSequencer(t.url, keys, { intervalMs: 50, lockPollMs: 100 });
+    try {
+      expect(await hung.tryLock()).toBe(true);
+      const hungAt = Date.now();
+      s.start();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(s.isLeader()).toBe(false);
+      // idle_session_timeout (1.5 s) ends the silent session; the next poll takes the lock.
+      expect(await eventually(async () => s.isLeader(), 4000, 10)).toBe(true);
+      expect(Date.now() - hungAt).toBeLessThan(1500 + 2000);
+      expect(hung.alive()).toBe(false);
+    } finally {
+      await hung.close();
+      await s.stop();
+    }
+  });
+
+  test('when two sequencers share a database, then one leads, and when its connection is killed or its broker stops, a new lead takes over within 2 s', async () => {
     const a = testSequencer(t.url, keys, { intervalMs: 50, lockPollMs: 100 });
     const b = testSequencer(t.url, keys, { intervalMs: 50, lockPollMs: 100 });
+    const leaders = () => [a, b].filter((s) => s.isLeader());
     try {
       a.start();
       expect(await eventually(async () => a.isLeader(), 5000, 20)).toBe(true);
       b.start();
       await new Promise((r) => setTimeout(r, 300));
-      expect(b.isLeader()).toBe(false);
+      expect(leaders()).toEqual([a]);
 
-      await sql`select pg_terminate_backend(${a.sessionPid()!})`.execute(t.db);
+      // The holder's connection dies: the lock goes with it, and whichever sequencer gets it first leads.
+      const killed = a.sessionPid()!;
+      await sql`select pg_terminate_backend(${killed})`.execute(t.db);
       const killedAt = Date.now();
-      expect(await eventually(async () => b.isLeader(), 2000, 10)).toBe(true);
+      const newLead = async () => leaders().length === 1 && leaders()[0]!.sessionPid() !== killed;
+      expect(await eventually(newLead, 2000, 10)).toBe(true);
       expect(Date.now() - killedAt).toBeLessThan(2000);
-
       await t.db.transaction().execute((tx) => appendAuditEvent(tx, probe('after-takeover')));
-      expect(
-        await eventually(async () => (await leafOf(t.db, 'after-takeover')) !== undefined, 2000, 20),
-      ).toBe(true);
-      expect(await eventually(async () => !a.isLeader(), 2000, 20)).toBe(true);
+      expect(await eventually(async () => (await leafOf(t.db, 'after-takeover')) !== undefined, 2000, 20)).toBe(true);
 
-      // Stopping the leader (a broker shutting down) hands the lead back.
-      await b.stop();
+      // The leading broker stops: the other one takes over.
+      const [leader] = leaders();
+      const other = leader === a ? b : a;
+      await leader!.stop();
       const stoppedAt = Date.now();
-      expect(await eventually(async () => a.isLeader(), 2000, 10)).toBe(true);
+      expect(await eventually(async () => other.isLeader(), 2000, 10)).toBe(true);
       expect(Date.now() - stoppedAt).toBeLessThan(2000);
       expect((await verifyAuditLog(t.db, await ringOf(keys))).ok).toBe(true);
     } finally {
