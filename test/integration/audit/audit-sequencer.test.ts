@@ -11,8 +11,8 @@ import {
   verifyConsistencyProof,
   verifyInclusionProof,
 } from '../../../server/audit';
-import type { Db } from '../../../server/db/database';
 import { openSequencerSession } from '../../../server/audit/sequencer/sequencer-session';
+import type { Db } from '../../../server/db/database';
 import { createDb } from '../../../server/db/pool';
 import { ringOf, testAuditKeys, testSequencer } from '../../helpers/audit';
 import { eventually } from '../../helpers/broker';
@@ -246,7 +246,9 @@ describe('the audit sequencer', () => {
       expect(await eventually(newLead, 2000, 10)).toBe(true);
       expect(Date.now() - killedAt).toBeLessThan(2000);
       await t.db.transaction().execute((tx) => appendAuditEvent(tx, probe('after-takeover')));
-      expect(await eventually(async () => (await leafOf(t.db, 'after-takeover')) !== undefined, 2000, 20)).toBe(true);
+      expect(
+        await eventually(async () => (await leafOf(t.db, 'after-takeover')) !== undefined, 2000, 20),
+      ).toBe(true);
 
       // The leading broker stops: the other one takes over.
       const [leader] = leaders();
