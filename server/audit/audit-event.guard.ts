@@ -27,9 +27,11 @@ const SECRET_KEYS = new Set([
   'authorization',
 ]);
 
-// Values shaped like a Vault token (`hvs.`, `hvb.`, `hvr.`) or a compact JWS (a JWT, a JWT-SVID).
+// Values shaped like a Vault token (`hvs.`, `hvb.`, `hvr.`), an OpenBao (or pre-1.10 Vault) token
+// (`s.`, `b.`, `r.` and 24+ base62 characters, the whole value) or a compact JWS (a JWT, a JWT-SVID).
 const SECRET_VALUES = [
   /^hv[sbr]\.[A-Za-z0-9_-]{20,}/,
+  /^[sbr]\.[A-Za-z0-9]{24,}$/,
   /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/,
 ];
 

@@ -9,6 +9,7 @@ import {
   formatBrokerError,
 } from './broker-client';
 import { errLines } from './cli-output';
+import { fetchWorkloadSvid } from './workload-svid';
 
 export const DEFAULT_BROKER_URL = 'http://127.0.0.1:8080';
 const DEV_SVID_TTL_SECONDS = 300;
@@ -18,6 +19,7 @@ export interface ClientOptions {
   broker?: string;
   svid?: string;
   as?: string;
+  workloadApi?: boolean;
   json?: boolean;
 }
 
@@ -38,6 +40,10 @@ export function withClientOptions(cmd: Command): Command {
     .option(
       '--as <spiffe-id>',
       'mint a JWT-SVID for this SPIFFE ID from the dev trust domain in $GRANTLINE_HOME',
+    )
+    .option(
+      '--workload-api',
+      'get a JWT-SVID from the SPIFFE Workload API (default when SPIFFE_ENDPOINT_SOCKET is set)',
     )
     .option('--json', 'print the raw JSON response');
 }
@@ -86,12 +92,34 @@ async function readSvidFile(file: string): Promise<string> {
 }
 
 /** The caller's SVID as a lazy, memoised source: from --svid, or minted for --as. */
-export function svidSource(opts: Pick<ClientOptions, 'svid' | 'as'>, env: NodeJS.ProcessEnv = process.env) {
-  if (opts.svid && opts.as) throw new CliFailure('give either --svid <file> or --as <spiffe-id>, not both');
-  if (!opts.svid && !opts.as) throw new CliFailure('who are you? give --svid <file> or --as <spiffe-id>');
+async function workloadSvid(env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    return await fetchWorkloadSvid(devAudience(env), env);
+  } catch (err) {
+    throw new CliFailure(`cannot get an SVID from the Workload API: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The caller's SVID as a lazy, memoised source: from --svid, minted for --as, or fetched from the
+ * Workload API (--workload-api, or by default when SPIFFE_ENDPOINT_SOCKET is set and neither is given).
+ */
+export function svidSource(
+  opts: Pick<ClientOptions, 'svid' | 'as' | 'workloadApi'>,
+  env: NodeJS.ProcessEnv = process.env,
+) {
+  const given = [opts.svid, opts.as, opts.workloadApi].filter(Boolean).length;
+  if (given > 1) throw new CliFailure('give one of --svid <file>, --as <spiffe-id> or --workload-api');
+  const fromWorkloadApi = opts.workloadApi || (given === 0 && Boolean(env.SPIFFE_ENDPOINT_SOCKET));
+  if (given === 0 && !fromWorkloadApi)
+    throw new CliFailure('who are you? give --svid <file>, --as <spiffe-id> or --workload-api');
   let cached: Promise<string> | undefined;
   return () => {
-    cached ??= opts.svid ? readSvidFile(opts.svid) : mintDevSvid(opts.as as string, env);
+    cached ??= fromWorkloadApi
+      ? workloadSvid(env)
+      : opts.svid
+        ? readSvidFile(opts.svid)
+        : mintDevSvid(opts.as as string, env);
     return cached;
   };
 }

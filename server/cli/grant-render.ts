@@ -1,4 +1,4 @@
-import type { IssuedSecret } from '../grants/minting';
+import type { IssuedSecret } from '../grants/issue/mint';
 import { formatDuration, formatExpiresIn } from './cli-args';
 import { type Field, formatFields } from './cli-output';
 

@@ -4,67 +4,35 @@ import { z } from 'zod';
 import { ConfigError } from './config.errors';
 import { type Env, envSchema } from './env.schema';
 import { grantlineHome } from './home';
+import { identitySourceProblems, trustSourceOf } from './identity-source';
 
 export interface FederatedDomain {
   trustDomain: string;
   source: string;
   refreshHintSeconds?: number;
+  httpsSpiffe?: { endpointSpiffeId: string; bootstrapBundle: string };
 }
 
-export interface Config {
-  home: string;
-  configDir: string;
-  logLevel: Env['GRANTLINE_LOG_LEVEL'];
-  http: {
-    host: string;
-    port: number;
-    shutdownGraceSeconds: number;
-    tls?: { certFile: string; keyFile: string; port: number };
-  };
-  /** The `iss` of access tokens; defaults to the broker's own URL. */
-  issuer: string | undefined;
-  /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
-  database: { url: string | undefined; poolMax: number };
-  /** unset → the in-process dev Vault. */
-  vault:
-    | {
-        addr: string;
-        token: string;
-        namespace: string | undefined;
-        timeoutMs: number;
-        tls: { caFile?: string; certFile?: string; keyFile?: string; skipVerify: boolean };
-      }
-    | undefined;
-  identity: {
-    trustDomain: string | undefined;
-    audience: string;
-    bundleSource: string | undefined;
-    federation: FederatedDomain[];
-    maxSvidLifetimeSeconds: number;
-    leewaySeconds: number;
-  };
-  tokens: {
-    signingKeyFile: string | undefined;
-    previousSigningKeyFile: string | undefined;
-    defaultTtlSeconds: number;
-    maxTtlSeconds: number;
-  };
-  revocation: { intervalMs: number; maxAttempts: number };
-  /** The transparency log: its checkpoint key (unset → the dev key under home) and sequencer pace. */
-  audit: {
-    keyFile: string | undefined;
-    previousKeyFile: string | undefined;
-    sequencerIntervalMs: number;
-    checkpointIntervalMs: number;
-  };
-}
+/** The configuration type is what `build` makes of the parsed environment: derived, never restated. */
+export type Config = ReturnType<typeof build>;
 
 const federationSchema = z.array(
-  z.strictObject({
-    trust_domain: z.string().min(1),
-    bundle_endpoint: z.string().min(1),
-    refresh_hint: z.number().int().positive().optional(),
-  }),
+  z
+    .strictObject({
+      trust_domain: z.string().min(1),
+      bundle_endpoint: z.string().min(1),
+      refresh_hint: z.number().int().positive().optional(),
+      /** `https_web` (default: Web PKI) or `https_spiffe` (the endpoint presents an X509-SVID). */
+      bundle_endpoint_profile: z.enum(['https_web', 'https_spiffe']).optional(),
+      endpoint_spiffe_id: z.string().min(1).optional(),
+      bootstrap_bundle: z.string().min(1).optional(),
+    })
+    .refine(
+      (f) => f.bundle_endpoint_profile !== 'https_spiffe' || (f.endpoint_spiffe_id && f.bootstrap_bundle),
+      {
+        message: 'https_spiffe needs endpoint_spiffe_id and bootstrap_bundle',
+      },
+    ),
 );
 
 type Problem = { key: string; problem: string };
@@ -94,7 +62,7 @@ function crossFieldProblems(env: Env): Problem[] {
   const devDefaults = [
     !env.DATABASE_URL && 'DATABASE_URL',
     !env.VAULT_ADDR && 'VAULT_ADDR',
-    !env.GRANTLINE_TRUST_BUNDLE && 'GRANTLINE_TRUST_BUNDLE',
+    trustSourceOf(env) === 'dev' && 'GRANTLINE_TRUST_BUNDLE',
   ].filter((k): k is string => Boolean(k));
   const exposed =
     !['127.0.0.1', 'localhost', '::1'].includes(env.GRANTLINE_HOST) || env.NODE_ENV === 'production';
@@ -107,6 +75,7 @@ function crossFieldProblems(env: Env): Problem[] {
         'required when listening beyond loopback or with NODE_ENV=production (set GRANTLINE_ALLOW_DEV=true to run the dev defaults anyway)',
     });
   }
+  problems.push(...identitySourceProblems(env));
   if (env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE && !env.GRANTLINE_AUDIT_KEY_FILE) {
     problems.push({
       key: 'GRANTLINE_AUDIT_KEY_FILE',
@@ -139,6 +108,14 @@ function loadFederation(configDir: string): { federation: FederatedDomain[]; pro
       trustDomain: f.trust_domain,
       source: f.bundle_endpoint,
       ...(f.refresh_hint ? { refreshHintSeconds: f.refresh_hint } : {}),
+      ...(f.bundle_endpoint_profile === 'https_spiffe'
+        ? {
+            httpsSpiffe: {
+              endpointSpiffeId: f.endpoint_spiffe_id!,
+              bootstrapBundle: path.resolve(configDir, f.bootstrap_bundle!),
+            },
+          }
+        : {}),
     })),
     problems: [],
   };
@@ -152,51 +129,69 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function build(
-  env: Env,
-  configDir: string,
-  federation: FederatedDomain[],
-  envRaw: NodeJS.ProcessEnv,
-): Config {
+function httpSection(env: Env) {
+  return {
+    host: env.GRANTLINE_HOST,
+    port: env.GRANTLINE_PORT,
+    shutdownGraceSeconds: env.GRANTLINE_SHUTDOWN_GRACE,
+    ...(env.GRANTLINE_TLS_CERT && env.GRANTLINE_TLS_KEY
+      ? {
+          tls: {
+            certFile: env.GRANTLINE_TLS_CERT,
+            keyFile: env.GRANTLINE_TLS_KEY,
+            port: env.GRANTLINE_TLS_PORT,
+          },
+        }
+      : {}),
+    ...(env.GRANTLINE_TLS_SVID ? { tlsFromSvid: { port: env.GRANTLINE_TLS_PORT } } : {}),
+  } as {
+    host: string;
+    port: number;
+    shutdownGraceSeconds: number;
+    tls?: { certFile: string; keyFile: string; port: number };
+    /** The mTLS listener serves the broker's X509-SVID from the Workload API (GRANTLINE_TLS_SVID). */
+    tlsFromSvid?: { port: number };
+  };
+}
+
+/** unset → the in-process dev Vault. */
+function vaultSection(env: Env) {
+  if (!env.VAULT_ADDR || !env.VAULT_TOKEN) return undefined;
+  return {
+    addr: env.VAULT_ADDR,
+    token: env.VAULT_TOKEN,
+    namespace: env.VAULT_NAMESPACE,
+    timeoutMs: env.VAULT_TIMEOUT * 1000,
+    tls: {
+      ...(env.VAULT_CACERT ? { caFile: env.VAULT_CACERT } : {}),
+      ...(env.VAULT_CLIENT_CERT ? { certFile: env.VAULT_CLIENT_CERT } : {}),
+      ...(env.VAULT_CLIENT_KEY ? { keyFile: env.VAULT_CLIENT_KEY } : {}),
+      skipVerify: env.VAULT_SKIP_VERIFY,
+    } as { caFile?: string; certFile?: string; keyFile?: string; skipVerify: boolean },
+  };
+}
+
+function build(env: Env, configDir: string, federation: FederatedDomain[], envRaw: NodeJS.ProcessEnv) {
   return {
     home: grantlineHome(envRaw),
     configDir,
     logLevel: env.GRANTLINE_LOG_LEVEL,
-    http: {
-      host: env.GRANTLINE_HOST,
-      port: env.GRANTLINE_PORT,
-      shutdownGraceSeconds: env.GRANTLINE_SHUTDOWN_GRACE,
-      ...(env.GRANTLINE_TLS_CERT && env.GRANTLINE_TLS_KEY
-        ? {
-            tls: {
-              certFile: env.GRANTLINE_TLS_CERT,
-              keyFile: env.GRANTLINE_TLS_KEY,
-              port: env.GRANTLINE_TLS_PORT,
-            },
-          }
-        : {}),
-    },
+    http: httpSection(env),
+    /** The `iss` of access tokens; defaults to the broker's own URL. */
     issuer: env.GRANTLINE_ISSUER,
+    /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
     database: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
-    vault:
-      env.VAULT_ADDR && env.VAULT_TOKEN
-        ? {
-            addr: env.VAULT_ADDR,
-            token: env.VAULT_TOKEN,
-            namespace: env.VAULT_NAMESPACE,
-            timeoutMs: env.VAULT_TIMEOUT * 1000,
-            tls: {
-              ...(env.VAULT_CACERT ? { caFile: env.VAULT_CACERT } : {}),
-              ...(env.VAULT_CLIENT_CERT ? { certFile: env.VAULT_CLIENT_CERT } : {}),
-              ...(env.VAULT_CLIENT_KEY ? { keyFile: env.VAULT_CLIENT_KEY } : {}),
-              skipVerify: env.VAULT_SKIP_VERIFY,
-            },
-          }
-        : undefined,
+    localVault: env.GRANTLINE_VAULT,
+    vault: vaultSection(env),
     identity: {
       trustDomain: env.GRANTLINE_TRUST_DOMAIN,
       audience: env.GRANTLINE_AUDIENCE,
       bundleSource: env.GRANTLINE_TRUST_BUNDLE,
+      source: trustSourceOf(env),
+      workloadApi:
+        trustSourceOf(env) === 'workload-api' && env.SPIFFE_ENDPOINT_SOCKET
+          ? { address: env.SPIFFE_ENDPOINT_SOCKET, spiffeId: env.GRANTLINE_SPIFFE_ID }
+          : undefined,
       federation,
       maxSvidLifetimeSeconds: env.GRANTLINE_SVID_MAX_LIFETIME,
       leewaySeconds: env.GRANTLINE_SVID_LEEWAY,
@@ -211,6 +206,7 @@ function build(
       intervalMs: env.GRANTLINE_WORKER_INTERVAL_MS,
       maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS,
     },
+    /** The transparency log: its checkpoint key (unset → the dev key under home) and sequencer pace. */
     audit: {
       keyFile: env.GRANTLINE_AUDIT_KEY_FILE,
       previousKeyFile: env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE,

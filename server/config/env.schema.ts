@@ -28,6 +28,13 @@ export const envSchema = z.object({
   GRANTLINE_AUDIENCE: nonEmpty.default('grantline'),
   GRANTLINE_TRUST_DOMAIN: nonEmpty.optional(),
   GRANTLINE_TRUST_BUNDLE: nonEmpty.optional(),
+  /** Where our trust bundles come from: a bundle file/URL, or the SPIFFE Workload API (follows rotation). */
+  GRANTLINE_TRUST_SOURCE: z.enum(['bundle', 'workload-api']).optional(),
+  SPIFFE_ENDPOINT_SOCKET: nonEmpty.optional(),
+  /** Which of the broker's own identities to use when the Workload API gives it several. */
+  GRANTLINE_SPIFFE_ID: nonEmpty.optional(),
+  /** Serve the mTLS listener with the broker's own X509-SVID from the Workload API (rotating with it). */
+  GRANTLINE_TLS_SVID: boolFlag.default(false),
   GRANTLINE_SVID_MAX_LIFETIME: duration.default(3600),
   GRANTLINE_SVID_LEEWAY: duration.default(30),
   GRANTLINE_TLS_CERT: nonEmpty.optional(),
@@ -46,6 +53,8 @@ export const envSchema = z.object({
   GRANTLINE_REVOCATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(20),
   DATABASE_URL: url.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Without VAULT_ADDR: `auto` runs OpenBao (`bao server -dev`) when installed, else the dev Vault. */
+  GRANTLINE_VAULT: z.enum(['auto', 'dev', 'bao']).default('auto'),
   VAULT_ADDR: url.optional(),
   VAULT_TOKEN: nonEmpty.optional(),
   VAULT_NAMESPACE: nonEmpty.optional(),

@@ -131,7 +131,10 @@ export interface RevocationJobsTable {
 }
 
 export interface RevocationFeedTable {
-  seq: Generated<string>;
+  /** Insert order. */
+  id: Generated<string>;
+  /** Commit order, assigned after commit by the feed sequencer (null until then). */
+  seq: string | null;
   grant_id: string;
   task_id: string;
   reason: string;

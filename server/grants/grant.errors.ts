@@ -17,3 +17,9 @@ export class TaskClosedWhileIssuing extends Conflict {
     super('the task was closed while the grant was being issued; nothing was issued');
   }
 }
+
+export class GrantNoLongerActive extends Conflict {
+  constructor() {
+    super('the grant is no longer active');
+  }
+}

@@ -1,16 +1,17 @@
+import type { Access } from '../access/access';
 import type { Db } from '../db/database';
 import type { Principal } from '../identity/identity.types';
+import type { RevocationFeed } from '../revocation/feed';
 import type { Clock } from '../shared/clock';
-import { GrantlineError } from '../shared/errors';
-import type { AccessControl } from '../tasks/access';
 import { actClaimFromChain, type TokenIssuer } from '../tokens/access-token';
-import { findGrantForIntrospection, revocationsAfter } from './grant.repository';
+import { findGrantForIntrospection } from './grant.repository';
 
 export interface IntrospectionDeps {
   db: Db;
   tokens: TokenIssuer;
-  access: AccessControl;
+  access: Access;
   clock: Clock;
+  feed: RevocationFeed;
 }
 
 const INACTIVE = Object.freeze({ active: false as const });
@@ -38,8 +39,8 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
    * no reason given). An active one carries the whole `act` chain and `task_id`.
    */
   async function introspect(principal: Principal, token: string) {
-    const decision = deps.access.evaluate(principal, { action: 'Introspect' });
-    if (!decision.allowed) await deps.access.refuse(principal, { action: 'Introspect' }, decision);
+    // Every call is a decision on the record (who asked about which tokens, and when).
+    await deps.access.authorizeRead(principal, { action: 'Introspect' });
     const found = await lookup(token);
     if (!found) return INACTIVE;
     const { claims } = found;
@@ -62,28 +63,11 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
 
   /** The feed of revoked grant ids (`jti`) after a sequence number, for caches and gateways. */
   async function revocations(principal: Principal, q: { after: number; limit: number; taskId?: string }) {
-    const decision = deps.access.evaluate(principal, { action: 'ReadRevocations' });
-    if (!decision.allowed) await deps.access.refuse(principal, { action: 'ReadRevocations' }, decision);
-    const rows = await revocationsAfter(deps.db, q);
-    return {
-      revocations: rows.map((r) => ({
-        seq: Number(r.seq),
-        jti: r.grant_id,
-        task_id: r.task_id,
-        reason: r.reason,
-        revoked_at: r.revoked_at.toISOString(),
-      })),
-      next: rows.length ? Number(rows[rows.length - 1]!.seq) : q.after,
-    };
+    await deps.access.authorizeRead(principal, { action: 'ReadRevocations' });
+    return deps.feed.read(q);
   }
 
   return { introspect, lookup, revocations };
-}
-
-export class UnauthorizedClient extends GrantlineError {
-  constructor() {
-    super('unauthorized_client', 400, 'the token was not issued to the calling client');
-  }
 }
 
 export type IntrospectionService = ReturnType<typeof createIntrospectionService>;

@@ -1,27 +1,20 @@
+import type { Access } from '../access/access';
 import { grantLineage, taskLineage } from '../audit/lineage';
 import type { Db } from '../db/database';
 import type { Principal } from '../identity';
 import type { Clock } from '../shared/clock';
-import type { AccessControl } from '../tasks/access';
-import { TaskNotFound } from '../tasks/task.errors';
-import { findTask } from '../tasks/task.repository';
-import { taskFacts } from '../tasks/task.service';
-import { taskView } from '../tasks/task.view';
+import { authorizeOnTask, taskView } from '../tasks';
 import { GrantNotFound } from './grant.errors';
 import { findGrant } from './grant.repository';
 
 /** Lineage for auditors (and the task's owner): who acted for whom, under which constraints and decisions. */
-export function createLineageService(deps: { db: Db; access: AccessControl; clock: Clock }) {
+export function createLineageService(deps: { db: Db; access: Access; clock: Clock }) {
+  /** ReadLineage on the task; a refusal is 404 (of the grant when one was asked for), on the record. */
   async function authorize(principal: Principal, taskId: string, grantId?: string) {
-    const task = await findTask(deps.db, taskId);
-    if (!task) throw new TaskNotFound();
-    const req = { action: 'ReadLineage' as const, task: taskFacts(task) };
-    const decision = deps.access.evaluate(principal, req);
-    if (!decision.allowed) {
-      await deps.access.record(principal, req, decision, { taskId, ...(grantId ? { grantId } : {}) });
-      throw grantId ? new GrantNotFound() : new TaskNotFound();
-    }
-    await deps.access.record(principal, req, decision, { taskId, ...(grantId ? { grantId } : {}) });
+    const { task, allowed } = await authorizeOnTask(deps, principal, taskId, 'ReadLineage', {
+      ...(grantId ? { grantId, notFound: () => new GrantNotFound() } : {}),
+    });
+    await deps.access.recordAllowed(allowed);
     return task;
   }
 

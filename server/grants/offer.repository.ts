@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
-import type { DbOrTx, GrantRow, OfferRow, Tx } from '../db/database';
+import type { DbOrTx, OfferRow, Tx } from '../db/database';
+
+/** The only writer of the `delegation_offers` table. */
 
 export async function insertOffer(
   tx: Tx,
@@ -15,38 +17,6 @@ export async function findOffer(db: DbOrTx, id: string): Promise<OfferRow | unde
   return db.selectFrom('delegation_offers').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/**
- * Takes a fan-out slot and reserves `budget` from the parent's pool in one guarded UPDATE per pool, so
- * concurrent offers can never overdraw it: the parent grant's reservation when it is itself delegated,
- * else the task's budget. Returns which limit refused, or null when reserved.
- */
-export async function reserveForOffer(
-  tx: Tx,
-  q: { parent: GrantRow; budget: number; maxFanout: number },
-): Promise<'max_fanout' | 'budget' | 'parent_inactive' | null> {
-  const slot = await sql<{ id: string }>`
-    update grants set children = children + 1,
-      budget_spent = case when budget_reserved is null then budget_spent else budget_spent + ${q.budget} end
-    where id = ${q.parent.id} and status = 'active' and children < ${q.maxFanout}
-      and (budget_reserved is null or budget_spent + ${q.budget} <= budget_reserved)
-    returning id`.execute(tx);
-  if (slot.rows.length === 0) {
-    const now = await tx
-      .selectFrom('grants')
-      .select(['status', 'children'])
-      .where('id', '=', q.parent.id)
-      .executeTakeFirstOrThrow();
-    if (now.status !== 'active') return 'parent_inactive';
-    return now.children >= q.maxFanout ? 'max_fanout' : 'budget';
-  }
-  if (q.parent.budget_reserved !== null || q.budget === 0) return null;
-  const task = await sql<{ id: string }>`
-    update tasks set budget_spent = budget_spent + ${q.budget}
-    where id = ${q.parent.task_id} and status = 'open' and budget_spent + ${q.budget} <= budget
-    returning id`.execute(tx);
-  return task.rows.length ? null : 'budget';
-}
-
 /** Consumes the offer exactly once: only one of any number of concurrent redemptions updates the row. */
 export async function consumeOffer(tx: Tx, q: { id: string; grantId: string; now: Date }): Promise<boolean> {
   const r = await tx
@@ -57,4 +27,52 @@ export async function consumeOffer(tx: Tx, q: { id: string; grantId: string; now
     .where('expires_at', '>', q.now)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
+}
+
+/** A redemption whose grant was never issued makes the offer redeemable again (until it expires). */
+export async function reopenOffer(tx: Tx, q: { offerId: string; grantId: string }): Promise<void> {
+  await tx
+    .updateTable('delegation_offers')
+    .set({ status: 'pending', redeemed_at: null, redeemed_grant_id: null })
+    .where('id', '=', q.offerId)
+    .where('redeemed_grant_id', '=', q.grantId)
+    .execute();
+}
+
+/** Pending offers of a grant that ended die with it; returns their reservations. */
+export async function revokePendingOffersOf(tx: Tx, grantId: string): Promise<number[]> {
+  const rows = await tx
+    .updateTable('delegation_offers')
+    .set({ status: 'revoked' })
+    .where('parent_grant_id', '=', grantId)
+    .where('status', '=', 'pending')
+    .returning(['budget'])
+    .execute();
+  return rows.map((r) => r.budget);
+}
+
+/** Every pending offer of a closing task dies with it (the task's budget is gone with the task). */
+export async function revokePendingOffersOfTask(tx: Tx, taskId: string): Promise<void> {
+  await tx
+    .updateTable('delegation_offers')
+    .set({ status: 'revoked' })
+    .where('task_id', '=', taskId)
+    .where('status', '=', 'pending')
+    .execute();
+}
+
+export async function tasksWithExpiredOffers(db: DbOrTx, now: Date, limit: number): Promise<string[]> {
+  const rows = await sql<{ task_id: string }>`
+    select task_id from delegation_offers where status = 'pending' and expires_at <= ${now}
+    order by expires_at limit ${limit}`.execute(db);
+  return rows.rows.map((r) => r.task_id);
+}
+
+/** pending → expired for the due offers of these (locked) tasks. */
+export async function expireDueOffers(tx: Tx, taskIds: string[], now: Date) {
+  const r = await sql<{ id: string; task_id: string; parent_grant_id: string; budget: number }>`
+    update delegation_offers set status = 'expired'
+    where task_id = any(${taskIds}::uuid[]) and status = 'pending' and expires_at <= ${now}
+    returning id, task_id, parent_grant_id, budget`.execute(tx);
+  return r.rows;
 }

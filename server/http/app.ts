@@ -1,10 +1,11 @@
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { NotFound } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import { errorHandler } from './error-mapper';
-import { parseBodies, requireSupportedMediaType } from './middleware/body';
+import { noStore, parseBodies, requireSupportedMediaType } from './middleware/body';
 import { requestLogger, requestMetrics } from './middleware/request-context';
+import type { Route } from './routes';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -13,10 +14,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Named checks for `/readyz`; each throws when its dependency is not ready. */
   readiness: Record<string, ReadinessCheck>;
-  /** Routers anyone may call (JWKS, metadata). */
-  publicRouters?: Router[];
-  /** The API: every call under `/v1` and `/oauth2` must first pass `authenticate`. */
-  protectedRouters?: Router[];
+  /** The route table; every route not marked public must first pass `authenticate`. */
+  routes?: Route[];
   authenticate?: RequestHandler;
 }
 
@@ -55,10 +54,12 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(requireSupportedMediaType, ...parseBodies);
-  for (const router of deps.publicRouters ?? []) app.use(router);
-  if (deps.authenticate && deps.protectedRouters?.length) {
-    app.use(['/v1', '/oauth2'], deps.authenticate);
-    for (const router of deps.protectedRouters) app.use(router);
+  const routes = deps.routes ?? [];
+  for (const r of routes.filter((x) => x.public)) app[r.method](r.path, r.handler);
+  if (deps.authenticate) app.use(['/v1', '/oauth2'], deps.authenticate);
+  for (const r of routes.filter((x) => !x.public)) {
+    if (!deps.authenticate) throw new Error(`route ${r.method} ${r.path} needs an authenticator`);
+    app[r.method](r.path, ...(r.credential ? [noStore] : []), r.handler);
   }
   app.use((req, _res, next) => next(new NotFound(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);

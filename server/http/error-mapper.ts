@@ -1,6 +1,13 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { isDatabaseUnavailable } from '../db/db.errors';
-import { GrantlineError, Unavailable } from '../shared/errors';
+import {
+  type ErrorCode,
+  GrantlineError,
+  InvalidRequest,
+  PayloadTooLarge,
+  Unavailable,
+  UnsupportedMediaType,
+} from '../shared/errors';
 
 export interface ErrorBody {
   error: string;
@@ -19,22 +26,56 @@ function fromExpress(err: {
 }): GrantlineError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new GrantlineError('payload_too_large', 413, 'the request body is larger than 64 KiB');
+      return new PayloadTooLarge('the request body is larger than 64 KiB');
     case 'entity.parse.failed':
-      return new GrantlineError('invalid_request', 400, 'the request body is not valid JSON');
+      return new InvalidRequest('the request body is not valid JSON');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new GrantlineError('unsupported_media_type', 415, 'unsupported body encoding or charset');
+      return new UnsupportedMediaType('unsupported body encoding or charset');
     case 'parameters.too.many':
-      return new GrantlineError('payload_too_large', 413, 'too many form parameters');
+      return new PayloadTooLarge('too many form parameters');
   }
   const status = typeof err.status === 'number' ? err.status : 0;
-  if (status === 413) return new GrantlineError('payload_too_large', 413, 'the request is too large');
-  if (status === 415)
-    return new GrantlineError('unsupported_media_type', 415, 'unsupported media type or encoding');
-  if (status >= 400 && status < 500)
-    return new GrantlineError('invalid_request', 400, 'the request is malformed');
+  if (status === 413) return new PayloadTooLarge('the request is too large');
+  if (status === 415) return new UnsupportedMediaType('unsupported media type or encoding');
+  if (status >= 400 && status < 500) return new InvalidRequest('the request is malformed');
   return undefined;
+}
+
+/** The headers a code carries (RFC 6750 §3 for 401; a retry hint for 503). Exhaustive over ErrorCode. */
+function headersFor(err: GrantlineError): Record<string, string> {
+  const code: ErrorCode = err.code;
+  switch (code) {
+    case 'invalid_token':
+    case 'invalid_client':
+      return {
+        'WWW-Authenticate': `Bearer realm="grantline", error="${code}", error_description="${err.message.replace(/"/g, "'")}"`,
+      };
+    case 'unavailable':
+      return { 'Retry-After': '5' };
+    case 'invalid_request':
+    case 'invalid_scope':
+    case 'invalid_target':
+    case 'invalid_grant':
+    case 'unsupported_grant_type':
+    case 'unsupported_token_type':
+    case 'unauthorized_client':
+    case 'access_denied':
+    case 'not_found':
+    case 'conflict':
+    case 'payload_too_large':
+    case 'unsupported_media_type':
+    case 'quota_exceeded':
+    case 'server_error':
+    case 'upstream_error':
+      return {};
+    default:
+      return unreachable(code);
+  }
+}
+
+function unreachable(code: never): never {
+  throw new Error(`unmapped error code ${String(code)}`);
 }
 
 const UNAVAILABLE =
@@ -59,12 +100,7 @@ export function toHttpError(err: unknown): {
       headers: {},
     };
   }
-  const headers: Record<string, string> = {};
-  if (known.status === 401) {
-    headers['WWW-Authenticate'] =
-      `Bearer realm="grantline", error="${known.code}", error_description="${known.message.replace(/"/g, "'")}"`;
-  }
-  if (known.status === 503) headers['Retry-After'] = '5';
+  const headers = headersFor(known);
   // A 5xx says only what kind of failure it was: Vault paths, operations and internal codes stay in the log.
   if (known.status >= 500) {
     const unavailable = known.status === 503;

@@ -6,7 +6,8 @@ import { BundleError, IdentityConfigError } from './identity.errors';
 export interface BundleSource {
   /** The location, for logs (never contains a secret: bundles are public). */
   readonly location: string;
-  load(): Promise<string>;
+  /** `current`: the trust domain's bundle in use (an `https_spiffe` endpoint is authenticated with it). */
+  load(current?: import('./trust-bundle').TrustBundle): Promise<string>;
 }
 
 export interface BundleSourceOptions {

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { createBundleSource } from './bundle-source';
+import { type BundleSource, createBundleSource } from './bundle-source';
+import { httpsSpiffeBundleSource } from './https-spiffe-source';
 import { IdentityConfigError, InvalidSpiffeId } from './identity.errors';
 import type { IdentityConfig } from './identity.types';
-import { parseTrustDomain } from './spiffe-id';
+import { parseSpiffeId, parseTrustDomain } from './spiffe-id';
 import type { TrustDomainSource } from './trust-store';
 
 export interface IdentityPlan {
@@ -11,6 +12,8 @@ export interface IdentityPlan {
   /** The dev trust domain's directory, in dev mode. */
   devHome: string | undefined;
   sources: TrustDomainSource[];
+  /** Our own trust domain's bundles come from the Workload API (then `sources` are the federated ones). */
+  workloadApi: { address: string; spiffeId?: string } | undefined;
 }
 
 /** The trust domain of the dev defaults (server/dev/identity), whose keys sit on local disk. */
@@ -55,6 +58,33 @@ function ownTrustDomain(config: IdentityConfig, devMode: boolean): string {
   return DEV_TRUST_DOMAIN;
 }
 
+function httpsSpiffeSource(
+  location: string,
+  trustDomain: string,
+  o: { endpointSpiffeId: string; bootstrapBundle: string },
+): BundleSource {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    throw new IdentityConfigError(`bundle endpoint ${location} is not a URL`);
+  }
+  if (url.protocol !== 'https:')
+    throw new IdentityConfigError('an https_spiffe bundle endpoint must use https');
+  try {
+    parseSpiffeId(o.endpointSpiffeId, { requirePath: true });
+  } catch (err) {
+    if (err instanceof InvalidSpiffeId) throw new IdentityConfigError(`endpoint_spiffe_id: ${err.message}`);
+    throw err;
+  }
+  return httpsSpiffeBundleSource({
+    url,
+    trustDomain,
+    endpointSpiffeId: o.endpointSpiffeId,
+    bootstrap: createBundleSource(o.bootstrapBundle),
+  });
+}
+
 function federationSources(config: IdentityConfig, own: string, insecure: boolean): TrustDomainSource[] {
   const seen = new Set([own]);
   return config.federation.map((f) => {
@@ -66,7 +96,9 @@ function federationSources(config: IdentityConfig, own: string, insecure: boolea
     if (hint !== undefined && (!Number.isInteger(hint) || hint <= 0)) {
       throw new IdentityConfigError(`refreshHintSeconds of ${trustDomain} must be a positive integer`);
     }
-    const source = createBundleSource(f.source, { allowInsecureBundleUrls: insecure });
+    const source = f.httpsSpiffe
+      ? httpsSpiffeSource(f.source, trustDomain, f.httpsSpiffe)
+      : createBundleSource(f.source, { allowInsecureBundleUrls: insecure });
     return {
       trustDomain,
       source,
@@ -79,6 +111,16 @@ function federationSources(config: IdentityConfig, own: string, insecure: boolea
 /** Checks the identity configuration once, at construction: a bad option fails start-up. */
 export function planIdentity(config: IdentityConfig, allowInsecureBundleUrls = false): IdentityPlan {
   checkNumbers(config);
+  if (config.workloadApi) {
+    const trustDomain = trustDomainOf(config.trustDomain, 'trustDomain');
+    return {
+      devMode: false,
+      trustDomain,
+      devHome: undefined,
+      sources: federationSources(config, trustDomain, allowInsecureBundleUrls),
+      workloadApi: config.workloadApi,
+    };
+  }
   const devMode = !config.bundle && Boolean(config.devHome);
   if (!config.bundle && !devMode) {
     throw new IdentityConfigError('no trust bundle is configured (GRANTLINE_TRUST_BUNDLE)');
@@ -97,5 +139,6 @@ export function planIdentity(config: IdentityConfig, allowInsecureBundleUrls = f
     trustDomain,
     devHome: devMode ? config.devHome : undefined,
     sources: [own, ...federationSources(config, trustDomain, allowInsecureBundleUrls)],
+    workloadApi: undefined,
   };
 }

@@ -6,7 +6,10 @@ import type { IdentityDeps, IdentityService, Principal } from './identity.types'
 import { planIdentity } from './identity-config';
 import { createJwtSvidVerifier, MAX_JWT_SVID_BYTES } from './jwt-svid-verifier';
 import { buildTlsServerOptions, peerCertificateChain } from './mtls';
-import { createTrustStore } from './trust-store';
+import { createTrustStore, type TrustStore } from './trust-store';
+import { createWorkloadApiClient, type WorkloadApiClient } from './workload-api';
+import { createWorkloadApiTrustStore } from './workload-api-trust-store';
+import { createServerSvidSource, type ServerSvidSource } from './workload-svid-source';
 import { verifyX509Svid } from './x509-svid-verifier';
 
 type Via = Principal['via'] | 'none';
@@ -38,7 +41,9 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
   const { config, clock, metrics } = deps;
   const logger = deps.logger.child({ module: 'identity' });
   const plan = planIdentity(config, deps.allowInsecureBundleUrls ?? false);
-  const store = createTrustStore({ sources: plan.sources, logger, metrics });
+  const polled = createTrustStore({ sources: plan.sources, logger, metrics });
+  const workload = plan.workloadApi ? workloadApiParts(plan.workloadApi, polled) : undefined;
+  const store: TrustStore = workload?.store ?? polled;
   const bundleFor = store.bundleFor;
   const verifyJwt = createJwtSvidVerifier({
     audience: config.audience,
@@ -67,18 +72,47 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     }
   }
 
+  /** In workload-api mode: bundles pushed by the Workload API, and the broker's own X509-SVID. */
+  function workloadApiParts(
+    wl: { address: string; spiffeId?: string },
+    configured: TrustStore,
+  ): { client: WorkloadApiClient; store: TrustStore; svid: ServerSvidSource } {
+    const client = deps.workloadApiClient ?? createWorkloadApiClient({ address: wl.address });
+    const store = createWorkloadApiTrustStore({
+      client,
+      ownTrustDomain: plan.trustDomain,
+      configured,
+      configuredDomains: new Set(plan.sources.map((s) => s.trustDomain)),
+      logger,
+    });
+    logger.info(
+      { address: wl.address },
+      'trust bundles and the broker X509-SVID come from the SPIFFE Workload API',
+    );
+    return { client, store, svid: createServerSvidSource({ client, spiffeId: wl.spiffeId, logger }) };
+  }
+
   async function startStore(): Promise<void> {
     try {
       await store.start();
+      await workload?.svid.start();
     } catch (err) {
-      store.stop();
+      stopAll();
       throw err;
     }
+  }
+
+  function stopAll(): void {
+    store.stop();
+    workload?.svid.stop();
+    // A client handed in by the caller is the caller's to close.
+    if (workload && !deps.workloadApiClient) workload.client.close();
   }
 
   return {
     devMode: plan.devMode,
     trustDomain: plan.trustDomain,
+    serverSvid: workload?.svid,
     verifyJwtSvid: (token) => counted('jwt-svid', () => verifyJwt(token)),
     verifyPeer(socket) {
       try {
@@ -96,6 +130,6 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     tlsServerOptions: (cert, key) => buildTlsServerOptions(cert, key, store.allX509Authorities()),
     start: startStore,
     refreshNow: (trustDomain) => store.refreshNow(trustDomain),
-    stop: () => store.stop(),
+    stop: stopAll,
   };
 }

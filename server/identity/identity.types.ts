@@ -5,6 +5,8 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RefreshResult } from './trust-store';
+import type { WorkloadApiClient } from './workload-api';
+import type { ServerSvidSource } from './workload-svid-source';
 
 /** Who called: an authenticated SPIFFE workload. */
 export interface Principal {
@@ -23,9 +25,17 @@ export interface IdentityConfig {
   audience: string;
   /** Our own trust domain's bundle: a file path or an https URL (SPIFFE bundle or JWKS). */
   bundle?: { source: string };
-  federation: Array<{ trustDomain: string; source: string; refreshHintSeconds?: number }>;
+  federation: Array<{
+    trustDomain: string;
+    source: string;
+    refreshHintSeconds?: number;
+    /** The `https_spiffe` profile: the endpoint's SPIFFE ID and a bootstrap bundle file. */
+    httpsSpiffe?: { endpointSpiffeId: string; bootstrapBundle: string };
+  }>;
   maxSvidLifetimeSeconds: number;
   leewaySeconds: number;
+  /** Bundles (following rotation) and the broker's own X509-SVID from the SPIFFE Workload API. */
+  workloadApi?: { address: string; spiffeId?: string };
   /** When set and no bundle is configured: use/create the dev trust domain under `<devHome>/dev-identity`. */
   devHome?: string;
 }
@@ -35,6 +45,8 @@ export interface IdentityDeps {
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
+  /** A ready Workload API client (else one is made for `config.workloadApi.address`). */
+  workloadApiClient?: WorkloadApiClient;
   /** Tests only: accept `http://` bundle sources on loopback. */
   allowInsecureBundleUrls?: boolean;
 }
@@ -51,6 +63,8 @@ export interface IdentityService {
   readonly devMode: boolean;
   /** The broker's own trust domain (bare name). */
   readonly trustDomain: string;
+  /** The broker's own X509-SVID from the Workload API (workload-api mode only; started by start()). */
+  readonly serverSvid: ServerSvidSource | undefined;
   /** Loads every bundle (in dev mode the dev trust domain must have been created: server/wiring). */
   start(): Promise<void>;
   /** Reloads bundles now (all, or one trust domain); keeps the last good bundle on failure. */

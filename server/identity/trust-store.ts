@@ -96,7 +96,7 @@ export function createTrustStore(deps: {
 
   async function load(entry: Entry): Promise<boolean> {
     try {
-      install(entry, await entry.source.load());
+      install(entry, await entry.source.load(entry.bundle));
       return true;
     } catch (err) {
       failures.inc({ trust_domain: entry.trustDomain });

@@ -1,9 +1,9 @@
-import { GrantlineError } from '../shared/errors';
+import { InternalError } from '../shared/errors';
 
 /** A policy or the schema cannot be loaded; start-up stops. The message carries Cedar's own. */
-export class PolicyLoadError extends GrantlineError {
+export class PolicyLoadError extends InternalError {
   constructor(message: string, details: { file?: string; cedarErrors?: string[] } = {}) {
-    super('policy_load_failed', 500, message, { expose: false, details });
+    super(message, { details });
   }
 }
 

@@ -41,21 +41,3 @@ export function describe(err: unknown): string {
   const text = typeof e?.message === 'string' ? e.message : String(err);
   return `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${text}`.slice(0, 300);
 }
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}

@@ -1,5 +1,19 @@
 import { eventLeaves } from '../audit';
-import type { DbOrTx, LeaseRow } from '../db/database';
+import type { DbOrTx, GrantStatus, LeaseRow, TaskRow } from '../db/database';
+import { jobsOfTask, leasesOfTask } from './revocation.repository';
+
+/** What the receipt shows of each grant (the grants domain provides it). */
+export interface GrantSummary {
+  id: string;
+  parent_id: string | null;
+  holder: string;
+  scopes: string[];
+  status: GrantStatus;
+  issued_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoke_reason: string | null;
+}
 
 function leaseView(l: LeaseRow) {
   return {
@@ -20,37 +34,11 @@ function leaseView(l: LeaseRow) {
  * The revocation receipt: every grant, Vault token and lease of the task with its state. `complete` is
  * true once the task is closed (or expired) and every lease is confirmed revoked or expired.
  */
-export async function buildReceipt(db: DbOrTx, taskId: string) {
-  const task = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-  const grants = await db
-    .selectFrom('grants')
-    .select([
-      'id',
-      'parent_id',
-      'holder',
-      'scopes',
-      'status',
-      'issued_at',
-      'expires_at',
-      'revoked_at',
-      'revoke_reason',
-    ])
-    .where('task_id', '=', taskId)
-    .orderBy('issued_at')
-    .execute();
-  const leases = await db
-    .selectFrom('leases')
-    .selectAll()
-    .where('task_id', '=', taskId)
-    .orderBy('created_at')
-    .execute();
-  const jobs = await db
-    .selectFrom('revocation_jobs')
-    .select(['id', 'kind', 'status', 'attempts', 'last_error', 'due_at'])
-    .where('task_id', '=', taskId)
-    .execute();
+export async function buildReceipt(db: DbOrTx, task: TaskRow, grants: GrantSummary[]) {
+  const leases = await leasesOfTask(db, task.id);
+  const jobs = await jobsOfTask(db, task.id);
   // The leaf index of each event the receipt rests on, so each can be proved with an inclusion proof.
-  const trail = await eventLeaves(db, { taskId });
+  const trail = await eventLeaves(db, { taskId: task.id });
   const byGrant = new Map<string, LeaseRow[]>();
   for (const l of leases) if (l.grant_id) byGrant.set(l.grant_id, [...(byGrant.get(l.grant_id) ?? []), l]);
   const states: Record<string, number> = {};

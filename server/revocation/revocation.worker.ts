@@ -1,12 +1,15 @@
-import { appendAuditEvents } from '../audit/audit.service';
+import pMap from 'p-map';
+import type { DomainUnitOfWork, DomainWork } from '../access/unit';
 import type { Db, JobRow, LeaseRow } from '../db/database';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../vault';
-import { describe, mapLimit, revokeAndConfirm } from './lease-revoker';
+import type { TokenCustody, VaultAdapter } from '../vault';
+import { describe, revokeAndConfirm } from './lease-revoker';
 import {
   claimDueJobs,
+  countFailedLeases,
+  finishJob,
   type JobPayload,
   rescheduleJob,
   setLeaseState,
@@ -15,6 +18,11 @@ import {
 
 export interface WorkerDeps {
   db: Db;
+  uow: DomainUnitOfWork;
+  /** The task's close is complete: closing → closed/expired (the tasks module, wired at composition). */
+  finishTask(w: DomainWork, taskId: string, status: 'closed' | 'expired'): Promise<void>;
+  /** The grants of a job whose token values were kept in custody (the grants module decides). */
+  grantsInCustody(q: { taskId: string } | { grantIds: string[] }): Promise<string[]>;
   vault: VaultAdapter;
   custody: TokenCustody;
   clock: Clock;
@@ -48,85 +56,55 @@ export function createRevocationWorker(deps: WorkerDeps) {
   async function revokeLeases(leases: LeaseRow[], now: Date) {
     const counts = { revoked: 0, expired: 0, retrying: 0, failed: 0 };
     let lastError: string | null = null;
-    await mapLimit(leases, concurrency, async (lease) => {
-      const outcome = await revokeAndConfirm(deps.vault, lease, now);
-      if (outcome.state !== 'error') {
-        counts[outcome.state]++;
-        await setLeaseState(deps.db, lease.id, { state: outcome.state, at: deps.clock.now() });
-        return;
-      }
-      lastError = outcome.error;
-      const state = lease.attempts + 1 >= deps.maxAttempts ? 'failed' : 'retrying';
-      counts[state]++;
-      await setLeaseState(deps.db, lease.id, { state, at: deps.clock.now(), error: outcome.error });
-    });
+    await pMap(
+      leases,
+      async (lease) => {
+        const outcome = await revokeAndConfirm(deps.vault, lease, now);
+        if (outcome.state !== 'error') {
+          counts[outcome.state]++;
+          await setLeaseState(deps.db, lease.id, { state: outcome.state, at: deps.clock.now() });
+          return;
+        }
+        lastError = outcome.error;
+        const state = lease.attempts + 1 >= deps.maxAttempts ? 'failed' : 'retrying';
+        counts[state]++;
+        await setLeaseState(deps.db, lease.id, { state, at: deps.clock.now(), error: outcome.error });
+      },
+      { concurrency },
+    );
     return { counts, lastError: lastError as string | null };
   }
 
-  /** The grants of this job whose token values were kept in custody when they were minted. */
-  async function grantsInCustody(job: JobRow, grantIds: string[]): Promise<string[]> {
-    if (job.kind !== 'revoke_task' && grantIds.length === 0) return [];
-    let query = deps.db
-      .selectFrom('grants as g')
-      .innerJoin('tasks as t', 't.id', 'g.task_id')
-      .select(['g.id', 'g.depth', 'g.may_redelegate', 't.max_depth']);
-    query =
-      job.kind === 'revoke_task'
-        ? query.where('g.task_id', '=', job.task_id)
-        : query.where('g.id', 'in', grantIds);
-    const rows = await query.execute();
-    return rows
-      .filter((g) => grantNeedsCustody({ depth: g.depth, mayRedelegate: g.may_redelegate }, g.max_depth))
-      .map((g) => g.id);
-  }
-
   async function finish(job: JobRow, payload: JobPayload, grantIds: string[]) {
-    const now = deps.clock.now();
     // The token values in custody are dead now; overwrite them (in parallel, before the transaction:
     // no Vault call runs inside one). A failure only leaves a revoked token's value behind: logged.
     const discard = (kind: 'task' | 'grant', id: string) =>
       deps.custody
         .discard(kind, id)
         .catch((err) => log.warn({ kind, id, err: describe(err) }, 'custody discard failed'));
-    await mapLimit(await grantsInCustody(job, grantIds), concurrency, (id) => discard('grant', id));
+    const kept =
+      job.kind === 'revoke_task'
+        ? await deps.grantsInCustody({ taskId: job.task_id })
+        : grantIds.length
+          ? await deps.grantsInCustody({ grantIds })
+          : [];
+    await pMap(kept, (id) => discard('grant', id), { concurrency });
     if (job.kind === 'revoke_task') await discard('task', job.task_id);
-    await deps.db.transaction().execute(async (tx) => {
-      if (job.kind === 'revoke_task') {
-        await tx
-          .updateTable('tasks')
-          .set({ status: payload.finalStatus ?? 'closed', closed_at: now })
-          .where('id', '=', job.task_id)
-          .execute();
-      }
-      await tx
-        .updateTable('revocation_jobs')
-        .set({ status: 'done', done_at: now, last_error: null })
-        .where('id', '=', job.id)
-        .execute();
-      const failed = await tx
-        .selectFrom('leases')
-        .select('id')
-        .where('task_id', '=', job.task_id)
-        .where('state', '=', 'failed')
-        .execute();
-      await appendAuditEvents(
-        tx,
-        [
-          {
-            type: job.kind === 'revoke_task' ? 'task.closed' : 'revocation.done',
-            taskId: job.task_id,
-            grantId: job.grant_id,
-            principal: null,
-            payload: {
-              job_id: job.id,
-              attempts: job.attempts,
-              failed_leases: failed.length,
-              ...(job.kind === 'revoke_task' ? { status: payload.finalStatus ?? 'closed' } : {}),
-            },
-          },
-        ],
-        deps.clock,
-      );
+    await deps.uow.run({}, async (w) => {
+      if (job.kind === 'revoke_task') await deps.finishTask(w, job.task_id, payload.finalStatus ?? 'closed');
+      await finishJob(w.tx, job.id, w.now);
+      w.audit({
+        type: job.kind === 'revoke_task' ? 'task.closed' : 'revocation.done',
+        taskId: job.task_id,
+        grantId: job.grant_id,
+        principal: null,
+        payload: {
+          job_id: job.id,
+          attempts: job.attempts,
+          failed_leases: await countFailedLeases(w.tx, job.task_id),
+          ...(job.kind === 'revoke_task' ? { status: payload.finalStatus ?? 'closed' } : {}),
+        },
+      });
     });
   }
 
@@ -151,26 +129,20 @@ export function createRevocationWorker(deps: WorkerDeps) {
     const error = stepError ?? lastError;
     const outstanding = counts.retrying + counts.failed;
     deps.metrics.revocationJobs.inc({ kind: job.kind, outcome: outstanding || stepError ? 'retry' : 'done' });
-    await deps.db.transaction().execute((tx) =>
-      appendAuditEvents(
-        tx,
-        [
-          {
-            type: 'revocation.attempt',
-            taskId: job.task_id,
-            grantId: job.grant_id,
-            principal: null,
-            payload: {
-              job_id: job.id,
-              kind: job.kind,
-              attempt: job.attempts,
-              ...counts,
-              ...(error ? { error } : {}),
-            },
-          },
-        ],
-        deps.clock,
-      ),
+    await deps.uow.run({}, async (w) =>
+      w.audit({
+        type: 'revocation.attempt',
+        taskId: job.task_id,
+        grantId: job.grant_id,
+        principal: null,
+        payload: {
+          job_id: job.id,
+          kind: job.kind,
+          attempt: job.attempts,
+          ...counts,
+          ...(error ? { error } : {}),
+        },
+      }),
     );
     // Close is durable (DESIGN): a job never gives up. Past the retry budget its leases show `failed` in
     // the receipt (an operator should look), but they stay in the retry set at the longest backoff.

@@ -1,13 +1,7 @@
-import type { Insertable } from 'kysely';
-import type {
-  ApprovalRow,
-  ApprovalsTable,
-  DbOrTx,
-  TaskRow,
-  TaskStatus,
-  TasksTable,
-  Tx,
-} from '../db/database';
+import { type Insertable, sql } from 'kysely';
+import type { DbOrTx, TaskRow, TaskStatus, TasksTable, Tx } from '../db/database';
+
+/** The only writer of the `tasks` table (approvals live in approval.repository.ts). */
 
 export async function insertTask(tx: Tx, row: Insertable<TasksTable>): Promise<TaskRow> {
   return tx.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
@@ -15,11 +9,6 @@ export async function insertTask(tx: Tx, row: Insertable<TasksTable>): Promise<T
 
 export async function findTask(db: DbOrTx, id: string): Promise<TaskRow | undefined> {
   return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-/** Reads a task under its row lock (FOR NO KEY UPDATE: see db/locks.ts for the lock order). */
-export async function lockTask(tx: Tx, id: string): Promise<TaskRow | undefined> {
-  return tx.selectFrom('tasks').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }
 
 export async function listTasks(
@@ -32,44 +21,90 @@ export async function listTasks(
   return query.execute();
 }
 
-export async function insertApproval(tx: Tx, row: Insertable<ApprovalsTable>): Promise<ApprovalRow> {
-  return tx.insertInto('approvals').values(row).returningAll().executeTakeFirstOrThrow();
+/** One open task past its expiry, locked, skipping tasks another unit holds. */
+export async function lockOneExpiredTask(tx: Tx, now: Date): Promise<TaskRow | undefined> {
+  return tx
+    .selectFrom('tasks')
+    .selectAll()
+    .where('status', '=', 'open')
+    .where('expires_at', '<=', now)
+    .limit(1)
+    .forNoKeyUpdate()
+    .skipLocked()
+    .executeTakeFirst();
 }
 
 /**
- * The newest approval for this scope that is live at `now`: not expired, not used up, and (when the
- * approval covers exact arguments) matching the digest of the arguments the agent presented.
+ * Takes one grant's share of the task's limits in a single UPDATE: the row lock serialises concurrent
+ * requests, and the WHERE clause admits a request only while every limit still holds, so 200 parallel
+ * requests against a budget of 50 issue exactly 50. Undefined when a limit (or the task's state) refused.
  */
-export async function findLiveApproval(
-  db: DbOrTx,
-  q: { taskId: string; scope: string; now: Date; argsDigest?: string },
-): Promise<ApprovalRow | undefined> {
-  let query = db
-    .selectFrom('approvals')
-    .selectAll()
-    .where('task_id', '=', q.taskId)
-    .where('scope', '=', q.scope)
-    .where('expires_at', '>', q.now)
-    .where((eb) => eb.or([eb('single_use', '=', false), eb('used_at', 'is', null)]))
-    .orderBy('created_at', 'desc')
-    .limit(1);
-  query = q.argsDigest
-    ? query.where((eb) => eb.or([eb('args_digest', 'is', null), eb('args_digest', '=', q.argsDigest!)]))
-    : query.where('args_digest', 'is', null);
-  return query.executeTakeFirst();
+export async function takeGrantSlot(
+  tx: Tx,
+  q: { taskId: string; cost: number; now: Date },
+): Promise<TaskRow | undefined> {
+  const result = await sql<TaskRow>`
+    update tasks set grants_issued = grants_issued + 1, active_grants = active_grants + 1,
+      budget_spent = budget_spent + ${q.cost}
+    where id = ${q.taskId} and status = 'open' and expires_at > ${q.now}
+      and grants_issued < max_grants and active_grants < max_active and budget_spent + ${q.cost} <= budget
+    returning *`.execute(tx);
+  return result.rows[0];
 }
 
-/** Consumes a single-use approval; false when another request used it first. */
-export async function consumeApproval(tx: Tx, id: string, grantId: string, now: Date): Promise<boolean> {
-  const result = await tx
-    .updateTable('approvals')
-    .set({ used_at: now, used_by_grant: grantId })
-    .where('id', '=', id)
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+/** Gives back a slot taken for a grant that was never issued (and `cost` of the task's budget). */
+export async function returnGrantSlot(tx: Tx, q: { taskId: string; cost: number }): Promise<void> {
+  await sql`
+    update tasks set grants_issued = greatest(grants_issued - 1, 0), active_grants = greatest(active_grants - 1, 0),
+      budget_spent = greatest(budget_spent - ${q.cost}, 0)
+    where id = ${q.taskId} and status = 'open'`.execute(tx);
 }
 
-export async function listApprovals(db: DbOrTx, taskId: string): Promise<ApprovalRow[]> {
-  return db.selectFrom('approvals').selectAll().where('task_id', '=', taskId).orderBy('created_at').execute();
+/** `n` grants of an open task stopped being active (revoked or expired). */
+export async function releaseActive(tx: Tx, taskId: string, n: number): Promise<void> {
+  await tx
+    .updateTable('tasks')
+    .set((eb) => ({ active_grants: sql`greatest(${eb.ref('active_grants')} - ${n}, 0)` }))
+    .where('id', '=', taskId)
+    .where('status', '=', 'open')
+    .execute();
+}
+
+/** Draws `amount` from the task's budget; false when it does not have that much left (or is not open). */
+export async function drawTaskBudget(tx: Tx, taskId: string, amount: number): Promise<boolean> {
+  const r = await sql<{ id: string }>`
+    update tasks set budget_spent = budget_spent + ${amount}
+    where id = ${taskId} and status = 'open' and budget_spent + ${amount} <= budget
+    returning id`.execute(tx);
+  return r.rows.length === 1;
+}
+
+export async function returnTaskBudget(tx: Tx, taskId: string, amount: number): Promise<void> {
+  await tx
+    .updateTable('tasks')
+    .set((eb) => ({ budget_spent: sql`greatest(${eb.ref('budget_spent')} - ${amount}, 0)` }))
+    .where('id', '=', taskId)
+    .execute();
+}
+
+/** open → closing: no grant of it counts as active from here on. */
+export async function markClosing(tx: Tx, taskId: string, q: { now: Date; reason: string }): Promise<void> {
+  await tx
+    .updateTable('tasks')
+    .set({ status: 'closing', closing_at: q.now, close_reason: q.reason, active_grants: 0 })
+    .where('id', '=', taskId)
+    .execute();
+}
+
+/** closing → closed (or expired), once everything issued for it is confirmed revoked. */
+export async function markFinished(
+  tx: Tx,
+  taskId: string,
+  q: { status: 'closed' | 'expired'; now: Date },
+): Promise<void> {
+  await tx
+    .updateTable('tasks')
+    .set({ status: q.status, closed_at: q.now })
+    .where('id', '=', taskId)
+    .execute();
 }

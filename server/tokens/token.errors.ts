@@ -1,4 +1,4 @@
-import { GrantlineError, Unauthenticated } from '../shared/errors';
+import { InternalError, InvalidRequest, Unauthenticated } from '../shared/errors';
 
 /**
  * Stable, machine-readable causes of a refused token (for metrics and tests; never switch on messages).
@@ -21,7 +21,7 @@ export type TokenFailureReason =
 export class InvalidAccessToken extends Unauthenticated {
   declare readonly reason: TokenFailureReason;
   constructor(reason: TokenFailureReason, message = `access token rejected: ${reason}`, cause?: unknown) {
-    super(message, reason, 'invalid_token');
+    super(message, reason);
     if (cause !== undefined) this.cause = cause;
   }
 }
@@ -30,31 +30,31 @@ export class InvalidAccessToken extends Unauthenticated {
  * A delegation token failed verification. It arrives as the `subject_token` of a token exchange, and
  * RFC 8693 §2.2.2 requires `invalid_request` (400) for an invalid subject token, not `invalid_grant`.
  */
-export class InvalidDelegationToken extends GrantlineError {
+export class InvalidDelegationToken extends InvalidRequest {
   readonly reason: TokenFailureReason;
   constructor(reason: TokenFailureReason, message = `delegation token rejected: ${reason}`, cause?: unknown) {
-    super('invalid_request', 400, message, { details: { reason }, cause });
+    super(message, { reason }, { cause });
     this.reason = reason;
   }
 }
 
 /** The signing key configuration is unusable. Thrown at start-up; never shown to a client. */
-export class SigningKeyError extends GrantlineError {
+export class SigningKeyError extends InternalError {
   constructor(message: string, cause?: unknown) {
-    super('signing_key_invalid', 500, message, { expose: false, cause });
+    super(message, { cause });
   }
 }
 
 /** A caller asked to mint a token from claims that break the token's rules: a bug in the caller. */
-export class InvalidTokenClaims extends GrantlineError {
+export class InvalidTokenClaims extends InternalError {
   constructor(message: string) {
-    super('token_claims_invalid', 500, message, { expose: false });
+    super(message);
   }
 }
 
 /** Token configuration (the issuer URL) is unusable. Thrown at start-up; never shown to a client. */
-export class TokenConfigError extends GrantlineError {
+export class TokenConfigError extends InternalError {
   constructor(message: string) {
-    super('token_config_invalid', 500, message, { expose: false });
+    super(message);
   }
 }

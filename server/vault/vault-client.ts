@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import nodeVault from 'node-vault';
-import { GrantlineError } from '../shared/errors';
+import { InternalError } from '../shared/errors';
 import type { VaultConfig } from './vault.types';
 
 /** Start-up failure: the Vault settings cannot work. Raised once, by the constructor. */
-export class VaultConfigInvalid extends GrantlineError {
+export class VaultConfigInvalid extends InternalError {
   constructor(problem: string) {
-    super('vault_config_invalid', 500, `Invalid Vault configuration: ${problem}`, { expose: false });
+    super(`Invalid Vault configuration: ${problem}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { InvalidRequest } from '../shared/errors';
+import { insideUnitOfWork } from '../db/unit-of-work';
+import { InternalError, InvalidRequest } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { classifyVaultError, VaultNotFound, VaultUnavailable } from './vault.errors';
 import type { RawVaultClient } from './vault-client';
@@ -82,6 +83,8 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
   };
 
   async function call(c: VaultCall): Promise<unknown> {
+    // A Vault call inside a transaction would hold its row locks across the network (STYLE: never).
+    if (insideUnitOfWork()) throw new InternalError(`Vault ${c.op} called inside a database transaction`);
     assertVaultPath(c.path);
     if (c.token !== undefined) assertVaultToken(c.token);
     const attempts = 1 + (c.idempotent ? opts.retries : 0);
@@ -106,7 +109,7 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
             ...c.logFields,
             ms,
             attempt,
-            code: typed.code,
+            code: 'kind' in typed ? typed.kind : typed.code,
             details: typed.details,
             retry,
           },

@@ -1,4 +1,4 @@
-import { GrantlineError, Unavailable } from '../shared/errors';
+import { GrantlineError, Unavailable, UpstreamError } from '../shared/errors';
 
 /** Where a Vault call failed: safe to log and to put in error details (never a token or a body). */
 export interface VaultCallContext {
@@ -38,15 +38,15 @@ export class VaultUnavailable extends Unavailable {
  * Vault answered but refused or did not understand the call. These are upstream failures of the broker
  * (a misconfigured policy, a dead acting token), so they map to 502 and never expose Vault's message.
  */
-abstract class VaultCallError extends GrantlineError {
+abstract class VaultCallError extends UpstreamError {
   readonly vaultStatus: number | undefined;
   readonly vaultErrors: string[];
-  constructor(code: string, label: string, f: VaultFailure) {
+  /** Stable kind for logs and metrics (`vault_denied`, `vault_not_found`, …). */
+  readonly kind: string;
+  constructor(kind: string, label: string, f: VaultFailure) {
     const first = f.vaultErrors?.[0];
-    super(code, 502, `${label} (${f.ctx.op} ${f.ctx.path}${first ? `: ${first}` : ''})`, {
-      expose: false,
-      details: detailsOf(f),
-    });
+    super(`${label} (${f.ctx.op} ${f.ctx.path}${first ? `: ${first}` : ''})`, { details: detailsOf(f) });
+    this.kind = kind;
     this.vaultStatus = f.vaultStatus;
     this.vaultErrors = f.vaultErrors ?? [];
   }

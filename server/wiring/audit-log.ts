@@ -17,7 +17,7 @@ import { loadDevAuditKey } from './dev-defaults';
  */
 export async function loadAuditKeys(
   config: Config,
-  deps: { logger: Logger; clock: Clock; tokenKid?: string },
+  deps: { logger: Logger; clock: Clock; tokenKids?: readonly string[] },
 ): Promise<AuditKeys> {
   const keys = await loadSigningKeys({
     keyFile: config.audit.keyFile,
@@ -25,7 +25,8 @@ export async function loadAuditKeys(
     fallbackKey: () => loadDevAuditKey(config.home, deps),
     logger: deps.logger,
   });
-  if (deps.tokenKid && [keys.current.kid, keys.previous?.kid].includes(deps.tokenKid)) {
+  const audit = [keys.current.kid, keys.previous?.kid];
+  if (deps.tokenKids?.some((kid) => audit.includes(kid))) {
     throw new SigningKeyError('the audit checkpoint key must not be the token signing key');
   }
   return buildAuditKeys(keys.current, keys.previous);
@@ -52,6 +53,11 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+export interface AuditLog {
+  keys: AuditKeys;
+  sequencer: AuditSequencer;
+}
+
 /**
  * The broker's audit log: its checkpoint keys and its sequencer, started at once (every broker runs one;
  * the advisory lock picks the leader). The caller stops the sequencer before closing the database.
@@ -61,8 +67,8 @@ export async function startAuditLog(deps: {
   databaseUrl: string;
   logger: Logger;
   clock: Clock;
-  tokenKid: string;
-}): Promise<{ keys: AuditKeys; sequencer: AuditSequencer }> {
+  tokenKids: readonly string[];
+}): Promise<AuditLog> {
   const keys = await loadAuditKeys(deps.config, deps);
   const sequencer = createAuditSequencer({
     databaseUrl: deps.databaseUrl,

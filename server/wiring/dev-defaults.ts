@@ -1,3 +1,4 @@
+import type { Config } from '../config/config';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 
@@ -44,18 +45,16 @@ export async function startDevDatabase(dir: string, logger: Logger) {
   return startEmbeddedPostgres(dir, logger);
 }
 
-/** The in-process dev Vault with the demo database and scopes configured (VAULT_ADDR unset). */
-export async function startDevVaultConnection(deps: {
-  logger: Logger;
-  clock: Clock;
-  databaseUrl: string;
-  demoDatabase: string;
-}) {
-  const { connectDevVault } = await loadDev(
-    () => import('../dev/dev-vault-connection.js'),
-    'the dev Vault (VAULT_ADDR unset)',
+/** A local Vault (OpenBao dev or the in-process dev Vault) with the demo scopes configured (VAULT_ADDR unset). */
+export async function startLocalVault(
+  mode: Config['localVault'],
+  deps: { logger: Logger; clock: Clock; databaseUrl: string; demoDatabase: string },
+) {
+  const { connectLocalVault } = await loadDev(
+    () => import('../dev/local-vault.js'),
+    'the local Vault (VAULT_ADDR unset)',
   );
-  return connectDevVault(deps);
+  return connectLocalVault(mode, deps);
 }
 
 /** The development signing key under `<home>/keys/` (GRANTLINE_SIGNING_KEY_FILE unset). */

@@ -2,15 +2,14 @@ import type { Config } from '../config/config';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { createVaultAdapter } from '../vault';
+import { startLocalVault } from './dev-defaults';
 import type { VaultConnection } from './vault-connection.types';
 
 export type { VaultConnection };
 
-import { startDevVaultConnection } from './dev-defaults';
-
 /**
- * `VAULT_ADDR` + `VAULT_TOKEN`, or (when unset) the dev Vault started in-process with its database engine
- * pointed at the broker's PostgreSQL and the demo scopes configured.
+ * `VAULT_ADDR` + `VAULT_TOKEN`, or (when unset) a local Vault: OpenBao dev or the in-process dev Vault,
+ * its database engine pointed at the broker's PostgreSQL and the demo scopes configured (server/dev).
  */
 export async function connectVault(
   config: Config,
@@ -41,5 +40,5 @@ export async function connectVault(
       shutdown: async () => undefined,
     };
   }
-  return startDevVaultConnection(deps);
+  return startLocalVault(config.localVault, deps);
 }

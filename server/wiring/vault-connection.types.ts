@@ -8,5 +8,7 @@ export interface VaultConnection {
   connectionValues: Record<string, string | number>;
   /** The in-process dev Vault, when VAULT_ADDR is unset (server/dev). */
   devVault: DevVault | undefined;
+  /** Set when `bao server -dev` runs as our child process (GRANTLINE_VAULT=auto|bao). */
+  openbao?: { version: string; binary: string; url: string };
   shutdown(): Promise<void>;
 }

@@ -49,6 +49,8 @@ export async function startTestBroker(
     GRANTLINE_HOME: home,
     GRANTLINE_PORT: '0',
     GRANTLINE_WORKER_INTERVAL_MS: '200',
+    // The in-process dev Vault even where OpenBao is installed: these tests seal, stop and tick it.
+    GRANTLINE_VAULT: 'dev',
     ...opts.env,
   });
   const broker = await startBroker(config, {

@@ -116,9 +116,9 @@ describe('closing a task while one of its grants is being minted', () => {
     await expectNothingAlive(taskId);
   });
 
-  // KNOWN BUG (server/grants/grant-issuer.ts, issueGrant's catch around mintGrant): when minting fails
+  // Fixed (server/grants/issue/pipeline.ts, issueGrant's catch around mint): when minting fails
   // because a close already revoked the task's token tree, the grant is no longer `pending` (failGrant
-  // returns false) yet the caller gets 503 `unavailable` — "retry later" for a request that can never
+  // finds it no longer pending), the caller must not get 503 `unavailable` — "retry later" for a request that can never
   // succeed. Vault is up; the task is closed: that is 409 `conflict` (DESIGN "HTTP API").
   test('when the close lands while a scope secret is being read, then the answer is 409 conflict, not 503', async () => {
     const { res } = await raceCloseWithSecretRead();

@@ -8,18 +8,14 @@ import { grantOk, grantRows, introspect, openTask, requestGrant, taskRow } from 
  * task while it is paused. The transactions that touch a task and its grants must take their row locks
  * in one order; otherwise PostgreSQL aborts one side with `deadlock detected`, which surfaces as a 500.
  *
- * KNOWN BUG, lock order: close locks the task row (`lockTask`, FOR UPDATE) and then the grant rows
- * (`markRevoked`, FOR UPDATE). The grant transactions lock the grant row first and the task row second:
- * - activate (server/grants/grant-issuer.ts `activate`): UPDATE grants, then INSERT leases, whose
- *   foreign key to tasks takes FOR KEY SHARE on the task row — refused while close holds FOR UPDATE;
- * - compensate (grant-issuer.ts `compensate`): `failGrant` (UPDATE grants), then `plan.release`
- *   (UPDATE tasks);
- * - a holder's revoke (server/revocation/revoke-in-tx.ts `revokeGrantSubtreeInTx`): `markRevoked`
- *   (grants FOR UPDATE), then UPDATE tasks.
- * The same holds for the expiry sweeper's `expireGrants` (grants, then tasks) against `expireTasks`/close.
- * Fix: every transaction that touches both locks the task row first (`select … from tasks where id = $1
- * for no key update`), and `lockTask`/`expireTasks` use FOR NO KEY UPDATE so foreign-key checks
- * (FOR KEY SHARE) from inserts into leases and revocation_jobs are not blocked.
+ * The lock order (fixed, and now enforced in code by server/db/unit-of-work.ts): every unit that touches
+ * a task and its grants locks the task row first (FOR NO KEY UPDATE, so foreign-key checks of inserts
+ * into leases and revocation_jobs are not blocked) and appends audit last. The units raced here:
+ * - activate (server/grants/issue/pipeline.ts `activate`): UPDATE grants, then INSERT leases (key-share
+ *   on the task row only), no task lock;
+ * - compensate (pipeline.ts `compensate`): task row, `failGrant`, then the reservation back;
+ * - a holder's revoke (server/grants/grant-revocation.ts `revokeSubtree`): task row, `markRevoked`, tasks;
+ * - the expiry sweeps (grants/grant-expiry.ts, tasks/task-expiry.ts) against close.
  */
 describe('close racing with grant transactions (lock order)', () => {
   let t: TestBroker;

@@ -27,6 +27,10 @@ describe('hostile text is refused with a 400 before anything changes', () => {
       { scopes: ['kv:demo/api-key'], audience: 'x', context: { tool: `hvs.${'a'.repeat(30)}` } },
     ],
     [
+      'an OpenBao-token-shaped tool',
+      { scopes: ['kv:demo/api-key'], audience: 'x', context: { tool: `s.${'a'.repeat(24)}` } },
+    ],
+    [
       'a NUL in the intent',
       { scopes: ['kv:demo/api-key'], audience: 'x', context: { intent: 'read\u0000orders' } },
     ],

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { CliFailure } from '../../cli/client-options';
-import type { IssuedSecret } from '../../grants/minting';
+import type { IssuedSecret } from '../../grants/issue/mint';
 import { DEMO_TABLE } from '../postgres/demo-database';
 
 /** Where and as whom a minted `db:demo:read` secret logs in: host/port/database from its connection facts. */

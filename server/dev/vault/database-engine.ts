@@ -7,7 +7,7 @@ import type { LeaseManager } from './lease-manager';
 import type { Lease, LeaseBackend } from './lease-store';
 import type { TokenEntry } from './token-store';
 import { calculateTtl } from './ttl-math';
-import { invalidRequest, VaultApiError } from './vault-error';
+import { invalidRequest, multiError, VaultApiError } from './vault-error';
 
 export interface DbConfig {
   name: string;
@@ -143,7 +143,7 @@ export function createDatabaseEngine(deps: DatabaseEngineDeps) {
     const cfg = configs.get(role.dbName);
     if (!cfg) throw new VaultApiError(500, `failed to find entry for connection with name: "${role.dbName}"`);
     if (!roleAllowed(cfg.allowedRoles, roleName))
-      throw new VaultApiError(500, `"${roleName}" is not an allowed role`);
+      throw new VaultApiError(500, multiError(`"${roleName}" is not an allowed role`));
     const nowMs = deps.clock.now().getTime();
     const { ttl, warnings } = calculateTtl({
       increment: 0,

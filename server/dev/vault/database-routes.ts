@@ -44,7 +44,10 @@ function configFrom(ctx: RequestContext, name: string, existing: DbConfig | unde
   const f = ctx.fields;
   const pluginName = f.string('plugin_name') ?? existing?.pluginName ?? '';
   if (pluginName === '') throw invalidRequest('empty plugin name');
-  if (pluginName !== PLUGIN) throw invalidRequest(`the dev vault supports only the ${PLUGIN} plugin`);
+  if (pluginName !== PLUGIN)
+    throw invalidRequest(
+      `error creating database object: invalid database version: plugin not found in the catalog: ${pluginName}`,
+    );
   if (f.string('username_template'))
     throw invalidRequest('username_template is not supported by the dev vault');
   return {

@@ -4,7 +4,7 @@ import type { RequestContext, Route } from './route-types';
 import { invalidRequest, notFound } from './vault-error';
 
 const V1_PATH_WARNING =
-  "Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv get' for this operation.";
+  "Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the OpenBao CLI, use 'bao kv get' for this operation.";
 
 function readData(kv: KvStore, ctx: RequestContext): Reply {
   const found = kv.read(ctx.params[0]!, ctx.fields.int('version'));

@@ -74,10 +74,12 @@ export function createKvStore(clock: Clock) {
       return {
         cas_required: false,
         created_time: iso(e.createdMs),
+        current_metadata_version: 1,
         current_version: e.current,
         custom_metadata: null,
         delete_version_after: '0s',
         max_versions: 0,
+        metadata_cas_required: false,
         oldest_version: Math.min(...e.versions.keys()),
         updated_time: iso(e.updatedMs),
         versions,

@@ -40,13 +40,16 @@ function revoke(deps: LeaseRouteDeps) {
   };
 }
 
-/** Also revokes tokens whose creation path is under the prefix (spec §3.2). */
+const isRootToken = (t: { parentId: string | null; policies: string[] }): boolean =>
+  t.parentId === null && t.policies.length === 1 && t.policies[0] === 'root';
+
+/** Also revokes tokens whose creation path is under the prefix (spec §3.2), never the root token. */
 function revokePrefix(deps: LeaseRouteDeps) {
   return async (ctx: RequestContext): Promise<Reply> => {
     const prefix = ctx.params[0]!;
     const tokenPrefix = prefix.replace(/\/?$/, '/');
     for (const t of deps.tokens.all()) {
-      if (t.path !== 'auth/token/root' && `${t.path}/`.startsWith(tokenPrefix)) deps.tokens.revoke(t.id);
+      if (!isRootToken(t) && `${t.path}/`.startsWith(tokenPrefix)) deps.tokens.revoke(t.id);
     }
     const sync = ctx.fields.bool('sync') !== false;
     await deps.leases.revokePrefix(prefix, sync);

@@ -50,7 +50,18 @@ export function createPolicyRoutes(store: PolicyStore): Route[] {
       handlers: {
         read: (ctx) => {
           const p = read(store, ctx);
-          return ok({ data: { name: p.name, policy: p.text } });
+          // OpenBao 2.x adds CAS and versioning fields to every ACL policy.
+          return ok({
+            data: {
+              name: p.name,
+              policy: p.text,
+              version: 1,
+              cas_required: false,
+              modified: p.modified,
+              allow_slashes_in_identity_templates: false,
+              allow_wildcards_in_identity_templates: false,
+            },
+          });
         },
         update: write('policy'),
         delete: remove,

@@ -25,10 +25,12 @@ interface StoredPolicy {
   name: string;
   text: string;
   rules: PolicyRules;
+  /** RFC 3339, as OpenBao reports it on a policy read. */
+  modified: string;
 }
 
 export interface PolicyStore {
-  get(name: string): { name: string; text: string } | undefined;
+  get(name: string): { name: string; text: string; modified: string } | undefined;
   put(name: string, doc: unknown): void;
   delete(name: string): void;
   list(): string[];
@@ -43,23 +45,29 @@ const normalise = (name: string): string => name.trim().toLowerCase();
 export function createPolicyStore(): PolicyStore {
   const policies = new Map<string, StoredPolicy>();
   const seedDefault = (): void => {
-    policies.set('default', { name: 'default', text: DEFAULT_POLICY, rules: parsePolicy(DEFAULT_POLICY) });
+    policies.set('default', {
+      name: 'default',
+      text: DEFAULT_POLICY,
+      rules: parsePolicy(DEFAULT_POLICY),
+      modified: new Date().toISOString(),
+    });
   };
   seedDefault();
 
   return {
     get(name) {
       const n = normalise(name);
-      if (n === 'root') return { name: 'root', text: '' };
+      if (n === 'root') return { name: 'root', text: '', modified: '' };
       const p = policies.get(n);
-      return p ? { name: p.name, text: p.text } : undefined;
+      return p ? { name: p.name, text: p.text, modified: p.modified } : undefined;
     },
     put(name, doc) {
       const n = normalise(name);
       if (n === '') throw invalidRequest('policy name must be provided');
       if (n === 'root') throw invalidRequest('cannot update "root" policy');
       const rules = parsePolicy(doc);
-      policies.set(n, { name: n, text: typeof doc === 'string' ? doc : JSON.stringify(doc), rules });
+      const text = typeof doc === 'string' ? doc : JSON.stringify(doc);
+      policies.set(n, { name: n, text, rules, modified: new Date().toISOString() });
     },
     delete(name) {
       const n = normalise(name);

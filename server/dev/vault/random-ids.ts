@@ -9,8 +9,8 @@ export function randomBase62(n: number): string {
   return out;
 }
 
-/** Service tokens look like Vault's: `hvs.` and an opaque body, ~95 characters in all (spec §2.5). */
-export const newTokenId = (): string => `hvs.${randomBase62(91)}`;
+/** Service tokens look like OpenBao's: `s.` and 24 base62 characters (Vault's `hvs.` ones are longer). */
+export const newTokenId = (): string => `s.${randomBase62(24)}`;
 
 /** Accessors are 24-character base62 strings (spec §2.5). */
 export const newAccessor = (): string => randomBase62(24);

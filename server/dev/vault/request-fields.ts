@@ -75,7 +75,8 @@ export class Fields {
     if (v === undefined || v === null || v === '') return undefined;
     if (typeof v !== 'string' && typeof v !== 'number') throw conversionError(name, v);
     const seconds = parseDurationSeconds(v);
-    if (seconds === undefined) throw conversionError(name, v);
+    // OpenBao reports Go's duration parser error (time.ParseDuration).
+    if (seconds === undefined) throw invalidRequest(`time: invalid duration ${JSON.stringify(String(v))}`);
     return seconds;
   }
 

@@ -9,6 +9,7 @@ import { findRoute, handlerFor, needsSudo, type RequestContext, type Route } fro
 import { MOUNT_PREFIXES } from './sys-routes';
 import type { TokenEntry, TokenStore } from './token-store';
 import {
+  multiError,
   permissionDenied,
   sealedError,
   toVaultError,
@@ -65,7 +66,7 @@ async function readFields(req: IncomingMessage, query: URLSearchParams): Promise
 
 const noRoute = (path: string): VaultApiError =>
   MOUNT_PREFIXES.some((m) => `${path}/`.startsWith(m))
-    ? new VaultApiError(404, 'unsupported path')
+    ? new VaultApiError(404, multiError('unsupported path'))
     : new VaultApiError(404, `no handler for route "${path}". route entry not found.`);
 
 function decodePath(raw: string): string {

@@ -42,14 +42,10 @@ function health(deps: SysRouteDeps) {
       initialized: true,
       sealed,
       standby: false,
-      performance_standby: false,
       replication_performance_mode: 'disabled',
       replication_dr_mode: 'disabled',
       server_time_utc: Math.floor(deps.clock.now().getTime() / 1000),
       version: DEV_VAULT_VERSION,
-      enterprise: false,
-      echo_duration_ms: 0,
-      clock_skew_ms: 0,
     };
     if (!sealed) Object.assign(body, { cluster_name: 'grantline-dev-vault', cluster_id: deps.clusterId });
     return raw(status, body);
@@ -76,8 +72,8 @@ const MOUNTS: MountSpec[] = [
   {
     path: 'database/',
     type: 'database',
-    description: 'database secrets engine',
-    options: null,
+    description: '',
+    options: {},
     local: false,
   },
   { path: 'identity/', type: 'identity', description: 'identity store', options: null, local: false },

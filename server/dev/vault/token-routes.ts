@@ -5,7 +5,7 @@ import { callerOf, type RequestContext, type Route } from './route-types';
 import { createTokenHandler, TOKEN_CREATE_FIELDS } from './token-create-handler';
 import type { TokenEntry, TokenStore } from './token-store';
 import { tokenAuth, tokenLookupData } from './token-views';
-import { invalidRequest, VaultApiError } from './vault-error';
+import { invalidRequest, multiError, VaultApiError } from './vault-error';
 
 export interface TokenRouteDeps {
   tokens: TokenStore;
@@ -15,7 +15,7 @@ export interface TokenRouteDeps {
 
 const required = (ctx: RequestContext, name: 'token' | 'accessor'): string => {
   const v = ctx.fields.string(name);
-  if (!v) throw invalidRequest(`missing ${name}`);
+  if (!v) throw invalidRequest(multiError(`missing ${name}`));
   return v;
 };
 
@@ -34,7 +34,7 @@ function lookupHandlers(deps: TokenRouteDeps) {
     lookupSelf: (ctx: RequestContext): Reply => show(callerOf(ctx), true),
     lookupAccessor: (ctx: RequestContext): Reply => {
       const entry = deps.tokens.lookupAccessor(required(ctx, 'accessor'));
-      if (!entry) throw invalidRequest('invalid accessor');
+      if (!entry) throw invalidRequest(multiError('invalid accessor'));
       return show(entry, false);
     },
   };

@@ -177,10 +177,11 @@ export function createTokenStore(deps: TokenStoreDeps): TokenStore {
         parentId: null,
         policies: ['root'],
         meta: null,
-        displayName: 'root',
+        // OpenBao's dev root token: display name `token`, created on auth/token/create.
+        displayName: 'token',
         numUses: 0,
         renewable: false,
-        path: 'auth/token/root',
+        path: 'auth/token/create',
         creationMs: now(),
         creationTtl: 0,
         explicitMaxTtl: 0,

@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from 'express';
-import { GrantlineError } from '../../shared/errors';
+import { UnsupportedMediaType } from '../../shared/errors';
 
 export const BODY_LIMIT = '64kb';
 
@@ -15,7 +15,7 @@ export const requireSupportedMediaType: RequestHandler = (req, _res, next) => {
   if (!hasBody) return next();
   if (req.is('application/json')) return next();
   if (FORM_PATHS.test(req.path) && req.is('application/x-www-form-urlencoded')) return next();
-  next(new GrantlineError('unsupported_media_type', 415, 'send the body as application/json'));
+  next(new UnsupportedMediaType('send the body as application/json'));
 };
 
 export const parseBodies: RequestHandler[] = [

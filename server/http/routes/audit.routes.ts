@@ -1,5 +1,5 @@
-import { Router } from 'express';
 import { z } from 'zod';
+import type { Access } from '../../access/access';
 import {
   type AuditKeys,
   type AuditSequencer,
@@ -10,11 +10,9 @@ import {
   verifyAuditLog,
 } from '../../audit';
 import type { Db } from '../../db/database';
-import type { AccessControl } from '../../tasks/access';
 import { safeText } from '../../tasks/task.schema';
 import { parseInput } from '../validate';
-import { auditReader } from './audit-proof.routes';
-import { handle } from './route-helpers';
+import { type Handler, principalOf } from './route-helpers';
 
 /** A reader waits at most this long for events committed before its request to become leaves. */
 const READ_YOUR_WRITES_MS = 3000;
@@ -27,8 +25,20 @@ const eventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-/** The verification report as the API and `grantline audit verify --json` show it. */
+export interface AuditRouteDeps {
+  db: Db;
+  access: Access;
+  auditSequencer: AuditSequencer;
+  auditKeys: AuditKeys;
+}
+
+/** Only auditors read the log (policy action ReadAudit); every read is itself a decision on the record. */
+export const authorizeAuditRead = (access: Access, req: Parameters<Handler>[0]) =>
+  access.authorizeRead(principalOf(req), { action: 'ReadAudit' });
+
+/** The verification report as the API shows it. */
 export function verifyReportBody(r: VerifyReport) {
+  const b = r.brokenAt;
   return {
     ok: r.ok,
     checked: r.checked,
@@ -37,36 +47,29 @@ export function verifyReportBody(r: VerifyReport) {
     checkpoints_checked: r.checkpointsChecked,
     latest_checkpoint: r.latestCheckpoint,
     legacy_events: r.legacyEvents,
-    ...(r.brokenAt
+    ...(b
       ? {
           broken_at: {
-            leaf_index: r.brokenAt.leafIndex,
-            reason: r.brokenAt.reason,
-            detail: r.brokenAt.detail,
-            ...(r.brokenAt.treeSize !== undefined ? { tree_size: r.brokenAt.treeSize } : {}),
-            ...(r.brokenAt.seq !== undefined ? { seq: r.brokenAt.seq } : {}),
+            leaf_index: b.leafIndex,
+            reason: b.reason,
+            detail: b.detail,
+            ...(b.treeSize !== undefined ? { tree_size: b.treeSize } : {}),
+            ...(b.seq !== undefined ? { seq: b.seq } : {}),
           },
         }
       : {}),
   };
 }
 
-export function auditRoutes(deps: {
-  db: Db;
-  access: AccessControl;
-  sequencer: AuditSequencer;
-  auditKeys: AuditKeys;
-}): Router {
-  const r = Router();
-  const authorize = auditReader(deps.access);
+/** The audit log, for auditors: its events (each exactly the object its leaf commits to) and its verification. */
+export function auditHandlers(deps: AuditRouteDeps) {
   const ring = auditKeyring(deps.auditKeys.jwks());
-  r.get(
-    '/v1/audit/events',
-    handle(async (req, res) => {
+  return {
+    async events(req, res) {
       const q = parseInput(eventsQuery, req.query, 'query');
-      await authorize(req);
+      await authorizeAuditRead(deps.access, req);
       // Every event committed before this request (this read's own decision included) is listed.
-      await awaitSequenced(deps.db, { timeoutMs: READ_YOUR_WRITES_MS, kick: deps.sequencer.kick });
+      await awaitSequenced(deps.db, { timeoutMs: READ_YOUR_WRITES_MS, kick: deps.auditSequencer.kick });
       const events = await listAuditEvents(deps.db, {
         ...(q.task ? { taskId: q.task } : {}),
         ...(q.grant ? { grantId: q.grant } : {}),
@@ -75,14 +78,10 @@ export function auditRoutes(deps: {
         limit: q.limit,
       });
       res.json({ events, next: events.at(-1)?.leaf_index ?? q.after ?? null });
-    }),
-  );
-  r.get(
-    '/v1/audit/verify',
-    handle(async (req, res) => {
-      await authorize(req);
+    },
+    async verify(req, res) {
+      await authorizeAuditRead(deps.access, req);
       res.status(200).json(verifyReportBody(await verifyAuditLog(deps.db, await ring)));
-    }),
-  );
-  return r;
+    },
+  } satisfies Record<string, Handler>;
 }

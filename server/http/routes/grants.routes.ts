@@ -1,17 +1,23 @@
-import { Router } from 'express';
-import { revokeGrantSchema } from '../../grants/grant.schema';
+import { offerDelegationSchema } from '../../grants/delegation.schema';
+import { requestGrantSchema, revokeGrantSchema } from '../../grants/grant.schema';
 import type { GrantService } from '../../grants/grant.service';
 import { parseInput } from '../validate';
-import { handle, idParam, principalOf } from './route-helpers';
+import { type Handler, idParam, principalOf } from './route-helpers';
 
-export function grantRoutes(deps: { grants: GrantService }): Router {
-  const r = Router();
-  r.post(
-    '/v1/grants/:id/revoke',
-    handle(async (req, res) => {
+/** Grants: requested on a task, delegated onwards, revoked with their subtree. */
+export function grantHandlers(grants: GrantService) {
+  return {
+    async request(req, res) {
+      const input = parseInput(requestGrantSchema, req.body);
+      res.status(201).json(await grants.request(principalOf(req), idParam(req), input));
+    },
+    async offer(req, res) {
+      const input = parseInput(offerDelegationSchema, req.body);
+      res.status(201).json(await grants.offer(principalOf(req), idParam(req), input));
+    },
+    async revoke(req, res) {
       const { reason } = parseInput(revokeGrantSchema, req.body);
-      res.json(await deps.grants.revoke(principalOf(req), idParam(req), reason));
-    }),
-  );
-  return r;
+      res.json(await grants.revoke(principalOf(req), idParam(req), reason));
+    },
+  } satisfies Record<string, Handler>;
 }

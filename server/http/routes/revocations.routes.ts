@@ -1,9 +1,11 @@
-import { Router } from 'express';
+import { createSession } from 'better-sse';
+import type { Request } from 'express';
 import { z } from 'zod';
 import type { IntrospectionService } from '../../grants/introspection.service';
+import type { FeedItem, RevocationHub } from '../../revocation/feed-hub';
 import { Unavailable } from '../../shared/errors';
 import { parseInput } from '../validate';
-import { handle, principalOf } from './route-helpers';
+import { type Handler, principalOf } from './route-helpers';
 
 const feedQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
@@ -11,62 +13,65 @@ const feedQuery = z.strictObject({
   task: z.string().uuid().optional(),
 });
 
-const SSE_POLL_MS = 1000;
+const SSE_KEEPALIVE_MS = 5000;
 const SSE_MAX_MS = 15 * 60_000;
-/** Each stream polls PostgreSQL once a second; beyond this many per broker, clients are asked to poll. */
-const SSE_MAX_STREAMS = 100;
-let openStreams = 0;
+/** Beyond this many streams per broker, clients are asked to poll. */
+export const SSE_MAX_STREAMS = 100;
 
-export function revocationRoutes(deps: { introspection: IntrospectionService }): Router {
-  const r = Router();
-  r.get(
-    '/v1/revocations',
-    handle(async (req, res) => {
+const wantsStream = (req: Request) =>
+  req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream';
+
+/** `Last-Event-ID` (a feed `seq`) wins over `after` when a client resumes a stream. */
+function resumeFrom(req: Request, after: number): number {
+  const last = req.get('last-event-id') ?? '';
+  return /^\d{1,15}$/.test(last) ? Number(last) : after;
+}
+
+/** `GET /v1/revocations`: the feed of revoked `jti`s, as JSON pages or server-sent events. */
+export function revocationHandlers(deps: { introspection: IntrospectionService; hub: RevocationHub }) {
+  return {
+    async feed(req, res) {
       const q = parseInput(feedQuery, req.query, 'query');
       const principal = principalOf(req);
       const query = { after: q.after, limit: q.limit, ...(q.task ? { taskId: q.task } : {}) };
-      if (
-        !req.accepts(['application/json', 'text/event-stream']) ||
-        req.accepts(['application/json', 'text/event-stream']) === 'application/json'
-      ) {
+      if (!wantsStream(req)) {
         res.json(await deps.introspection.revocations(principal, query));
         return;
       }
-      // Server-sent events: the same feed, pushed as it grows; `id` lets a client resume with Last-Event-ID.
-      if (openStreams >= SSE_MAX_STREAMS)
+      if (deps.hub.size >= SSE_MAX_STREAMS)
         throw new Unavailable('too many revocation streams are open; poll instead');
-      const resumeFrom = /^\d{1,15}$/.test(req.get('last-event-id') ?? '')
-        ? Number(req.get('last-event-id'))
-        : q.after;
-      const first = await deps.introspection.revocations(principal, { ...query, after: resumeFrom });
-      openStreams++;
-      res
-        .status(200)
-        .set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' })
-        .flushHeaders();
-      let cursor = first.next;
-      const send = (items: typeof first.revocations) => {
-        for (const item of items)
-          res.write(`id: ${item.seq}\nevent: revoked\ndata: ${JSON.stringify(item)}\n\n`);
+      // The first page also authorises the reader; the hub pushes what follows.
+      const first = await deps.introspection.revocations(principal, {
+        ...query,
+        after: resumeFrom(req, q.after),
+      });
+      // A client that hung up while we read holds nothing: no session, no subscription, no slot.
+      if (req.destroyed || res.destroyed) return;
+      const session = await createSession(req, res, {
+        keepAlive: SSE_KEEPALIVE_MS,
+        trustClientEventId: false,
+        headers: { 'Cache-Control': 'no-store' },
+      });
+      const send = (items: FeedItem[]) => {
+        for (const item of items) if (session.isConnected) session.push(item, 'revoked', String(item.seq));
       };
       send(first.revocations);
-      const started = Date.now();
-      const timer = setInterval(() => {
-        if (Date.now() - started > SSE_MAX_MS) return res.end();
-        deps.introspection.revocations(principal, { ...query, after: cursor }).then(
-          (page) => {
-            send(page.revocations);
-            cursor = page.next;
-            res.write(': keep-alive\n\n');
-          },
-          () => res.end(),
-        );
-      }, SSE_POLL_MS);
-      res.on('close', () => {
-        openStreams--;
-        clearInterval(timer);
+      const unsubscribe = deps.hub.subscribe({
+        cursor: first.next,
+        ...(q.task ? { taskId: q.task } : {}),
+        send,
+        fail: () => res.end(),
       });
-    }),
-  );
-  return r;
+      const maxAge = setTimeout(() => res.end(), SSE_MAX_MS);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        unsubscribe();
+        clearTimeout(maxAge);
+      };
+      session.once('disconnected', release);
+      if (!session.isConnected) release();
+    },
+  } satisfies Record<string, Handler>;
 }

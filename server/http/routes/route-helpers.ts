@@ -1,7 +1,10 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Principal } from '../../identity';
 import { NotFound, Unauthenticated } from '../../shared/errors';
+
+/** A route handler: express 5 passes a rejected promise to the error mapper. */
+export type Handler = (req: Request, res: Response) => Promise<void> | void;
 
 const uuid = z.string().uuid();
 
@@ -16,10 +19,3 @@ export function principalOf(req: Request): Principal {
   if (!req.principal) throw new Unauthenticated('authentication required', 'missing_credential');
   return req.principal;
 }
-
-/** Express 5 forwards rejected promises to the error handler; this keeps handlers typed and short. */
-export const handle =
-  (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
-  (req: Request, res: Response, next: NextFunction) => {
-    fn(req, res).catch(next);
-  };

@@ -201,7 +201,31 @@ describe('errors and identity', () => {
   test('when neither --svid nor --as is given, then the CLI asks who you are and sends nothing', async () => {
     const run = await runCli(['task', 'list', '--broker', BROKER]);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain('give --svid <file> or --as <spiffe-id>');
+    expect(run.stderr).toContain('give --svid <file>, --as <spiffe-id> or --workload-api');
+    expect(sent).toHaveLength(0);
+  });
+
+  test('when --workload-api is given without SPIFFE_ENDPOINT_SOCKET, or with --as, then nothing is sent', async () => {
+    const saved = process.env.SPIFFE_ENDPOINT_SOCKET;
+    delete process.env.SPIFFE_ENDPOINT_SOCKET;
+    try {
+      const noSocket = await runCli(['task', 'list', '--broker', BROKER, '--workload-api']);
+      expect(noSocket.exitCode).toBe(1);
+      expect(noSocket.stderr).toContain('needs SPIFFE_ENDPOINT_SOCKET');
+      const both = await runCli([
+        'task',
+        'list',
+        '--broker',
+        BROKER,
+        '--workload-api',
+        '--as',
+        'spiffe://a.b/c',
+      ]);
+      expect(both.exitCode).toBe(1);
+      expect(both.stderr).toContain('give one of');
+    } finally {
+      if (saved !== undefined) process.env.SPIFFE_ENDPOINT_SOCKET = saved;
+    }
     expect(sent).toHaveLength(0);
   });
 

@@ -81,7 +81,12 @@ describe('scope catalogue', () => {
 
   test('when the shipped catalogue is loaded, then every dev scope is valid and policies are unioned', () => {
     const catalogue = loadScopeCatalogue(path.resolve(__dirname, '../../../config'));
-    expect([...catalogue.keys()].sort()).toEqual(['db:demo:read', 'kv:demo/api-key', 'tool:demo:deploy']);
+    expect([...catalogue.keys()].sort()).toEqual([
+      'db:demo:read',
+      'kv:demo/api-key',
+      'mcp:orders:read',
+      'tool:demo:deploy',
+    ]);
     expect(catalogue.get('tool:demo:deploy')?.privileged).toBe(true);
     expect(vaultPoliciesFor(catalogue, ['db:demo:read', 'tool:demo:deploy'])).toEqual([
       'grantline-demo-deploy',
@@ -138,5 +143,64 @@ describe('the dev defaults are for local use only', () => {
 
   test('when GRANTLINE_ALLOW_DEV=true, then the dev defaults run anywhere', () => {
     expect(loadConfig({ GRANTLINE_HOST: '0.0.0.0', GRANTLINE_ALLOW_DEV: 'true' }).http.host).toBe('0.0.0.0');
+  });
+});
+
+describe('trust source and local Vault choice', () => {
+  const expectProblem = (env: Record<string, string>, key: string) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as Error).message).toContain(key);
+    }
+  };
+
+  test('when the Workload API is the trust source, then its socket and trust domain are taken', () => {
+    const config = loadConfig({
+      GRANTLINE_TRUST_SOURCE: 'workload-api',
+      SPIFFE_ENDPOINT_SOCKET: 'unix:///run/spire/agent.sock',
+      GRANTLINE_TRUST_DOMAIN: 'example.org',
+      GRANTLINE_TLS_SVID: 'true',
+    });
+    expect(config.identity.source).toBe('workload-api');
+    expect(config.identity.workloadApi).toEqual({
+      address: 'unix:///run/spire/agent.sock',
+      spiffeId: undefined,
+    });
+    expect(config.http.tlsFromSvid).toEqual({ port: 8443 });
+  });
+
+  test('when the Workload API source lacks its socket or trust domain, or the socket is bad, then start-up fails', () => {
+    expectProblem(
+      { GRANTLINE_TRUST_SOURCE: 'workload-api', GRANTLINE_TRUST_DOMAIN: 'example.org' },
+      'SPIFFE_ENDPOINT_SOCKET',
+    );
+    expectProblem(
+      { GRANTLINE_TRUST_SOURCE: 'workload-api', SPIFFE_ENDPOINT_SOCKET: 'unix:///a.sock' },
+      'GRANTLINE_TRUST_DOMAIN',
+    );
+    expectProblem(
+      {
+        GRANTLINE_TRUST_SOURCE: 'workload-api',
+        SPIFFE_ENDPOINT_SOCKET: 'unix://host/a',
+        GRANTLINE_TRUST_DOMAIN: 'x.org',
+      },
+      'SPIFFE_ENDPOINT_SOCKET',
+    );
+  });
+
+  test('when the SVID-served listener is asked for without the Workload API, then start-up fails', () => {
+    expectProblem({ GRANTLINE_TLS_SVID: 'true' }, 'GRANTLINE_TLS_SVID');
+  });
+
+  test('when GRANTLINE_VAULT is unset, then it is auto; with VAULT_ADDR it may not force a local Vault', () => {
+    expect(loadConfig({}).localVault).toBe('auto');
+    expect(loadConfig({ GRANTLINE_VAULT: 'dev' }).localVault).toBe('dev');
+    expectProblem(
+      { GRANTLINE_VAULT: 'bao', VAULT_ADDR: 'http://127.0.0.1:8200', VAULT_TOKEN: 't' },
+      'GRANTLINE_VAULT',
+    );
+    expectProblem({ GRANTLINE_VAULT: 'sometimes' }, 'GRANTLINE_VAULT');
   });
 });

@@ -1,11 +1,42 @@
 import { toHttpError } from '../../../server/http/error-mapper';
+import * as errors from '../../../server/shared/errors';
 import {
   AccessDenied,
-  GrantlineError,
+  ERROR_STATUS,
+  type GrantlineError,
   QuotaExceeded,
   Unauthenticated,
   Unavailable,
+  UpstreamError,
 } from '../../../server/shared/errors';
+
+/** One instance of every error class `shared/errors.ts` exports. */
+function oneOfEachClass(): GrantlineError[] {
+  const classes = Object.values(errors as Record<string, unknown>).filter(
+    (v) => typeof v === 'function' && v !== errors.GrantlineError,
+  ) as Array<new (...a: unknown[]) => GrantlineError>;
+  return classes.map((Class) => new Class('m', 'r'));
+}
+
+describe('the closed list of error codes', () => {
+  test('when every code is listed, then exactly one class answers with it, at its status', () => {
+    const instances = oneOfEachClass();
+    const codes = instances.map((e) => e.code).sort();
+    expect(codes).toEqual(Object.keys(ERROR_STATUS).sort());
+    for (const e of instances) {
+      expect(e.status).toBe(ERROR_STATUS[e.code]);
+      expect(toHttpError(e).status).toBe(ERROR_STATUS[e.code]);
+    }
+  });
+
+  test('when a 4xx is mapped, then the body names its code; 401s carry WWW-Authenticate', () => {
+    for (const e of oneOfEachClass().filter((x) => x.status < 500)) {
+      const out = toHttpError(e);
+      expect(out.body.error).toBe(e.code);
+      expect(Boolean(out.headers['WWW-Authenticate'])).toBe(e.status === 401);
+    }
+  });
+});
 
 describe('the error mapper', () => {
   test('when an unknown error escapes, then the body is a fixed 500 with no message and no stack', () => {
@@ -59,9 +90,7 @@ describe('the error mapper', () => {
   });
 
   test('when a 5xx error carries internals, then the body says only what kind of failure it was', () => {
-    const out = toHttpError(
-      new GrantlineError('vault_denied', 502, 'Vault denied auth/token/create for accessor abc'),
-    );
+    const out = toHttpError(new UpstreamError('Vault denied auth/token/create for accessor abc'));
     expect(out.body).toEqual({ error: 'server_error', error_description: 'internal error' });
     const down = toHttpError(
       new Unavailable('Vault is unavailable (createChildToken secret/data/grantline/custody/x)'),

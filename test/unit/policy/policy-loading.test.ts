@@ -41,7 +41,8 @@ describe('refusing broken policies at start-up', () => {
     const err = loadError(policies.dir);
     expect(err.message).toMatch(/^cannot parse broken\.cedar: broken\.cedar:2:\d+: /);
     expect(err.message).toContain('unexpected token');
-    expect(err.code).toBe('policy_load_failed');
+    expect(err).toBeInstanceOf(PolicyLoadError);
+    expect(err.code).toBe('server_error');
   });
 
   test('when a policy reads an attribute the schema lacks, then PolicyLoadError carries Cedar validation message', () => {

@@ -39,9 +39,9 @@ describe('vault adapter: error classification', () => {
   afterEach(() => fake.close());
 
   it.each([
-    [403, ['1 error occurred:\n\t* permission denied\n\n'], VaultDenied, 'vault_denied', 502],
-    [404, [], VaultNotFound, 'vault_not_found', 502],
-    [400, ['unknown role: nope'], VaultRequestError, 'vault_request_error', 502],
+    [403, ['1 error occurred:\n\t* permission denied\n\n'], VaultDenied, 'upstream_error', 502],
+    [404, [], VaultNotFound, 'upstream_error', 502],
+    [400, ['unknown role: nope'], VaultRequestError, 'upstream_error', 502],
     [503, ['Vault is sealed'], VaultUnavailable, 'unavailable', 503],
     [500, ['internal error'], VaultUnavailable, 'unavailable', 503],
     [429, ['lease count quota exceeded'], VaultUnavailable, 'unavailable', 503],

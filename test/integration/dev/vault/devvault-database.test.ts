@@ -96,7 +96,7 @@ describe('dev vault database engine on PostgreSQL', () => {
       warnings: null,
     });
     expect(creds.leaseId).toMatch(/^database\/creds\/readonly\/[A-Za-z0-9]{24}$/);
-    expect(creds.username).toMatch(/^v-root-readonly-[A-Za-z0-9]{20}-\d{10}$/);
+    expect(creds.username).toMatch(/^v-token-readonly-[A-Za-z0-9]{20}-\d{10}$/);
     expect(creds.password).toMatch(/^[A-Za-z0-9-]{20}$/);
     expect(await loginAndSelect(db.name, creds.username, creds.password)).toEqual([{ item: 'widget' }]);
   });
@@ -238,7 +238,7 @@ describe('dev vault database engine on PostgreSQL', () => {
     const t = await createToken(vault, { policies: ['only-other'], ttl: '1h' });
     const denied = await call(vault, 'GET', 'database/creds/readonly', { token: t.token });
     expect(denied.status).toBe(403);
-    expect(denied.body).toEqual({ errors: ['permission denied'] });
+    expect(denied.body).toEqual({ errors: ['1 error occurred:\n\t* permission denied\n\n'] });
     const allowed = await call(vault, 'GET', 'database/creds/other', { token: t.token });
     expect(allowed.status).toBe(200);
     usernames.push((dataOf(allowed) as { username: string }).username);
@@ -264,6 +264,6 @@ describe('dev vault database engine on PostgreSQL', () => {
     });
     const r = await call(vault, 'GET', 'database/creds/notallowed');
     expect(r.status).toBe(500);
-    expect(r.body).toEqual({ errors: ['"notallowed" is not an allowed role'] });
+    expect(r.body).toEqual({ errors: ['1 error occurred:\n\t* "notallowed" is not an allowed role\n\n'] });
   });
 });

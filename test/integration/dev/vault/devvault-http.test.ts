@@ -49,7 +49,7 @@ describe('dev vault HTTP conventions', () => {
     });
     expect(dataOf(r)).toMatchObject({
       policies: ['root'],
-      path: 'auth/token/root',
+      path: 'auth/token/create',
       expire_time: null,
       ttl: 0,
     });
@@ -59,7 +59,7 @@ describe('dev vault HTTP conventions', () => {
     for (const token of [null, 'hvs.nope']) {
       const r = await call(vault, 'GET', 'auth/token/lookup-self', { token });
       expect(r.status).toBe(403);
-      expect(r.body).toEqual({ errors: ['permission denied'] });
+      expect(r.body).toEqual({ errors: ['1 error occurred:\n\t* permission denied\n\n'] });
     }
   });
 

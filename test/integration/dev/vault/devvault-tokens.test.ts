@@ -23,7 +23,7 @@ describe('dev vault tokens', () => {
       num_uses: 0,
     });
     const auth = authOf(reply);
-    expect(auth.client_token).toMatch(/^hvs\.[A-Za-z0-9]+$/);
+    expect(auth.client_token).toMatch(/^s\.[A-Za-z0-9]{24}$/);
     expect(auth.accessor).toMatch(/^[A-Za-z0-9]{24}$/);
     expect(auth).toMatchObject({
       policies: ['default', 'task'],
@@ -145,7 +145,7 @@ describe('dev vault tokens', () => {
       body: { accessor: 'x'.repeat(24) },
     });
     expect(bad.status).toBe(400);
-    expect(bad.body).toEqual({ errors: ['invalid accessor'] });
+    expect(bad.body).toEqual({ errors: ['1 error occurred:\n\t* invalid accessor\n\n'] });
     expect(
       (await call(vault, 'POST', 'auth/token/revoke-accessor', { body: { accessor: t.accessor } })).status,
     ).toBe(204);

@@ -1,0 +1,62 @@
+import { createTransport, type TransportOptions } from '../http/transport';
+import { grantApi } from './grants';
+import { taskApi } from './tasks';
+import type { Grant, GrantRequest, Introspection, RedeemOptions, RevocationPage } from './types';
+import { runWithGrant } from './with-grant';
+
+export type GrantlineClientOptions = TransportOptions;
+
+/** RFC 8414 metadata, as the broker publishes it. */
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  introspection_endpoint: string;
+  revocation_endpoint: string;
+  scopes_supported?: string[];
+  [field: string]: unknown;
+}
+
+/**
+ * A client of one broker, acting as one workload (its identity source). Orchestrators use `tasks`,
+ * agents `grants` and `withGrant`, resource servers `introspect` and `revocations` (or the
+ * resource-server kit, which wraps them).
+ */
+export function createGrantlineClient(opts: GrantlineClientOptions) {
+  const transport = createTransport(opts);
+  const tasks = taskApi(transport);
+  const grants = grantApi(transport);
+  return {
+    url: transport.baseUrl,
+    tasks,
+    grants,
+    /** Requests a grant in `taskId`, runs `fn` with it, and revokes it when `fn` ends, whatever happens. */
+    withGrant: <T>(taskId: string, req: GrantRequest, fn: (grant: Grant) => Promise<T> | T) =>
+      runWithGrant(grants, () => grants.request(taskId, req), fn),
+    /** Redeems a delegation, runs `fn` with the new grant, and revokes it when `fn` ends. */
+    withRedeemedGrant: <T>(delegationToken: string, o: RedeemOptions, fn: (grant: Grant) => Promise<T> | T) =>
+      runWithGrant(grants, () => grants.redeem(delegationToken, o), fn),
+    /** RFC 7662, as a resource server (its SVID must be allowed to introspect). */
+    introspect: (token: string) =>
+      transport.call<Introspection>('POST', '/oauth2/introspect', {
+        form: [['token', token]],
+        retry: 'idempotent',
+      }),
+    revocations(q: { after?: number; limit?: number; task?: string } = {}) {
+      const params = new URLSearchParams({ after: String(q.after ?? 0) });
+      if (q.limit !== undefined) params.set('limit', String(q.limit));
+      if (q.task) params.set('task', q.task);
+      return transport.call<RevocationPage>('GET', `/v1/revocations?${params}`, { retry: 'idempotent' });
+    },
+    metadata: () =>
+      transport.call<AuthorizationServerMetadata>('GET', '/.well-known/oauth-authorization-server', {
+        anonymous: true,
+        retry: 'idempotent',
+      }),
+    /** @internal the transport, for the resource-server kit's feed. */
+    transport,
+    close: () => transport.close(),
+  };
+}
+
+export type GrantlineClient = ReturnType<typeof createGrantlineClient>;

@@ -1,0 +1,113 @@
+import type { Access, Authorized, DecisionRequest } from '../../access/access';
+import type { ScopeCatalogue, ScopeSpec } from '../../config/scope-catalogue';
+import type { ApprovalRow, Db, TaskRow } from '../../db/database';
+import type { Principal } from '../../identity/identity.types';
+import type { Decision, DecisionContext, ScopeFacts } from '../../policy';
+import { liveApprovals, taskFacts } from '../../tasks';
+
+export const scopeFacts = (name: string, spec: ScopeSpec): ScopeFacts => ({
+  name,
+  cost: spec.cost,
+  sensitivity: spec.sensitivity,
+  privileged: spec.privileged,
+});
+
+/** One decision per scope, folded: allowed only if every scope is; the ids of every deciding policy. */
+export function foldDecisions(decisions: Array<{ scope: string; decision: Decision }>): Decision {
+  if (decisions.length === 0)
+    throw new Error('foldDecisions needs at least one decision: an empty scope set is never allowed');
+  const allowed = decisions.every((d) => d.decision.allowed);
+  const relevant = decisions.filter((d) => d.decision.allowed === allowed);
+  const shadows = decisions
+    .map((d) => d.decision.shadow)
+    .filter((s): s is NonNullable<Decision['shadow']> => s !== null);
+  return {
+    allowed,
+    policyIds: [...new Set(relevant.flatMap((d) => d.decision.policyIds))].sort(),
+    errors: decisions.flatMap((d) => d.decision.errors),
+    policyVersion: decisions[0]!.decision.policyVersion,
+    reasons: allowed ? [] : relevant.flatMap((d) => d.decision.reasons.map((r) => `${d.scope}: ${r}`)),
+    shadow: shadows.length
+      ? {
+          allowed: shadows.every((s) => s.allowed),
+          policyIds: [...new Set(shadows.flatMap((s) => s.policyIds))].sort(),
+        }
+      : null,
+  };
+}
+
+/**
+ * Scopes only narrow (DESIGN): a grant ⊆ the task's ceiling is enforced here too, not only by the
+ * shipped policy, so a broad operator policy cannot widen a task. Turns an allow into an audited deny.
+ */
+export function withinCeiling(decision: Decision, scopes: string[], ceiling: string[]): Decision {
+  const outside = scopes.filter((s) => !ceiling.includes(s));
+  if (!decision.allowed || outside.length === 0) return decision;
+  return { ...decision, allowed: false, reasons: [`outside the task's ceiling: ${outside.join(', ')}`] };
+}
+
+export interface GrantQuestion {
+  action: 'RequestGrant' | 'DelegateGrant' | 'RedeemGrant';
+  task: TaskRow;
+  scopes: string[];
+  /** Facts of the request itself (tool, target, intent, TTL, the delegation hop). */
+  context: Omit<DecisionContext, 'approval'>;
+  argsDigest?: string | undefined;
+  /** The grant an allow is recorded against (the one to be created, or the parent of an offer). */
+  grantId: string;
+  /** The grant a deny is recorded against when it differs (a refused redemption: the parent). */
+  deniedGrantId?: string;
+}
+
+/**
+ * Policy for a grant or a hop: one decision per scope with the live approval of each privileged scope
+ * (at every hop: consent to run a task is not consent to use a privileged tool), folded, and capped by
+ * the task's ceiling. The decision goes on the record through `access` (a deny at once, as 403).
+ */
+export async function decideGrant(
+  deps: { db: Db; access: Access; catalogue: ScopeCatalogue; now: () => Date },
+  principal: Principal,
+  q: GrantQuestion,
+): Promise<{ allowed: Authorized; approvals: ApprovalRow[] }> {
+  const approvals = await liveApprovals(deps.db, deps.catalogue, {
+    taskId: q.task.id,
+    scopes: q.scopes,
+    now: deps.now(),
+    argsDigest: q.argsDigest,
+  });
+  const facts = taskFacts(q.task);
+  const contextFor = (scope?: string): DecisionContext => {
+    const a = scope ? approvals.get(scope) : undefined;
+    return { ...q.context, approval: a ? { live: true, approver: a.approver, id: a.id } : { live: false } };
+  };
+  const summary: DecisionRequest = {
+    action: q.action,
+    task: facts,
+    context: { ...contextFor(), approval: { live: approvals.size > 0 } },
+  };
+  const allowed = await deps.access.authorize(
+    principal,
+    {
+      summary,
+      decide: (evaluate) =>
+        withinCeiling(
+          foldDecisions(
+            q.scopes.map((scope) => ({
+              scope,
+              decision: evaluate({
+                action: q.action,
+                task: facts,
+                scope: scopeFacts(scope, deps.catalogue.get(scope)!),
+                context: contextFor(scope),
+              }),
+            })),
+          ),
+          q.scopes,
+          q.task.scopes,
+        ),
+    },
+    { taskId: q.task.id, grantId: q.grantId },
+    q.deniedGrantId ? { idsOnDeny: { taskId: q.task.id, grantId: q.deniedGrantId } } : {},
+  );
+  return { allowed, approvals: [...approvals.values()] };
+}

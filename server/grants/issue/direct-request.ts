@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { Access } from '../../access/access';
+import type { ScopeCatalogue } from '../../config/scope-catalogue';
+import type { Db, TaskRow } from '../../db/database';
+import type { Principal } from '../../identity/identity.types';
+import type { Clock } from '../../shared/clock';
+import { loadTask, TaskNotFound, TaskNotOpen } from '../../tasks';
+import { UnknownScope } from '../grant.errors';
+import type { RequestGrantInput } from '../grant.schema';
+import { decideGrant } from './decide';
+import type { GrantPlan, GrantResponse } from './plan';
+import { grantTtl, remainingSeconds } from './ttl';
+
+export interface DirectRequestDeps {
+  db: Db;
+  access: Access;
+  catalogue: ScopeCatalogue;
+  clock: Clock;
+  ttl: { defaultSeconds: number; maxSeconds: number };
+  issueGrant(plan: GrantPlan): Promise<GrantResponse>;
+}
+
+/** Validate: the task exists, the scopes are known, and (for agents it lists) it can still issue. */
+async function validate(
+  deps: DirectRequestDeps,
+  principal: Principal,
+  taskId: string,
+  input: RequestGrantInput,
+) {
+  const task = await loadTask(deps.db, taskId);
+  if (!task) throw new TaskNotFound();
+  const scopes = [...new Set(input.scopes)].sort();
+  const unknown = scopes.filter((s) => !deps.catalogue.has(s));
+  if (unknown.length) throw new UnknownScope(unknown);
+  // Only agents listed on the task learn its state; anyone else gets the policy's 403.
+  const now = deps.clock.now();
+  if (task.agents.includes(principal.spiffeId)) {
+    if (task.status !== 'open') throw new TaskNotOpen(task.status);
+    if (task.expires_at.getTime() <= now.getTime()) throw new TaskNotOpen('expired');
+  }
+  const ttlSeconds = grantTtl(input.ttl, deps.ttl, Math.max(1, remainingSeconds(task.expires_at, now)));
+  return { task, scopes, ttlSeconds };
+}
+
+const toolFacts = (c: RequestGrantInput['context']) => ({
+  ...(c.tool ? { tool: c.tool } : {}),
+  ...(c.target ? { target: c.target } : {}),
+  ...(c.intent ? { intent: c.intent } : {}),
+});
+
+function planOf(
+  task: TaskRow,
+  q: { principal: Principal; scopes: string[]; ttlSeconds: number; cost: number; input: RequestGrantInput },
+): Omit<GrantPlan, 'grantId' | 'allowed' | 'approvals'> {
+  const { tool, target } = q.input.context;
+  return {
+    task,
+    delegation: null,
+    holder: q.principal.spiffeId,
+    chain: [q.principal.spiffeId],
+    scopes: q.scopes,
+    audience: q.input.audience,
+    ttlSeconds: q.ttlSeconds,
+    cost: q.cost,
+    mayRedelegate: true,
+    certThumbprint: q.principal.certThumbprint,
+    constraints: {
+      scopes: q.scopes,
+      ttl: q.ttlSeconds,
+      cost: q.cost,
+      depth: 0,
+      audience: q.input.audience,
+      ...(tool ? { tool } : {}),
+      ...(target ? { target } : {}),
+    },
+  };
+}
+
+/** `POST /v1/tasks/:id/grants`: a grant requested directly on a task by an agent it lists. */
+export async function requestGrant(
+  deps: DirectRequestDeps,
+  principal: Principal,
+  taskId: string,
+  input: RequestGrantInput,
+): Promise<GrantResponse> {
+  const { task, scopes, ttlSeconds } = await validate(deps, principal, taskId, input);
+  const grantId = randomUUID();
+  const { allowed, approvals } = await decideGrant({ ...deps, now: () => deps.clock.now() }, principal, {
+    action: 'RequestGrant',
+    task,
+    scopes,
+    context: { ...toolFacts(input.context), requestedTtl: ttlSeconds, delegation: { depth: 0, chain: [] } },
+    argsDigest: input.context.args_digest,
+    grantId,
+  });
+  const cost = scopes.reduce((sum, s) => sum + deps.catalogue.get(s)!.cost, 0);
+  return deps.issueGrant({
+    ...planOf(task, { principal, scopes, ttlSeconds, cost, input }),
+    grantId,
+    allowed,
+    approvals,
+  });
+}

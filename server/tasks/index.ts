@@ -1,0 +1,23 @@
+/** The tasks module as other parts see it: its repositories stay private (dependency-cruiser checks). */
+
+export { listApprovals } from './approval.repository';
+export { consumeSingleUse, liveApprovals, releaseApprovalsOf } from './approvals';
+export { TaskNotFound, TaskNotOpen } from './task.errors';
+export { findTask as loadTask } from './task.repository';
+export {
+  authorizeOnTask,
+  createTaskService,
+  type TaskService,
+  type TaskServiceDeps,
+} from './task.service';
+export { approvalView, type TaskView, taskView } from './task.view';
+export { closeTask, finishClose, type GrantsOfTask } from './task-close';
+export { expireTasks } from './task-expiry';
+export { taskFacts } from './task-facts';
+export {
+  drawTaskBudget,
+  releaseActive,
+  returnGrantSlot,
+  returnTaskBudget,
+  takeGrantSlot,
+} from './task-limits';
