@@ -107,27 +107,20 @@ export interface NewLeaf {
   hash: Buffer;
 }
 
-/** Stores a batch of leaves and the subtrees they completed, atomically. */
+/** Stores a batch of leaves and the subtrees they completed in one statement (atomic on its own). */
 export async function writeLeaves(
   db: DbOrTx,
   leaves: readonly NewLeaf[],
   nodes: readonly NewNode[],
 ): Promise<void> {
-  await inTransaction(db, async (tx) => {
-    await sql`
+  await sql`
+    with leaves as (
       insert into audit_leaves (leaf_index, seq, hash)
       select * from unnest(${leaves.map((l) => l.index)}::bigint[], ${leaves.map((l) => l.seq)}::bigint[],
-        ${leaves.map((l) => l.hash)}::bytea[])`.execute(tx);
-    if (nodes.length === 0) return;
-    await sql`
-      insert into audit_tree_nodes (level, node_index, hash)
-      select * from unnest(${nodes.map((n) => n.level)}::smallint[], ${nodes.map((n) => n.index)}::bigint[],
-        ${nodes.map((n) => n.hash)}::bytea[])`.execute(tx);
-  });
-}
-
-/** Runs `fn` in the caller's transaction if there is one, else in a new one. */
-async function inTransaction(db: DbOrTx, fn: (tx: DbOrTx) => Promise<void>): Promise<void> {
-  if (db.isTransaction) return fn(db);
-  await db.transaction().execute(fn);
+        ${leaves.map((l) => l.hash)}::bytea[])
+      returning 1
+    )
+    insert into audit_tree_nodes (level, node_index, hash)
+    select * from unnest(${nodes.map((n) => n.level)}::smallint[], ${nodes.map((n) => n.index)}::bigint[],
+      ${nodes.map((n) => n.hash)}::bytea[])`.execute(db);
 }

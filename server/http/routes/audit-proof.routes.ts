@@ -11,7 +11,6 @@ import {
 import { NotFound, Unavailable } from '../../shared/errors';
 import { parseInput } from '../validate';
 import { type AuditRouteDeps, authorizeAuditRead } from './audit.routes';
-import type { Route } from './index';
 import type { Handler } from './route-helpers';
 
 /** How long an on-demand checkpoint may wait for the sequencer (whichever broker leads it). */
@@ -82,8 +81,10 @@ export function auditProofHandlers(deps: AuditRouteDeps) {
   } satisfies Record<string, Handler>;
 }
 
-/** The proof routes, for the route table. */
-export function auditProofRoutes(deps: AuditRouteDeps): Route[] {
+/** The proof routes, for the route table (routes/index.ts spreads them in). */
+export function auditProofRoutes(
+  deps: AuditRouteDeps,
+): Array<{ method: 'get' | 'post'; path: string; handler: Handler }> {
   const h = auditProofHandlers(deps);
   return [
     { method: 'get', path: '/v1/audit/checkpoint', handler: h.checkpoint },
