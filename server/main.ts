@@ -40,6 +40,8 @@ export interface Broker {
   auditSequencer: AuditSequencer;
   /** Runs one expiry sweep and drains due revocation jobs now (tests, and `grantline` admin paths). */
   runBackgroundOnce(): Promise<void>;
+  /** One reconciliation pass now (tests); orphans are acted on once older than the grace period. */
+  reconcileOnce(dryRun?: boolean): ReturnType<Services['reconcileOnce']>;
   /** Stop accepting, let in-flight requests finish (up to the grace period), then release everything. */
   stop(): Promise<void>;
 }
@@ -101,6 +103,17 @@ function startBackground(services: Services, config: Config, logger: Logger, cle
     services.sweepOnce().catch((err) => logger.warn({ err: (err as Error).message }, 'expiry sweep failed'));
   }, config.revocation.intervalMs);
   timer.unref();
+  const every = config.revocation.reconcileIntervalSeconds * 1000;
+  const reconcile =
+    every > 0
+      ? setInterval(() => {
+          services
+            .reconcileOnce()
+            .catch((err) => logger.warn({ err: (err as Error).message }, 'reconciliation failed'));
+        }, every)
+      : undefined;
+  reconcile?.unref();
+  cleanups.push(() => clearInterval(reconcile));
   services.worker.start();
   services.worker.kick();
   cleanups.push(() => clearInterval(timer));
@@ -165,12 +178,11 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
     const url = urlOf('http', config.http.host, server);
     const tokens = await tokenIssuerFor(config, { url, logger, clock });
-    const tokenKids = tokens.jwks().keys.map((k) => k.kid ?? '');
-    const audit = await startAuditLog({ config, databaseUrl: database.url, logger, clock, tokenKids });
-    cleanups.push(() => audit.sequencer.stop());
+    const audit = await startAuditLog({ config, databaseUrl: database.url, logger, clock, tokens, cleanups });
     const infra = {
       config,
       db: database.db,
+      databaseUrl: database.url,
       vault,
       identity,
       tokens,
@@ -188,6 +200,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
     cleanups.push(() => services.hub.stop());
+    cleanups.push(() => services.targets.close());
     logger.info(
       {
         url,
@@ -212,9 +225,13 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       catalogue,
       worker: services.worker,
       auditSequencer: audit.sequencer,
+      reconcileOnce: (dryRun) => services.reconcileOnce(dryRun),
       runBackgroundOnce: async () => {
         await services.sweepOnce();
         await services.worker.drain();
+        await services
+          .reconcileOnce()
+          .catch((err) => logger.warn({ err: (err as Error).message }, 'reconciliation failed'));
         await audit.sequencer.runOnce();
       },
       stop: () => {

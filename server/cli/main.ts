@@ -6,6 +6,7 @@ import { registerDevVaultCommand } from './commands/devvault';
 import { registerGrantCommands } from './commands/grant';
 import { registerInspectCommands } from './commands/inspect';
 import { registerMigrateCommand } from './commands/migrate';
+import { registerReconcileCommand } from './commands/reconcile';
 import { registerServeCommand } from './commands/serve';
 import { registerTaskCommands } from './commands/task';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerServeCommand(program);
   registerMigrateCommand(program);
+  registerReconcileCommand(program);
   registerTaskCommands(program);
   registerGrantCommands(program);
   registerInspectCommands(program);

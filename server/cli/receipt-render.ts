@@ -4,11 +4,11 @@ import { formatTable } from './cli-output';
 type LeaseJson = NonNullable<Receipt['task_token']>;
 type JobJson = Receipt['jobs'][number];
 
-/** Why a lease is where it is: retry facts while retrying or failed, otherwise when it ended (or ends). */
+/** Why a lease is where it is: retry facts while retrying or irrevocable, otherwise when it ended (or ends). */
 function leaseDetail(l: LeaseJson): string {
-  if (l.state === 'retrying' || l.state === 'failed')
+  if (l.state === 'retrying' || l.state === 'irrevocable')
     return `attempts ${l.attempts}${l.last_error ? `, last error: ${l.last_error}` : ''}`;
-  if (l.revoked_at) return `revoked ${l.revoked_at}`;
+  if (l.revoked_at) return `revoked ${l.revoked_at}${l.verified_at ? ', verified' : ''}`;
   return l.expires_at ? `expires ${l.expires_at}` : '';
 }
 

@@ -205,6 +205,10 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
     revocation: {
       intervalMs: env.GRANTLINE_WORKER_INTERVAL_MS,
       maxAttempts: env.GRANTLINE_REVOCATION_MAX_ATTEMPTS,
+      /** Admin URLs of the databases whose logins Vault mints (never logged). */
+      databaseTargets: (env.GRANTLINE_DB_TARGETS ?? {}) as Record<string, string>,
+      reconcileIntervalSeconds: env.GRANTLINE_RECONCILE_INTERVAL,
+      reconcileLoginPattern: env.GRANTLINE_RECONCILE_LOGIN_PATTERN,
     },
     /** The transparency log: its checkpoint key (unset → the dev key under home) and sequencer pace. */
     audit: {

@@ -51,10 +51,46 @@ export const envSchema = z.object({
   GRANTLINE_SHUTDOWN_GRACE: duration.default(10),
   GRANTLINE_WORKER_INTERVAL_MS: z.coerce.number().int().min(10).max(600000).default(1000),
   GRANTLINE_REVOCATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(20),
+  /** How often reconciliation compares Vault and the database targets with the grants (0 = never). */
+  GRANTLINE_RECONCILE_INTERVAL: duration.default(60),
+  /** Logins on a database target that Grantline's grants get (Vault's default username template). */
+  GRANTLINE_RECONCILE_LOGIN_PATTERN: z
+    .string()
+    .max(200)
+    .refine((v) => {
+      try {
+        new RegExp(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not a regular expression')
+    .default('^v-token-gr-'),
   DATABASE_URL: url.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Without VAULT_ADDR: `auto` runs OpenBao (`bao server -dev`) when installed, else the dev Vault. */
   GRANTLINE_VAULT: z.enum(['auto', 'dev', 'bao']).default('auto'),
+  /**
+   * Admin connections to the PostgreSQL databases whose logins Vault mints, by target name (JSON object):
+   * the broker locks a revoked login out itself and proves it dead. A scope names its target.
+   */
+  GRANTLINE_DB_TARGETS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.record(
+        z.string().regex(/^[a-z0-9_-]{1,64}$/),
+        z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+      ),
+    )
+    .optional(),
   VAULT_ADDR: url.optional(),
   VAULT_TOKEN: nonEmpty.optional(),
   VAULT_NAMESPACE: nonEmpty.optional(),

@@ -7,7 +7,18 @@ const SCOPE_NAME = /^[a-z][a-z0-9_-]*(:[A-Za-z0-9_./-]+)+$/;
 const VAULT_POLICY = /^[A-Za-z0-9_-]{1,128}$/;
 
 const vaultSpec = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('dynamic'), path: z.string().regex(/^[a-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/) }),
+  z.strictObject({
+    kind: z.literal('dynamic'),
+    path: z.string().regex(/^[a-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/),
+    /**
+     * The PostgreSQL database target (GRANTLINE_DB_TARGETS) where the login this secret opens lives: the
+     * broker then locks it out itself on revocation and proves it dead, never resting on Vault alone.
+     */
+    database_target: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,64}$/)
+      .optional(),
+  }),
   z.strictObject({
     kind: z.literal('kv'),
     path: z.string().regex(/^[a-z0-9_-]+\/data(\/[A-Za-z0-9_.-]+)+$/),

@@ -8,7 +8,7 @@ export type TaskStatus = 'open' | 'closing' | 'closed' | 'expired';
 export type GrantStatus = 'pending' | 'active' | 'revoked' | 'expired' | 'failed';
 export type OfferStatus = 'pending' | 'redeemed' | 'expired' | 'revoked';
 export type LeaseKind = 'task_token' | 'grant_token' | 'scope_token' | 'lease';
-export type LeaseState = 'active' | 'revoked' | 'expired' | 'retrying' | 'failed';
+export type LeaseState = 'active' | 'revoked' | 'expired' | 'retrying' | 'irrevocable';
 export type JobStatus = 'pending' | 'done' | 'failed';
 
 export interface TasksTable {
@@ -114,6 +114,11 @@ export interface LeasesTable {
   created_at: Generated<Date>;
   expires_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+  /** The PostgreSQL login a database lease opened, and the target it lives on (GRANTLINE_DB_TARGETS). */
+  db_role: string | null;
+  db_target: string | null;
+  /** When the broker proved the handle dead (lookup gone; login refused and no session left). */
+  verified_at: NullableTimestamp;
 }
 
 export interface RevocationJobsTable {
@@ -128,6 +133,8 @@ export interface RevocationJobsTable {
   due_at: Timestamp;
   created_at: Generated<Date>;
   done_at: NullableTimestamp;
+  /** The current claim: a worker's writes for the job count only while this is still its claim. */
+  claim: string | null;
 }
 
 export interface RevocationFeedTable {

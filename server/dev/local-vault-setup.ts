@@ -13,7 +13,7 @@ export type LocalDeps = { logger: Logger; clock: Clock; databaseUrl: string; dem
 export async function configureLocalVault(
   vault: VaultAdapter,
   deps: LocalDeps,
-): Promise<Record<string, string | number>> {
+): Promise<{ connectionValues: Record<string, string | number>; databaseTargets: Record<string, string> }> {
   const demoUrl = await prepareDemoDatabase(deps.databaseUrl, deps.demoDatabase, deps.logger);
   await configureDevVault(vault, {
     demoDatabaseUrl: demoUrl,
@@ -22,8 +22,12 @@ export async function configureLocalVault(
   });
   const u = new URL(demoUrl);
   return {
-    'dev_database.host': u.hostname,
-    'dev_database.port': Number(u.port || 5432),
-    'dev_database.name': deps.demoDatabase,
+    connectionValues: {
+      'dev_database.host': u.hostname,
+      'dev_database.port': Number(u.port || 5432),
+      'dev_database.name': deps.demoDatabase,
+    },
+    // The demo database is on the broker's own server: its (superuser) URL is the lockout connection.
+    databaseTargets: { demo: demoUrl },
   };
 }

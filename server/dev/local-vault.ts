@@ -55,7 +55,7 @@ async function connectDevVault(deps: LocalDeps): Promise<VaultConnection> {
   return {
     vault,
     brokerToken: devVault.rootToken,
-    connectionValues: await configureLocalVault(vault, deps),
+    ...(await configureLocalVault(vault, deps)),
     devVault,
     shutdown: () => devVault.close(),
   };

@@ -1,31 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../shared/logger';
 import { CHILD_TOKEN_POLICY, CHILD_TOKEN_POLICY_DOCUMENT } from '../vault/child-token-policy';
+import { recommendedRoleStatements } from '../vault/database-statements';
 import type { VaultAdapter } from '../vault/vault.types';
 
 export { CHILD_TOKEN_POLICY };
 
 export const DEMO_DB_CONNECTION = 'grantline-demo';
 export const DEMO_ROLE = 'demo-read';
-
-/**
- * Statements Vault runs for the demo role. Each login is a member of a NOLOGIN group role that holds the
- * table privilege: granting to each login directly would make `DROP ROLE` fail on the privilege and
- * race with concurrent GRANTs (`tuple concurrently updated`, hashicorp/vault#1857). Revocation first
- * forbids new logins, then ends open sessions (DROP ROLE does not), then drops the role.
- */
-export function demoRoleStatements(groupRole: string) {
-  return {
-    creation_statements: [
-      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE "${groupRole}";`,
-    ],
-    revocation_statements: [
-      `ALTER ROLE "{{name}}" NOLOGIN;`,
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';`,
-      `DROP ROLE IF EXISTS "{{name}}";`,
-    ],
-  };
-}
 
 /**
  * Configures a dev Vault so the shipped scopes work out of the box: the database connection and role
@@ -48,7 +30,7 @@ export async function configureDevVault(
   });
   await vault.write(`database/roles/${DEMO_ROLE}`, {
     db_name: DEMO_DB_CONNECTION,
-    ...demoRoleStatements(opts.groupRole),
+    ...recommendedRoleStatements(opts.groupRole),
     default_ttl: '1h',
     max_ttl: '24h',
   });

@@ -60,7 +60,7 @@ export function createGrantExpiry(deps: ExpiryDeps) {
   }
 
   /** Grants a stopped broker left `pending`: they fail, give their reservation back, and Vault is cleaned. */
-  async function failAbandoned(now: Date, onQueued: () => void): Promise<number> {
+  async function failAbandoned(now: Date, onQueued: () => Promise<void> | void): Promise<number> {
     const cutoff = new Date(now.getTime() - PENDING_GRACE_MS);
     const stale = await stalePendingGrants(deps.db, cutoff, BATCH);
     for (const g of stale) {

@@ -33,7 +33,7 @@ export interface GrantServiceDeps {
   metrics: Metrics;
   connectionValues: Record<string, string | number>;
   ttl: { defaultSeconds: number; maxSeconds: number };
-  onRevocationQueued: () => void;
+  onRevocationQueued: () => Promise<void> | void;
 }
 
 /**
@@ -57,9 +57,9 @@ async function revokeGrant(deps: GrantServiceDeps, principal: Principal, grantId
   const revoked = await deps.uow.run({ task: task.id }, async (w) => {
     const done = await revokeSubtree(w, { taskId: task.id, grantId, reason, principal: principal.spiffeId });
     w.audit(allowed.event);
-    if (done.length) w.afterCommit(deps.onRevocationQueued);
     return done;
   });
+  if (revoked.length) await deps.onRevocationQueued();
   const current = await findGrant(deps.db, grantId);
   return { grant_id: grantId, status: current!.status, revoked: revoked.map((g) => g.id) };
 }

@@ -1,43 +1,109 @@
 import type { LeaseRow, LeaseState } from '../db/database';
+import { UpstreamError } from '../shared/errors';
 import type { VaultAdapter } from '../vault';
+import type { DatabaseTargets } from './database-lockout';
 
 export type LeaseOutcome =
-  | { state: Extract<LeaseState, 'revoked' | 'expired'> }
-  | { state: 'error'; error: string };
+  | { state: Extract<LeaseState, 'revoked' | 'expired'>; verified: boolean; note?: string }
+  | { state: 'error'; error: string; permanent: boolean };
 
-/**
- * Revokes one tracked Vault handle explicitly and confirms it is gone with a lookup, so a revocation
- * never rests on the token-tree cascade alone (DESIGN: "never depends on one mechanism").
- */
-export async function revokeAndConfirm(
-  vault: VaultAdapter,
-  lease: LeaseRow,
-  now: Date,
-): Promise<LeaseOutcome> {
-  try {
-    const alreadyExpired = lease.expires_at !== null && lease.expires_at.getTime() <= now.getTime();
-    if (lease.vault_lease_id) {
-      if (alreadyExpired && (await vault.lookupLease(lease.vault_lease_id)) === null)
-        return { state: 'expired' };
-      await vault.revokeLease(lease.vault_lease_id);
-      const still = await vault.lookupLease(lease.vault_lease_id);
-      if (still) return { state: 'error', error: still.revokeError ?? 'lease still present after revoke' };
-      return { state: 'revoked' };
-    }
-    const accessor = lease.vault_token_accessor!;
-    if (alreadyExpired && (await vault.lookupTokenByAccessor(accessor)) === null) return { state: 'expired' };
-    await vault.revokeTokenByAccessor(accessor);
-    if (await vault.lookupTokenByAccessor(accessor))
-      return { state: 'error', error: 'token still present after revoke' };
-    return { state: 'revoked' };
-  } catch (err) {
-    return { state: 'error', error: describe(err) };
-  }
+export interface RevokerDeps {
+  vault: VaultAdapter;
+  /** Admin connections to the databases whose logins Vault mints; absent → Vault's word only. */
+  targets?: DatabaseTargets | undefined;
 }
 
 /** A short, secret-free description for `last_error` (Vault's messages carry paths and ids, not values). */
 export function describe(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
+  const e = err as { code?: unknown; kind?: unknown; message?: unknown };
+  const code = typeof e?.kind === 'string' ? e.kind : typeof e?.code === 'string' ? e.code : '';
   const text = typeof e?.message === 'string' ? e.message : String(err);
-  return `${typeof e?.code === 'string' ? `${e.code}: ` : ''}${text}`.slice(0, 300);
+  return `${code ? `${code}: ` : ''}${text}`.slice(0, 300);
+}
+
+/**
+ * Vault understood the call and refused it (403, an unknown role, a malformed answer): retrying on the
+ * timeout schedule will not change that, so it counts against a much shorter budget than "Vault is down".
+ */
+export const isPermanent = (err: unknown): boolean => err instanceof UpstreamError;
+
+const failure = (err: unknown): LeaseOutcome => ({
+  state: 'error',
+  error: describe(err),
+  permanent: isPermanent(err),
+});
+
+/**
+ * A database login: locked out by the broker first (committed on its own, then its sessions ended), then
+ * revoked in Vault, cleaned up (deferred, not failed, when the holder blocked DROP ROLE), and proved dead.
+ */
+async function revokeLogin(deps: RevokerDeps, lease: LeaseRow, leaseId: string): Promise<LeaseOutcome> {
+  const targets = deps.targets!;
+  const [target, role] = [lease.db_target!, lease.db_role!];
+  await targets.lockOut(target, role);
+  let vaultError: unknown;
+  await deps.vault.revokeLease(leaseId).catch((err: unknown) => {
+    vaultError = err;
+  });
+  const cleanup = await targets.cleanUp(target, role);
+  const login = await targets.verifyDead(target, role);
+  if (!login.dead)
+    return {
+      state: 'error',
+      error: `login ${role} still usable (sessions: ${login.sessions})`,
+      permanent: false,
+    };
+  if (vaultError) return failure(vaultError);
+  if (await deps.vault.lookupLease(leaseId))
+    return { state: 'error', error: 'lease still present after revoke', permanent: false };
+  const note = typeof cleanup === 'object' ? `locked out; cleanup deferred: ${cleanup.deferred}` : undefined;
+  return { state: 'revoked', verified: true, ...(note ? { note } : {}) };
+}
+
+async function revokeLease(
+  deps: RevokerDeps,
+  lease: LeaseRow,
+  alreadyExpired: boolean,
+): Promise<LeaseOutcome> {
+  const leaseId = lease.vault_lease_id!;
+  if (lease.db_role && lease.db_target && deps.targets?.has(lease.db_target))
+    return revokeLogin(deps, lease, leaseId);
+  if (alreadyExpired && (await deps.vault.lookupLease(leaseId)) === null)
+    return { state: 'expired', verified: true };
+  await deps.vault.revokeLease(leaseId);
+  const still = await deps.vault.lookupLease(leaseId);
+  if (still)
+    return {
+      state: 'error',
+      error: still.revokeError ?? 'lease still present after revoke',
+      permanent: false,
+    };
+  return { state: 'revoked', verified: true };
+}
+
+async function revokeToken(
+  deps: RevokerDeps,
+  accessor: string,
+  alreadyExpired: boolean,
+): Promise<LeaseOutcome> {
+  if (alreadyExpired && (await deps.vault.lookupTokenByAccessor(accessor)) === null)
+    return { state: 'expired', verified: true };
+  await deps.vault.revokeTokenByAccessor(accessor);
+  if (await deps.vault.lookupTokenByAccessor(accessor))
+    return { state: 'error', error: 'token still present after revoke', permanent: false };
+  return { state: 'revoked', verified: true };
+}
+
+/**
+ * Revokes one tracked handle explicitly and proves it gone (a lookup that no longer finds it; for a
+ * database login, no login and no session), so a revocation never rests on the token-tree cascade alone.
+ */
+export async function revokeAndVerify(deps: RevokerDeps, lease: LeaseRow, now: Date): Promise<LeaseOutcome> {
+  try {
+    const alreadyExpired = lease.expires_at !== null && lease.expires_at.getTime() <= now.getTime();
+    if (lease.vault_lease_id) return await revokeLease(deps, lease, alreadyExpired);
+    return await revokeToken(deps, lease.vault_token_accessor!, alreadyExpired);
+  } catch (err) {
+    return failure(err);
+  }
 }

@@ -27,6 +27,9 @@ function leaseView(l: LeaseRow) {
     created_at: l.created_at.toISOString(),
     expires_at: l.expires_at?.toISOString() ?? null,
     revoked_at: l.revoked_at?.toISOString() ?? null,
+    /** When the broker proved the handle dead (for a database login: no login, no session). */
+    verified_at: l.verified_at?.toISOString() ?? null,
+    ...(l.db_role ? { database_login: l.db_role } : {}),
   };
 }
 
@@ -50,9 +53,10 @@ export async function buildReceipt(db: DbOrTx, task: TaskRow, grants: GrantSumma
     close_reason: task.close_reason,
     closing_at: task.closing_at?.toISOString() ?? null,
     closed_at: task.closed_at?.toISOString() ?? null,
+    // Complete: the task is closed and every handle is proved gone. An irrevocable handle keeps it false.
     complete:
       (task.status === 'closed' || task.status === 'expired') &&
-      leases.every((l) => l.state === 'revoked' || l.state === 'expired'),
+      leases.every((l) => (l.state === 'revoked' || l.state === 'expired') && l.verified_at !== null),
     summary: {
       grants: grants.length,
       leases: leases.length,

@@ -29,42 +29,49 @@ export async function enqueueJob(
     .execute();
 }
 
-/**
- * Takes up to `limit` due jobs for this worker. The claim pushes `due_at` forward by the visibility
- * timeout and commits at once, so no transaction stays open across Vault calls; a worker that dies
- * mid-job simply lets the job come due again. SKIP LOCKED lets several brokers drain in parallel.
- */
-export async function claimDueJobs(
-  db: DbOrTx,
-  q: { now: Date; limit: number; visibilityMs: number },
-): Promise<JobRow[]> {
-  const until = new Date(q.now.getTime() + q.visibilityMs);
-  const result = await sql<JobRow>`
-    update revocation_jobs set due_at = ${until}, attempts = attempts + 1
-    where id in (
-      select id from revocation_jobs
-      where status = 'pending' and due_at <= ${q.now}
-      order by due_at
-      limit ${q.limit}
-      for update skip locked)
-    returning *`.execute(db);
-  return result.rows;
+/** Due, pending jobs (oldest first): candidates a worker then tries to claim. */
+export async function dueJobIds(db: DbOrTx, q: { now: Date; limit: number }): Promise<string[]> {
+  const rows = await db
+    .selectFrom('revocation_jobs')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('due_at', '<=', q.now)
+    .orderBy('due_at')
+    .limit(q.limit)
+    .execute();
+  return rows.map((r) => r.id);
 }
 
+/** Marks a job claimed by `claim` (the fence every later write of this worker must present). */
+export async function fenceJob(
+  db: DbOrTx,
+  q: { id: string; claim: string; now: Date },
+): Promise<JobRow | undefined> {
+  const r = await sql<JobRow>`
+    update revocation_jobs set attempts = attempts + 1, claim = ${q.claim}
+    where id = ${q.id} and status = 'pending' and due_at <= ${q.now}
+    returning *`.execute(db);
+  return r.rows[0];
+}
+
+/** Reschedules a job; false when the job is no longer this claim's (another worker took it over). */
 export async function rescheduleJob(
   db: DbOrTx,
-  id: string,
-  dueAt: Date,
-  error: string | null,
-): Promise<void> {
-  await db
+  q: { id: string; claim: string; dueAt: Date; error: string | null },
+): Promise<boolean> {
+  const r = await db
     .updateTable('revocation_jobs')
-    .set({ due_at: dueAt, last_error: error })
-    .where('id', '=', id)
-    .execute();
+    .set({ due_at: q.dueAt, last_error: q.error })
+    .where('id', '=', q.id)
+    .where('claim', '=', q.claim)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
-/** Leases still to revoke (`failed` ones too: past the retry budget they are still retried): of a whole task, or of some grants. */
+/**
+ * Handles still to revoke or to prove gone: active or retrying ones, and ones that expired on their own
+ * but were never verified (irrevocable ones are given up on). Of a whole task, or of some grants.
+ */
 export async function unrevokedLeases(
   db: DbOrTx,
   q: { taskId: string; grantIds?: string[] },
@@ -73,7 +80,12 @@ export async function unrevokedLeases(
     .selectFrom('leases')
     .selectAll()
     .where('task_id', '=', q.taskId)
-    .where('state', 'in', ['active', 'retrying', 'failed'])
+    .where((eb) =>
+      eb.or([
+        eb('state', 'in', ['active', 'retrying']),
+        eb.and([eb('state', '=', 'expired'), eb('verified_at', 'is', null)]),
+      ]),
+    )
     .orderBy('created_at');
   if (q.grantIds)
     query = query.where(
@@ -87,7 +99,7 @@ export async function unrevokedLeases(
 export async function setLeaseState(
   db: DbOrTx,
   id: string,
-  change: { state: LeaseState; at: Date; error?: string | null; countAttempt?: boolean },
+  change: { state: LeaseState; at: Date; error?: string | null; countAttempt?: boolean; verified?: boolean },
 ): Promise<void> {
   await db
     .updateTable('leases')
@@ -96,25 +108,29 @@ export async function setLeaseState(
       last_error: change.error ?? null,
       attempts: change.countAttempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
       revoked_at: change.state === 'revoked' || change.state === 'expired' ? change.at : null,
+      ...(change.verified ? { verified_at: change.at } : {}),
     }))
     .where('id', '=', id)
     .execute();
 }
 
-export async function finishJob(tx: Tx, id: string, now: Date): Promise<void> {
-  await tx
+/** Marks the job done; false when it is no longer this claim's (then the caller's unit must roll back). */
+export async function finishJob(tx: Tx, q: { id: string; claim: string; now: Date }): Promise<boolean> {
+  const r = await tx
     .updateTable('revocation_jobs')
-    .set({ status: 'done', done_at: now, last_error: null })
-    .where('id', '=', id)
-    .execute();
+    .set({ status: 'done', done_at: q.now, last_error: null })
+    .where('id', '=', q.id)
+    .where('claim', '=', q.claim)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
-export async function countFailedLeases(db: DbOrTx, taskId: string): Promise<number> {
+export async function countIrrevocableLeases(db: DbOrTx, taskId: string): Promise<number> {
   const rows = await db
     .selectFrom('leases')
     .select('id')
     .where('task_id', '=', taskId)
-    .where('state', '=', 'failed')
+    .where('state', '=', 'irrevocable')
     .execute();
   return rows.length;
 }
@@ -126,6 +142,9 @@ export interface TrackedHandle {
   leaseId?: string | undefined;
   accessor?: string | undefined;
   expiresAt: Date;
+  /** A database login the lease opened, and the target it lives on. */
+  dbRole?: string | undefined;
+  dbTarget?: string | undefined;
 }
 
 export async function insertLeases(
@@ -144,6 +163,8 @@ export async function insertLeases(
         vault_lease_id: h.leaseId ?? null,
         vault_token_accessor: h.accessor ?? null,
         expires_at: h.expiresAt,
+        db_role: h.dbRole ?? null,
+        db_target: h.dbTarget ?? null,
       })),
     )
     .execute();
@@ -230,5 +251,47 @@ export async function jobsOfTask(db: DbOrTx, taskId: string) {
     .selectFrom('revocation_jobs')
     .select(['id', 'kind', 'status', 'attempts', 'last_error', 'due_at'])
     .where('task_id', '=', taskId)
+    .execute();
+}
+
+/**
+ * What may legitimately be alive: the token of every open task, and the handles of every pending or
+ * active grant (a pending grant is being minted right now). By task/grant id, lease id, accessor, login.
+ */
+export async function liveHandles(db: DbOrTx) {
+  const rows = await sql<{
+    vault_lease_id: string | null;
+    vault_token_accessor: string | null;
+    db_role: string | null;
+  }>`
+    select l.vault_lease_id, l.vault_token_accessor, l.db_role
+    from leases l
+    join tasks t on t.id = l.task_id
+    left join grants g on g.id = l.grant_id
+    where l.state = 'active'
+      and ((l.grant_id is null and t.status = 'open') or g.status in ('pending', 'active'))`.execute(db);
+  const tasks = await sql<{ id: string }>`select id from tasks where status = 'open'`.execute(db);
+  const grants = await sql<{
+    id: string;
+  }>`select id from grants where status in ('pending', 'active')`.execute(db);
+  return {
+    leaseIds: new Set(rows.rows.map((r) => r.vault_lease_id).filter((x): x is string => x !== null)),
+    accessors: new Set(rows.rows.map((r) => r.vault_token_accessor).filter((x): x is string => x !== null)),
+    dbRoles: new Set(rows.rows.map((r) => r.db_role).filter((x): x is string => x !== null)),
+    openTasks: new Set(tasks.rows.map((r) => r.id)),
+    liveGrants: new Set(grants.rows.map((r) => r.id)),
+  };
+}
+
+/** A handle reconciliation revoked: the rows still retrying or given up on that name it are settled. */
+export async function settleReconciled(
+  db: DbOrTx,
+  q: { column: 'vault_token_accessor' | 'vault_lease_id' | 'db_role'; value: string; at: Date },
+): Promise<void> {
+  await db
+    .updateTable('leases')
+    .set({ state: 'revoked', revoked_at: q.at, verified_at: q.at, last_error: 'revoked by reconciliation' })
+    .where(q.column, '=', q.value)
+    .where('state', 'in', ['retrying', 'irrevocable'])
     .execute();
 }

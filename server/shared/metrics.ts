@@ -8,6 +8,8 @@ export interface Metrics {
   decisions: Counter<'action' | 'decision'>;
   grantsIssued: Counter<'kind'>;
   revocationJobs: Counter<'kind' | 'outcome'>;
+  irrevocable: Counter<'kind'>;
+  reconciled: Counter<'kind'>;
 }
 
 export function createMetrics(opts: { collectProcess?: boolean } = {}): Metrics {
@@ -37,6 +39,18 @@ export function createMetrics(opts: { collectProcess?: boolean } = {}): Metrics 
     grantsIssued: new Counter({
       name: 'grantline_grants_issued_total',
       help: 'Grants issued, by kind (direct or delegated)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    irrevocable: new Counter({
+      name: 'grantline_revocation_irrevocable_total',
+      help: 'Vault handles given up on after the retry budget (alert on any increase)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    reconciled: new Counter({
+      name: 'grantline_reconcile_revoked_total',
+      help: 'Credentials found alive without a live grant by reconciliation, and revoked',
       labelNames: ['kind'],
       registers: [registry],
     }),

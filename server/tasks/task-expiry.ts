@@ -7,7 +7,7 @@ import { closeTask, type GrantsOfTask } from './task-close';
  * sweeping brokers never deadlock), skipping tasks another unit holds.
  */
 export async function expireTasks(
-  deps: { uow: DomainUnitOfWork; grants: GrantsOfTask; onQueued: () => void },
+  deps: { uow: DomainUnitOfWork; grants: GrantsOfTask; onQueued: () => Promise<void> | void },
   now: Date,
 ): Promise<number> {
   let closed = 0;

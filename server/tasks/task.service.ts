@@ -32,7 +32,7 @@ export interface TaskServiceDeps {
   /** The grants domain, for close and receipts (handed in at composition: tasks never import grants). */
   grants: GrantsOfTask & { listOfTask(db: Db, taskId: string): Promise<GrantSummary[]> };
   /** Called after a close commits so the revocation worker starts at once. */
-  onRevocationQueued: () => void;
+  onRevocationQueued: () => Promise<void> | void;
 }
 
 type TaskAction = Extract<PolicyAction, 'ReadTask' | 'CloseTask' | 'ApproveTask' | 'ReadLineage'>;
@@ -108,10 +108,12 @@ export function createTaskService(deps: TaskServiceDeps) {
           finalStatus: 'closed',
           grants: deps.grants,
         });
-        w.afterCommit(deps.onRevocationQueued);
         return true;
       });
-      if (closedNow) log.info({ taskId: id }, 'task closing');
+      if (closedNow) {
+        log.info({ taskId: id }, 'task closing');
+        await deps.onRevocationQueued();
+      }
       return receiptOf(deps, id);
     },
 

@@ -15,6 +15,7 @@ export class VaultConfigInvalid extends InternalError {
 export interface RawVaultClient {
   read(path: string, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
   write(path: string, data: object, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
+  list(path: string, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
 }
 
 const MAX_RETRIES = 5;
@@ -80,6 +81,8 @@ export function createRawVaultClient(config: VaultConfig): RawVaultClient {
     },
     rpDefaults: { strictSSL },
     debug: () => undefined,
+    // LIST as `GET …?list=1`: Node's HTTP stack (the dev Vault) refuses custom verbs; Vault takes both.
+    noCustomHTTPVerbs: true,
   };
   const client = nodeVault(options as nodeVault.VaultOptions);
   const mutable = client as unknown as Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { VaultBadResponse } from './vault.errors';
 import type { VaultAdapter } from './vault.types';
 import { checkId, checkRevokePrefix } from './vault-input';
 import { toDynamicSecret, toKvData, toLeaseInfo } from './vault-response';
@@ -6,8 +7,22 @@ import { ignoreNotFound, nullIfNotFound } from './vault-transport';
 
 type SecretOps = Pick<
   VaultAdapter,
-  'readDynamicSecret' | 'readKv' | 'revokeLease' | 'revokeLeasePrefix' | 'lookupLease'
+  | 'readDynamicSecret'
+  | 'readKv'
+  | 'revokeLease'
+  | 'revokeLeasePrefix'
+  | 'lookupLease'
+  | 'renewLease'
+  | 'listLeases'
+  | 'listTokenAccessors'
 >;
+
+/** `data.keys` of a LIST answer; a 404 (nothing there) is an empty list. */
+async function keysOf(call: Promise<unknown>): Promise<string[]> {
+  const body = (await nullIfNotFound(call)) as { data?: { keys?: unknown } } | null;
+  const keys = body?.data?.keys;
+  return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
+}
 
 /** Secrets and their leases. A dynamic read creates a lease, so it is never retried. */
 export function createSecretOps({ transport, broker, logger }: OpsDeps): SecretOps {
@@ -47,6 +62,43 @@ export function createSecretOps({ transport, broker, logger }: OpsDeps): SecretO
         token: broker,
         idempotent: true,
       });
+    },
+
+    async renewLease(leaseId, incrementSeconds) {
+      const logFields = { leaseId: checkId('lease id', leaseId) };
+      // Not retried: a renew that Vault applied but whose answer was lost would be applied again anyway
+      // (same increment from a later now), but the caller treats a failure as "mint failed" and revokes.
+      const c = { op: 'renewLease', method: 'write', path: 'sys/leases/renew', token: broker } as const;
+      const body = (await transport.call({
+        ...c,
+        body: { lease_id: leaseId, increment: Math.max(1, Math.floor(incrementSeconds)) },
+        idempotent: false,
+        logFields,
+      })) as { lease_duration?: unknown } | null;
+      if (typeof body?.lease_duration !== 'number')
+        throw new VaultBadResponse({ ctx: c, problem: 'renew answer without lease_duration' });
+      return body.lease_duration;
+    },
+
+    async listLeases(prefix) {
+      const path = `sys/leases/lookup/${checkRevokePrefix(prefix.replace(/\/$/, ''))}`;
+      const keys = await keysOf(
+        transport.call({ op: 'listLeases', method: 'list', path, token: broker, idempotent: true }),
+      );
+      const base = prefix.endsWith('/') ? prefix : `${prefix}/`;
+      return keys.filter((k) => !k.endsWith('/')).map((k) => `${base}${k}`);
+    },
+
+    async listTokenAccessors() {
+      return keysOf(
+        transport.call({
+          op: 'listTokenAccessors',
+          method: 'list',
+          path: 'auth/token/accessors',
+          token: broker,
+          idempotent: true,
+        }),
+      );
     },
 
     async lookupLease(leaseId) {

@@ -8,7 +8,7 @@ import type { RawVaultClient } from './vault-client';
 /** One Vault request. `token` is the acting token (absent only for unauthenticated `sys/health`). */
 export interface VaultCall {
   op: string;
-  method: 'read' | 'write';
+  method: 'read' | 'write' | 'list';
   path: string;
   token?: string;
   body?: object;
@@ -70,6 +70,7 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
 
   const send = (c: VaultCall): Promise<unknown> => {
     const headers: Record<string, string> = c.token === undefined ? {} : { 'X-Vault-Token': c.token };
+    if (c.method === 'list') return opts.client.list(c.path, { headers });
     return c.method === 'read'
       ? opts.client.read(c.path, { headers })
       : opts.client.write(c.path, c.body ?? {}, { headers });

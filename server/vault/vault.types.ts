@@ -88,6 +88,16 @@ export interface VaultAdapter {
   revokeLeasePrefix(prefix: string): Promise<void>;
   /** Null when Vault says the lease does not exist (`invalid lease`). */
   lookupLease(leaseId: string): Promise<LeaseInfo | null>;
+  /**
+   * Renews a lease to `incrementSeconds` from now (also shorter than it has: Vault sets the TTL to the
+   * increment); returns the lease's new duration. For a database lease, Vault runs the role's renew
+   * statements, which move the login's VALID UNTIL.
+   */
+  renewLease(leaseId: string, incrementSeconds: number): Promise<number>;
+  /** Lease ids under a prefix such as `database/creds/demo-read/` (sudo; empty when none). */
+  listLeases(prefix: string): Promise<string[]>;
+  /** Every token accessor Vault holds (sudo; reconciliation only). */
+  listTokenAccessors(): Promise<string[]>;
   /** Null when no live token has this accessor (never existed, expired or revoked). */
   lookupTokenByAccessor(accessor: string): Promise<TokenInfo | null>;
   /** `sys/health`; a sealed Vault is reported, not thrown. Network failures throw VaultUnavailable. */

@@ -5,6 +5,7 @@ import { type AuditKeys, type AuditSequencer, buildAuditKeys, createAuditSequenc
 import type { Config } from '../config/config';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import type { TokenIssuer } from '../tokens/access-token';
 import { loadSigningKeys } from '../tokens/signing-keys';
 import { SigningKeyError } from '../tokens/token.errors';
 import { loadDevAuditKey } from './dev-defaults';
@@ -60,16 +61,20 @@ export interface AuditLog {
 
 /**
  * The broker's audit log: its checkpoint keys and its sequencer, started at once (every broker runs one;
- * the advisory lock picks the leader). The caller stops the sequencer before closing the database.
+ * the advisory lock picks the leader); its stop joins the broker's cleanups, ahead of the database's.
  */
 export async function startAuditLog(deps: {
   config: Config;
   databaseUrl: string;
   logger: Logger;
   clock: Clock;
-  tokenKids: readonly string[];
+  /** The token issuer, whose keys the audit key must not be. */
+  tokens: TokenIssuer;
+  /** Where the broker collects its shutdown steps: the sequencer's stop goes there. */
+  cleanups: Array<() => Promise<void> | void>;
 }): Promise<AuditLog> {
-  const keys = await loadAuditKeys(deps.config, deps);
+  const tokenKids = deps.tokens.jwks().keys.map((k) => k.kid ?? '');
+  const keys = await loadAuditKeys(deps.config, { ...deps, tokenKids });
   const sequencer = createAuditSequencer({
     databaseUrl: deps.databaseUrl,
     keys,
@@ -79,5 +84,6 @@ export async function startAuditLog(deps: {
     checkpointIntervalMs: deps.config.audit.checkpointIntervalMs,
   });
   sequencer.start();
+  deps.cleanups.push(() => sequencer.stop());
   return { keys, sequencer };
 }

@@ -1,37 +1,15 @@
 import { createAccess } from '../access/access';
 import { createDomainUnitOfWork } from '../access/unit';
-import type { Config } from '../config/config';
-import type { ScopeCatalogue } from '../config/scope-catalogue';
-import type { Db } from '../db/database';
-import { createGrantService, grantsInCustody, grantsOfTask } from '../grants/grant.service';
+import { createGrantService, grantsOfTask } from '../grants/grant.service';
 import { createGrantExpiry } from '../grants/grant-expiry';
 import { createIntrospectionService } from '../grants/introspection.service';
 import { createLineageService } from '../grants/lineage.service';
-import type { IdentityService } from '../identity';
-import type { PolicyEngine } from '../policy';
-import { createRevocationFeed } from '../revocation/feed';
-import { createRevocationHub } from '../revocation/feed-hub';
-import { createRevocationWorker } from '../revocation/revocation.worker';
-import type { Clock } from '../shared/clock';
-import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
-import { createTaskService, expireTasks, finishClose } from '../tasks';
-import type { TokenIssuer } from '../tokens/access-token';
+import { createTaskService, expireTasks } from '../tasks';
 import { createTokenCustody } from '../vault';
-import type { VaultConnection } from './vault-connection';
+import type { Infrastructure } from './infrastructure';
+import { buildRevocation } from './revocation';
 
-export interface Infrastructure {
-  config: Config;
-  db: Db;
-  vault: VaultConnection;
-  identity: IdentityService;
-  tokens: TokenIssuer;
-  policy: PolicyEngine;
-  catalogue: ScopeCatalogue;
-  clock: Clock;
-  logger: Logger;
-  metrics: Metrics;
-}
+export type { Infrastructure };
 
 /** The domain services, wired by hand: the one place that knows who needs whom. */
 export function buildServices(infra: Infrastructure) {
@@ -39,26 +17,7 @@ export function buildServices(infra: Infrastructure) {
   const uow = createDomainUnitOfWork(db, clock);
   const access = createAccess({ uow, policy: infra.policy, metrics, trustDomain: identity.trustDomain });
   const custody = createTokenCustody(infra.vault.vault, { brokerToken: infra.vault.brokerToken });
-  const worker = createRevocationWorker({
-    db,
-    uow,
-    vault: infra.vault.vault,
-    custody,
-    clock,
-    logger,
-    metrics,
-    finishTask: finishClose,
-    grantsInCustody: (q) => grantsInCustody(db, q),
-    intervalMs: config.revocation.intervalMs,
-    maxAttempts: config.revocation.maxAttempts,
-  });
-  const feed = createRevocationFeed({ db, uow });
-  // Revocations committed here wake the SSE streams at once; other replicas' arrive within the 50 ms poll.
-  const hub = createRevocationHub({ tail: (q) => feed.read(q), intervalMs: 50 });
-  const onRevocationQueued = () => {
-    worker.kick();
-    hub.wake();
-  };
+  const { targets, worker, hub, reconciler, feed, onRevocationQueued } = buildRevocation(infra, uow, custody);
   const common = {
     db,
     uow,
@@ -92,6 +51,8 @@ export function buildServices(infra: Infrastructure) {
   return {
     access,
     hub,
+    targets,
+    reconcileOnce: (dryRun = false) => reconciler.reconcileOnce({ dryRun, targets: targets.names() }),
     tasks,
     grants,
     worker,

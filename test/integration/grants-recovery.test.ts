@@ -73,7 +73,7 @@ describe('a grant that fails or is abandoned gives back everything it took', () 
     expect((await requestGrant(t, taskId, ['kv:demo/api-key'])).status).toBe(409);
   });
 
-  test('when Vault stays down past the retry budget, then leases show failed, are still retried, and the close completes once Vault is back', async () => {
+  test('when Vault stays down past the retry budget, then the leases turn irrevocable (not retried for ever), the close ends, and reconciliation revokes them once Vault is back', async () => {
     const taskId = await openTask(t);
     await grantOk(t, taskId, ['kv:demo/api-key']);
     await t.broker.vault.devVault!.stop();
@@ -83,9 +83,15 @@ describe('a grant that fails or is abandoned gives back everything it took', () 
       await t.broker.runBackgroundOnce();
     }
     const stuck = (await t.call('GET', `/v1/tasks/${taskId}/receipt`, { as: ORCHESTRATOR })).body;
-    expect(stuck.status).toBe('closing');
+    expect(stuck.status).toBe('closed');
     expect(stuck.complete).toBe(false);
-    expect(stuck.grants[0].leases.every((l: { state: string }) => l.state === 'failed')).toBe(true);
+    expect(stuck.grants[0].leases.every((l: { state: string }) => l.state === 'irrevocable')).toBe(true);
+    expect(stuck.task_token.state).toBe('irrevocable');
+    const metrics = await t.broker.metrics.registry.getSingleMetricAsString(
+      'grantline_revocation_irrevocable_total',
+    );
+    expect(metrics).toMatch(/grantline_revocation_irrevocable_total\{kind="grant_token"\} [1-9]/);
+    expect(t.logs.some((l) => l.includes('IRREVOCABLE') && l.includes('"alert":true'))).toBe(true);
     await t.broker.vault.devVault!.start();
     const done = await eventually(async () => {
       clock.advance(61_000);

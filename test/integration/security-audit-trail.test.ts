@@ -136,7 +136,7 @@ describe('the audit trail of a task', () => {
     });
     expect(list.find((e) => e.type === 'task.closed')!.payload).toMatchObject({
       status: 'closed',
-      failed_leases: 0,
+      irrevocable_leases: 0,
     });
   });
 

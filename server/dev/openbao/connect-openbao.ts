@@ -29,11 +29,12 @@ export async function connectOpenBaoDev(
       if (!(err instanceof VaultRequestError && err.vaultErrors.some((e) => e.includes('already in use'))))
         throw err;
     });
-    const connectionValues = await configureLocalVault(vault, deps);
+    const { connectionValues, databaseTargets } = await configureLocalVault(vault, deps);
     return {
       vault,
       brokerToken: bao.rootToken,
       connectionValues,
+      databaseTargets,
       devVault: undefined,
       openbao: { version: bao.version, binary: baoPath, url: bao.url },
       async shutdown() {

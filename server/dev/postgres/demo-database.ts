@@ -16,6 +16,11 @@ export async function prepareDemoDatabase(serverUrl: string, name: string, logge
   try {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [name]);
     if (exists.rowCount === 0) await admin.query(`create database ${name}`);
+    // The logins agents get live on this server: they may connect to the demo database only, never to
+    // the broker's own (PUBLIC has CONNECT on every database by default).
+    const own = await admin.query<{ db: string }>('select current_database() as db');
+    await admin.query(`revoke connect on database ${pg.escapeIdentifier(own.rows[0]!.db)} from public`);
+    await admin.query(`revoke connect on database ${name} from public`);
   } finally {
     await admin.end();
   }
@@ -39,6 +44,7 @@ export async function prepareDemoDatabase(serverUrl: string, name: string, logge
     if (exists.rowCount === 0) await db.query(`create role ${group} nologin`);
     await db.query(`revoke all on ${DEMO_TABLE} from public`);
     await db.query(`grant select on ${DEMO_TABLE} to ${group}`);
+    await db.query(`grant connect on database ${name} to ${group}`);
   } finally {
     await db.end();
   }

@@ -7,6 +7,8 @@ import { CHILD_TOKEN_POLICY } from '../../vault/child-token-policy';
 /** Something minted in Vault that must be tracked (and revoked): a token by accessor or a lease by id. */
 export interface MintedHandle extends TrackedHandle {
   kind: Exclude<LeaseKind, 'task_token'>;
+  /** Already recorded (the grant token is, the moment it exists): not to be recorded again. */
+  tracked?: boolean;
 }
 
 export interface IssuedSecret {
@@ -43,6 +45,15 @@ export interface MintDeps {
 
 const at = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000);
 
+/** Vault's database engine sets a login's VALID UNTIL this long after its lease ends. */
+const VALID_UNTIL_MARGIN_SECONDS = 5;
+
+/** The PostgreSQL login a database secret opened: the broker locks it out itself on revocation. */
+function databaseLogin(data: Record<string, unknown>, target: string) {
+  if (typeof data.username !== 'string') throw new Error('a database secret without a username');
+  return { dbRole: data.username, dbTarget: target };
+}
+
 async function mintScope(
   deps: MintDeps,
   scope: string,
@@ -57,9 +68,15 @@ async function mintScope(
   switch (spec.vault.kind) {
     case 'dynamic': {
       const secret = await deps.vault.readDynamicSecret(grantToken.clientToken, spec.vault.path);
-      // The lease belongs to the grant token, so it dies with it however long Vault would keep it.
-      const duration = Math.min(secret.leaseDuration || ttl, ttl);
-      handles.push({ kind: 'lease', scope, leaseId: secret.leaseId, expiresAt: at(now, duration) });
+      const login = spec.vault.database_target ? databaseLogin(secret.data, spec.vault.database_target) : {};
+      handles.push({ kind: 'lease', scope, leaseId: secret.leaseId, expiresAt: at(now, ttl), ...login });
+      // The lease belongs to the grant token, so it dies with it however long Vault would keep it; and a
+      // database login's VALID UNTIL never outlives the grant: renewing to the grant's TTL moves it (Vault
+      // sets VALID UNTIL to the lease's end plus 5 s, hence the margin).
+      const duration =
+        secret.leaseDuration > ttl && spec.vault.database_target
+          ? await deps.vault.renewLease(secret.leaseId, Math.max(1, ttl - VALID_UNTIL_MARGIN_SECONDS))
+          : Math.min(secret.leaseDuration || ttl, ttl);
       return {
         scope,
         kind: 'dynamic',
@@ -108,6 +125,12 @@ export async function mintGrant(
     ttlSeconds: number;
     now: Date;
     keepInCustody: boolean;
+    /**
+     * Records the grant token the moment it exists, before its secrets are read (in parallel with them),
+     * so a broker killed at any later point leaves no token it does not know about (the handle is then
+     * marked `tracked`).
+     */
+    recordGrantToken(handle: MintedHandle): Promise<void>;
   },
 ): Promise<MintResult> {
   const handles: MintedHandle[] = [];
@@ -123,21 +146,27 @@ export async function mintGrant(
   } catch (err) {
     throw new MintFailed(err, handles);
   }
-  handles.push({
+  const tokenHandle: MintedHandle = {
     kind: 'grant_token',
     scope: null,
     accessor: grantToken.accessor,
     expiresAt: at(q.now, q.ttlSeconds),
-  });
+  };
+  handles.push(tokenHandle);
   try {
+    const recorded = q.recordGrantToken(tokenHandle).then(() => {
+      tokenHandle.tracked = true;
+    });
     // A Vault write on the grant's hot path, so only for grants that may delegate (grantNeedsCustody).
-    if (q.keepInCustody) await deps.custody.keep('grant', q.grantId, grantToken.clientToken);
-    const results = await Promise.allSettled(
-      q.scopes.map((s) => mintScope(deps, s, grantToken, q.ttlSeconds, q.now, handles)),
-    );
+    const custody = q.keepInCustody ? deps.custody.keep('grant', q.grantId, grantToken.clientToken) : null;
+    const results = await Promise.allSettled([
+      recorded,
+      custody,
+      ...q.scopes.map((s) => mintScope(deps, s, grantToken, q.ttlSeconds, q.now, handles)),
+    ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const secrets = results.map((r) => (r as PromiseFulfilledResult<IssuedSecret>).value);
+    const secrets = results.slice(2).map((r) => (r as PromiseFulfilledResult<IssuedSecret>).value);
     return { grantToken, secrets, handles };
   } catch (err) {
     throw new MintFailed(err, handles);

@@ -28,7 +28,7 @@ export interface PipelineDeps {
   logger: Logger;
   metrics: Metrics;
   connectionValues: Record<string, string | number>;
-  onRevocationQueued: () => void;
+  onRevocationQueued: () => Promise<void> | void;
 }
 
 /**
@@ -86,6 +86,8 @@ export function createGrantPipeline(deps: PipelineDeps) {
     };
   };
 }
+
+const untracked = (handles: MintedHandle[]) => handles.filter((h) => !h.tracked);
 
 const refusedEvent = (plan: GrantPlan, err: GrantlineError): AuditEventInput => ({
   type: 'grant.refused',
@@ -158,6 +160,10 @@ async function mint(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<Min
       { depth: depthOf(plan), mayRedelegate: plan.mayRedelegate },
       plan.task.max_depth,
     ),
+    recordGrantToken: (handle) =>
+      deps.uow.run({}, (w) =>
+        trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: [handle] }),
+      ),
   });
 }
 
@@ -209,7 +215,11 @@ function issuedEvent(plan: GrantPlan, minted: MintResult): AuditEventInput {
 async function activate(deps: PipelineDeps, plan: GrantPlan, minted: MintResult): Promise<void> {
   const active = await deps.uow.run({}, async (w) => {
     const ok = await activateGrant(w.tx, plan.grantId, minted.grantToken.accessor);
-    await trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: minted.handles });
+    await trackHandles(w.tx, {
+      taskId: plan.task.id,
+      grantId: plan.grantId,
+      handles: untracked(minted.handles),
+    });
     if (!ok) {
       await queueGrantRevocation(w.tx, {
         taskId: plan.task.id,
@@ -252,7 +262,7 @@ async function compensate(
   return deps.uow.run({ task: plan.task.id }, async (w) => {
     const failed = await failGrant(w.tx, plan.grantId, 'minting failed', w.now);
     if (failed) await releaseReservation(w.tx, failed);
-    await trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles });
+    await trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: untracked(handles) });
     if (handles.length) {
       await queueGrantRevocation(w.tx, {
         taskId: plan.task.id,

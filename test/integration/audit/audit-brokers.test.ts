@@ -30,7 +30,10 @@ describe('the audit sequencer across brokers', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(leaders()).toHaveLength(1);
     const lock = await sql<{ n: number }>`
-      select count(*)::int as n from pg_locks where locktype = 'advisory' and granted`.execute(world.db.db);
+      select count(*)::int as n from pg_locks
+      where locktype = 'advisory' and granted and classid = ${0x61756474} and objid = 9162 and objsubid = 2`.execute(
+      world.db.db,
+    );
     expect(lock.rows[0]!.n).toBe(1);
   });
 

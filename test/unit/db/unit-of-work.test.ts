@@ -103,7 +103,11 @@ describe('the unit of work', () => {
     const { db } = recordingDb();
     const sent: string[] = [];
     const vault = createVaultTransport({
-      client: { read: async (p) => void sent.push(p), write: async (p) => void sent.push(p) },
+      client: {
+        read: async (p) => void sent.push(p),
+        write: async (p) => void sent.push(p),
+        list: async (p) => void sent.push(p),
+      },
       logger: createLogger({ level: 'silent' }),
       timeoutMs: 1000,
       retries: 0,

@@ -1,0 +1,164 @@
+import pMap from 'p-map';
+import type { LeaseRow } from '../db/database';
+import { InternalError } from '../shared/errors';
+import type { ClaimedJob } from './job-claims';
+import { describe, revokeAndVerify } from './lease-revoker';
+import {
+  countIrrevocableLeases,
+  finishJob,
+  type JobPayload,
+  rescheduleJob,
+  setLeaseState,
+  unrevokedLeases,
+} from './revocation.repository';
+import type { WorkerDeps } from './worker.types';
+
+/** Vault understood and refused (4xx): a few more tries, not the whole budget kept for outages. */
+const PERMANENT_ATTEMPTS = 3;
+
+type Counts = { revoked: number; expired: number; retrying: number; irrevocable: number };
+
+type RunnerDeps = WorkerDeps & { backoffMs(attempts: number): number };
+
+/** Runs one claimed job to its outcome for this attempt: done, or rescheduled with backoff. */
+export function createJobRunner(deps: RunnerDeps) {
+  const log = deps.logger;
+  const concurrency = deps.concurrency ?? 16;
+
+  async function settle(lease: LeaseRow, counts: Counts): Promise<string | null> {
+    const outcome = await revokeAndVerify(deps, lease, deps.clock.now());
+    const at = deps.clock.now();
+    if (outcome.state !== 'error') {
+      counts[outcome.state]++;
+      await setLeaseState(deps.db, lease.id, {
+        state: outcome.state,
+        at,
+        verified: outcome.verified,
+        error: outcome.note ?? null,
+      });
+      return null;
+    }
+    const budget = outcome.permanent ? PERMANENT_ATTEMPTS : deps.maxAttempts;
+    const irrevocable = lease.attempts + 1 >= budget;
+    counts[irrevocable ? 'irrevocable' : 'retrying']++;
+    await setLeaseState(deps.db, lease.id, {
+      state: irrevocable ? 'irrevocable' : 'retrying',
+      at,
+      error: outcome.error,
+    });
+    if (irrevocable) {
+      deps.metrics.irrevocable.inc({ kind: lease.kind });
+      log.error(
+        {
+          alert: true,
+          leaseId: lease.id,
+          kind: lease.kind,
+          taskId: lease.task_id,
+          attempts: lease.attempts + 1,
+          error: outcome.error,
+        },
+        'IRREVOCABLE: a Vault handle could not be revoked within its retry budget; an operator must act',
+      );
+    }
+    return outcome.error;
+  }
+
+  async function revokeAll(leases: LeaseRow[]) {
+    const counts: Counts = { revoked: 0, expired: 0, retrying: 0, irrevocable: 0 };
+    let lastError: string | null = null;
+    await pMap(leases, async (lease) => (lastError = (await settle(lease, counts)) ?? lastError), {
+      concurrency,
+    });
+    return { counts, lastError: lastError as string | null };
+  }
+
+  /** Custody copies of dead tokens are overwritten (outside any transaction); a failure is only logged. */
+  async function discardCustody(job: ClaimedJob, grantIds: string[]) {
+    const discard = (kind: 'task' | 'grant', id: string) =>
+      deps.custody
+        .discard(kind, id)
+        .catch((err) => log.warn({ kind, id, err: describe(err) }, 'custody discard failed'));
+    const kept =
+      job.kind === 'revoke_task'
+        ? await deps.grantsInCustody({ taskId: job.task_id })
+        : grantIds.length
+          ? await deps.grantsInCustody({ grantIds })
+          : [];
+    await pMap(kept, (id) => discard('grant', id), { concurrency });
+    if (job.kind === 'revoke_task') await discard('task', job.task_id);
+  }
+
+  async function finish(job: ClaimedJob, payload: JobPayload, grantIds: string[]) {
+    await discardCustody(job, grantIds);
+    await deps.uow.run({}, async (w) => {
+      // Fenced: a worker that lost its claim meanwhile must not finish the job a second time.
+      if (!(await finishJob(w.tx, { id: job.id, claim: job.claim, now: w.now })))
+        throw new InternalError(`revocation job ${job.id} was taken over by another worker`);
+      if (job.kind === 'revoke_task') await deps.finishTask(w, job.task_id, payload.finalStatus ?? 'closed');
+      w.audit({
+        type: job.kind === 'revoke_task' ? 'task.closed' : 'revocation.done',
+        taskId: job.task_id,
+        grantId: job.grant_id,
+        principal: null,
+        payload: {
+          job_id: job.id,
+          attempts: job.attempts,
+          irrevocable_leases: await countIrrevocableLeases(w.tx, job.task_id),
+          ...(job.kind === 'revoke_task' ? { status: payload.finalStatus ?? 'closed' } : {}),
+        },
+      });
+    });
+  }
+
+  async function recordAttempt(job: ClaimedJob, counts: Counts, error: string | null) {
+    await deps.uow.run({}, async (w) =>
+      w.audit({
+        type: 'revocation.attempt',
+        taskId: job.task_id,
+        grantId: job.grant_id,
+        principal: null,
+        payload: {
+          job_id: job.id,
+          kind: job.kind,
+          attempt: job.attempts,
+          ...counts,
+          ...(error ? { error } : {}),
+        },
+      }),
+    );
+  }
+
+  return async function runJob(job: ClaimedJob): Promise<void> {
+    const payload = job.payload as JobPayload;
+    const grantIds = job.kind === 'revoke_grants' ? (payload.grantIds ?? []) : [];
+    // The task token first: Vault cascades to every grant token and lease under it, so the explicit pass
+    // below mostly confirms. (The task token is a lease row of its own, so a failure here is retried there.)
+    if (job.kind === 'revoke_task' && payload.taskTokenAccessor)
+      await deps.vault
+        .revokeTokenByAccessor(payload.taskTokenAccessor)
+        .catch((err) =>
+          log.warn({ jobId: job.id, err: describe(err) }, 'task token cascade failed; revoking each handle'),
+        );
+    const leases = await unrevokedLeases(deps.db, {
+      taskId: job.task_id,
+      ...(job.kind === 'revoke_grants' ? { grantIds } : {}),
+    });
+    const { counts, lastError } = await revokeAll(leases);
+    deps.metrics.revocationJobs.inc({ kind: job.kind, outcome: counts.retrying ? 'retry' : 'done' });
+    await recordAttempt(job, counts, lastError);
+    if (counts.retrying === 0) return finish(job, payload, grantIds);
+    const dueAt = new Date(deps.clock.now().getTime() + deps.backoffMs(job.attempts));
+    if (!(await rescheduleJob(deps.db, { id: job.id, claim: job.claim, dueAt, error: lastError })))
+      log.warn({ jobId: job.id }, 'revocation job taken over by another worker; not rescheduled here');
+    log.warn(
+      {
+        jobId: job.id,
+        taskId: job.task_id,
+        attempt: job.attempts,
+        retrying: counts.retrying,
+        error: lastError,
+      },
+      'revocation incomplete, will retry',
+    );
+  };
+}

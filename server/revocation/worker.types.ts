@@ -1,0 +1,28 @@
+import type pg from 'pg';
+import type { DomainUnitOfWork, DomainWork } from '../access/unit';
+import type { Db } from '../db/database';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { Metrics } from '../shared/metrics';
+import type { TokenCustody, VaultAdapter } from '../vault';
+import type { DatabaseTargets } from './database-lockout';
+
+export interface WorkerDeps {
+  db: Db;
+  uow: DomainUnitOfWork;
+  /** A dedicated PostgreSQL session for job claims (advisory locks die with it). */
+  connect: () => Promise<pg.Client>;
+  vault: VaultAdapter;
+  custody: TokenCustody;
+  targets?: DatabaseTargets | undefined;
+  /** The task's close is complete: closing → closed/expired (the tasks module, wired at composition). */
+  finishTask(w: DomainWork, taskId: string, status: 'closed' | 'expired'): Promise<void>;
+  /** The grants of a job whose token values were kept in custody (the grants module decides). */
+  grantsInCustody(q: { taskId: string } | { grantIds: string[] }): Promise<string[]>;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  intervalMs: number;
+  maxAttempts: number;
+  concurrency?: number;
+}
