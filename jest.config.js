@@ -42,6 +42,14 @@ module.exports = {
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },
     {
+      // Fault tests (`npm run test:faults`): a running broker under generated input, crashes and outages.
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+    {
       ...common,
       displayName: 'contract',
       testMatch: ['<rootDir>/test/contract/**/*.test.ts'],

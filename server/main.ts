@@ -5,8 +5,9 @@ import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { migrateToLatest } from './db/migrator';
 import { pingDb } from './db/pool';
-import { createApp } from './http/app';
+import { createApp, type ReadinessCheck } from './http/app';
 import { authenticate } from './http/middleware/authenticate';
+import { createOperatorApp } from './http/operator-app';
 import { routeTable } from './http/routes';
 import { createIdentityService, type IdentityService } from './identity';
 import { loadPolicyEngine } from './policy';
@@ -26,6 +27,8 @@ import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
 export interface Broker {
   url: string;
+  /** The operator listener: `/metrics`, `/healthz`, `/readyz` (loopback unless configured). */
+  operatorUrl: string;
   tlsUrl: string | undefined;
   config: Config;
   logger: Logger;
@@ -68,6 +71,7 @@ function identityFor(config: Config, deps: { logger: Logger; metrics: Metrics; c
       federation: config.identity.federation,
       maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
       leewaySeconds: config.identity.leewaySeconds,
+      allowMultiAudience: config.identity.allowMultiAudience,
     },
     ...deps,
   });
@@ -119,18 +123,22 @@ function startBackground(services: Services, config: Config, logger: Logger, cle
   cleanups.push(() => clearInterval(timer));
 }
 
+function readinessOf(infra: Infrastructure): Record<string, ReadinessCheck> {
+  return {
+    database: () => pingDb(infra.db),
+    vault: async () => {
+      const health = await infra.vault.vault.health();
+      if (health.sealed || !health.initialized) throw new Error('vault sealed or not initialised');
+    },
+  };
+}
+
 function appFor(infra: Infrastructure, services: Services, audit: AuditLog) {
-  const { db, vault, tokens, catalogue } = infra;
+  const { db, tokens, catalogue } = infra;
   return createApp({
     logger: infra.logger,
     metrics: infra.metrics,
-    readiness: {
-      database: () => pingDb(db),
-      vault: async () => {
-        const health = await vault.vault.health();
-        if (health.sealed || !health.initialized) throw new Error('vault sealed or not initialised');
-      },
-    },
+    readiness: readinessOf(infra),
     routes: routeTable({
       ...services,
       db,
@@ -159,6 +167,29 @@ function startMtls(config: Config, identity: IdentityService, app: http.RequestL
   if (config.http.tls) return startTlsServer(config, identity, app);
   if (config.http.tlsFromSvid) return startSvidTls(config, identity, app);
   return Promise.resolve(undefined);
+}
+
+/** The operator listener: metrics and health on their own (by default loopback) address. */
+async function startOperatorServer(config: Config, infra: Infrastructure, cleanups: Cleanup[]) {
+  const server = http.createServer(
+    createOperatorApp({ metrics: infra.metrics, readiness: readinessOf(infra) }),
+  );
+  await listen(server, config.operator.host, config.operator.port);
+  cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
+  return urlOf('http', config.operator.host, server);
+}
+
+/** The API app on the (already listening) API server, then the operator and the optional mTLS listeners. */
+async function serveOn(
+  server: http.Server,
+  q: { config: Config; infra: Infrastructure; services: Services; audit: AuditLog; cleanups: Cleanup[] },
+) {
+  const app = appFor(q.infra, q.services, q.audit);
+  server.on('request', app);
+  const operatorUrl = await startOperatorServer(q.config, q.infra, q.cleanups);
+  const tls = await startMtls(q.config, q.infra.identity, app);
+  if (tls) q.cleanups.push(() => tls.close());
+  return { operatorUrl, tlsUrl: tls?.url };
 }
 
 /** The composition root: config → logger → db → vault → identity, keys, policy → services → http. */
@@ -193,28 +224,22 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       metrics,
     };
     const services = buildServices(infra);
-    const app = appFor(infra, services, audit);
-    server.on('request', app);
-    const tls = await startMtls(config, identity, app);
-    if (tls) cleanups.push(() => tls.close());
+    const { operatorUrl, tlsUrl } = await serveOn(server, { config, infra, services, audit, cleanups });
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
     cleanups.push(() => services.hub.stop());
     cleanups.push(() => services.targets.close());
-    logger.info(
-      {
-        url,
-        tlsUrl: tls?.url,
-        devVault: Boolean(vault.devVault),
-        openbao: vault.openbao?.version,
-        devIdentity: identity.devMode,
-      },
-      'grantline is listening',
-    );
+    const dev = {
+      devVault: Boolean(vault.devVault),
+      openbao: vault.openbao?.version,
+      devIdentity: identity.devMode,
+    };
+    logger.info({ url, operatorUrl, tlsUrl, ...dev }, 'grantline is listening');
     let stopping: Promise<void> | undefined;
     return {
       url,
-      tlsUrl: tls?.url,
+      operatorUrl,
+      tlsUrl,
       config,
       logger,
       metrics,

@@ -26,7 +26,9 @@ export function renderTask(t: TaskView): string[] {
       ['purpose', t.purpose],
       ['owner', t.owner],
       ['agents', list(t.agents)],
+      ['delegates', list(t.delegates ?? [])],
       ['scopes', list(t.scopes)],
+      ['audiences', list(t.audiences ?? [])],
       ['ttl', formatDuration(t.ttl)],
       [
         'expires',

@@ -5,6 +5,7 @@ import { ConfigError } from './config.errors';
 import { type Env, envSchema } from './env.schema';
 import { grantlineHome } from './home';
 import { identitySourceProblems, trustSourceOf } from './identity-source';
+import { isExposed, listenerProblems, operatorPort, type Problem } from './listener-rules';
 
 export interface FederatedDomain {
   trustDomain: string;
@@ -35,8 +36,6 @@ const federationSchema = z.array(
     ),
 );
 
-type Problem = { key: string; problem: string };
-
 function issuesToProblems(issues: z.core.$ZodIssue[], prefix = ''): Problem[] {
   return issues.map((issue) => ({
     key: `${prefix}${issue.path.map(String).join('.')}` || prefix.replace(/[.:]$/, ''),
@@ -64,8 +63,7 @@ function crossFieldProblems(env: Env): Problem[] {
     !env.VAULT_ADDR && 'VAULT_ADDR',
     trustSourceOf(env) === 'dev' && 'GRANTLINE_TRUST_BUNDLE',
   ].filter((k): k is string => Boolean(k));
-  const exposed =
-    !['127.0.0.1', 'localhost', '::1'].includes(env.GRANTLINE_HOST) || env.NODE_ENV === 'production';
+  const exposed = isExposed(env);
   // The dev defaults hold every key on local disk (anyone who reads them is any workload) and a dev Vault
   // whose root token sits in memory: never let a deployment fall back to them by leaving a variable out.
   if (devDefaults.length > 0 && exposed && !env.GRANTLINE_ALLOW_DEV) {
@@ -88,6 +86,7 @@ function crossFieldProblems(env: Env): Problem[] {
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
   }
+  problems.push(...listenerProblems(env));
   return problems;
 }
 
@@ -177,6 +176,8 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
     configDir,
     logLevel: env.GRANTLINE_LOG_LEVEL,
     http: httpSection(env),
+    /** The operator listener: `/metrics` (never on the API listener), `/healthz`, `/readyz`. */
+    operator: { host: env.GRANTLINE_OPERATOR_HOST, port: operatorPort(env) },
     /** The `iss` of access tokens; defaults to the broker's own URL. */
     issuer: env.GRANTLINE_ISSUER,
     /** `url` unset → the embedded PostgreSQL under `<home>/pg`. */
@@ -195,6 +196,7 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
       federation,
       maxSvidLifetimeSeconds: env.GRANTLINE_SVID_MAX_LIFETIME,
       leewaySeconds: env.GRANTLINE_SVID_LEEWAY,
+      allowMultiAudience: env.GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE,
     },
     tokens: {
       signingKeyFile: env.GRANTLINE_SIGNING_KEY_FILE,

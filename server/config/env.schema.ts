@@ -21,6 +21,9 @@ const nonEmpty = z.string().min(1);
 export const envSchema = z.object({
   GRANTLINE_HOST: nonEmpty.default('127.0.0.1'),
   GRANTLINE_PORT: port.default(8080),
+  /** The operator listener (`/metrics`, `/healthz`, `/readyz`); default loopback, GRANTLINE_PORT + 1. */
+  GRANTLINE_OPERATOR_HOST: nonEmpty.default('127.0.0.1'),
+  GRANTLINE_OPERATOR_PORT: port.optional(),
   GRANTLINE_HOME: nonEmpty.optional(),
   GRANTLINE_CONFIG_DIR: nonEmpty.optional(),
   GRANTLINE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -37,6 +40,8 @@ export const envSchema = z.object({
   GRANTLINE_TLS_SVID: boolFlag.default(false),
   GRANTLINE_SVID_MAX_LIFETIME: duration.default(3600),
   GRANTLINE_SVID_LEEWAY: duration.default(30),
+  /** JWT-SVIDs naming several audiences can be replayed between them: refused unless this is `true`. */
+  GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE: boolFlag.default(false),
   GRANTLINE_TLS_CERT: nonEmpty.optional(),
   GRANTLINE_TLS_KEY: nonEmpty.optional(),
   GRANTLINE_TLS_PORT: port.default(8443),

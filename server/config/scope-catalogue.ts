@@ -5,6 +5,8 @@ import { ConfigError } from './config.errors';
 
 const SCOPE_NAME = /^[a-z][a-z0-9_-]*(:[A-Za-z0-9_./-]+)+$/;
 const VAULT_POLICY = /^[A-Za-z0-9_-]{1,128}$/;
+/** An audience (RFC 8707 resource name or logical name): printable, no spaces or control characters. */
+export const AUDIENCE = /^[\x21-\x7E]{1,256}$/;
 
 const vaultSpec = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -34,6 +36,11 @@ const scopeSpec = z.strictObject({
   vault: vaultSpec,
   /** Vault policies the grant token gets for this scope. */
   policies: z.array(z.string().regex(VAULT_POLICY)).default([]),
+  /** Where tokens carrying this scope are used (their `aud`): a task's default audiences. */
+  audiences: z
+    .array(z.string().regex(AUDIENCE, 'printable ASCII without spaces, 1-256 characters'))
+    .max(20)
+    .default([]),
   /** Non-secret facts returned beside the secret (where the credential works). */
   connection: z
     .record(z.string().regex(/^[a-z_]{1,32}$/), z.union([z.string().max(500), z.number()]))
@@ -87,6 +94,11 @@ export function vaultPoliciesFor(catalogue: ScopeCatalogue, scopes: readonly str
     if (spec.vault.kind === 'token') for (const p of spec.vault.policies) policies.add(p);
   }
   return [...policies].sort();
+}
+
+/** The audiences the given scopes name in the catalogue, sorted, without duplicates. */
+export function audiencesOfScopes(catalogue: ScopeCatalogue, scopes: readonly string[]): string[] {
+  return [...new Set(scopes.flatMap((name) => catalogue.get(name)?.audiences ?? []))].sort();
 }
 
 /** Fills `{{dev_database.host}}`-style placeholders in connection facts (used by the dev setup). */

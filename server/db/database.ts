@@ -18,6 +18,10 @@ export interface TasksTable {
   status: ColumnType<TaskStatus, TaskStatus | undefined, TaskStatus>;
   agents: string[];
   scopes: string[];
+  /** The audiences the task's tokens may carry (`aud`). */
+  audiences: ColumnType<string[], string[] | undefined, string[]>;
+  /** Who besides `agents` a grant may be delegated to: SPIFFE IDs, or `spiffe://td/path/*` patterns. */
+  delegates: ColumnType<string[], string[] | undefined, string[]>;
   context: Json;
   ttl_seconds: number;
   max_grants: number;
@@ -73,6 +77,8 @@ export interface GrantsTable {
   policy_ids: ColumnType<string[], string[] | undefined, string[]>;
   policy_version: string;
   approval_id: string | null;
+  /** The approved arguments' digest when the grant rests on a digest-bound approval (or its parent did). */
+  args_digest: string | null;
   vault_token_accessor: string | null;
   cert_thumbprint: string | null;
   issued_at: Generated<Date>;

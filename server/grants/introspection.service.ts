@@ -58,6 +58,8 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
       exp: Math.floor(claims.expiresAt.getTime() / 1000),
       act: actClaimFromChain(claims.chain),
       ...(claims.certThumbprint ? { cnf: { 'x5t#S256': claims.certThumbprint } } : {}),
+      // The exact call a digest-bound approval covers: the tool compares it with the digest of its arguments.
+      ...(claims.argsDigest ? { args_digest: claims.argsDigest } : {}),
     };
   }
 

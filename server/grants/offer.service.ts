@@ -7,7 +7,7 @@ import type { Db, GrantRow, TaskRow } from '../db/database';
 import type { Principal } from '../identity';
 import type { Clock } from '../shared/clock';
 import { AccessDenied, Conflict, GrantlineError, InvalidRequest, QuotaExceeded } from '../shared/errors';
-import { loadTask, TaskNotOpen } from '../tasks';
+import { loadTask, requireAdmitted, TaskNotOpen } from '../tasks';
 import type { TokenIssuer } from '../tokens/access-token';
 import { reserveForOffer } from './budget';
 import type { OfferDelegationInput } from './delegation.schema';
@@ -64,6 +64,7 @@ async function validate(
   const parentLeft = remainingSeconds(parent.expires_at, now);
   if (parentLeft < 1) throw new Conflict('the grant expires too soon to be delegated');
   const ttl = grantTtl(input.ttl, { defaultSeconds: parentLeft, maxSeconds: 86400 }, parentLeft);
+  requireAdmitted(task, input.to);
   return { task, parent, scopes, ttl };
 }
 
@@ -164,8 +165,10 @@ export async function offerDelegation(
     action: 'DelegateGrant',
     task: hop.task,
     scopes: hop.scopes,
+    argsDigest: parent.args_digest ?? undefined,
     context: {
       requestedTtl: hop.ttl,
+      audience: parent.audience,
       delegation: { depth: parent.depth + 1, chain: parent.chain, parentHolder: parent.holder },
     },
     grantId: parent.id,

@@ -5,9 +5,10 @@ import type { Metrics } from '../shared/metrics';
 import { errorHandler } from './error-mapper';
 import { noStore, parseBodies, requireSupportedMediaType } from './middleware/body';
 import { requestLogger, requestMetrics } from './middleware/request-context';
+import { healthRoutes, type ReadinessCheck } from './operator-app';
 import type { Route } from './routes';
 
-export type ReadinessCheck = () => Promise<void>;
+export type { ReadinessCheck } from './operator-app';
 
 export interface AppDeps {
   logger: Logger;
@@ -19,20 +20,6 @@ export interface AppDeps {
   authenticate?: RequestHandler;
 }
 
-async function runReadiness(checks: Record<string, ReadinessCheck>) {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      try {
-        await check();
-        return [name, 'ok'] as const;
-      } catch {
-        return [name, 'unavailable'] as const;
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
-}
-
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -41,25 +28,24 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(deps.logger));
   app.use(requestMetrics(deps.metrics));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const checks = await runReadiness(deps.readiness);
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  // Liveness and readiness stay here for load balancers; /metrics is only on the operator listener.
+  healthRoutes(app, deps.readiness);
 
-  app.use(requireSupportedMediaType, ...parseBodies);
   const routes = deps.routes ?? [];
+  // Public routes are GETs and take no body.
   for (const r of routes.filter((x) => x.public)) app[r.method](r.path, r.handler);
   if (deps.authenticate) app.use(['/v1', '/oauth2'], deps.authenticate);
+  // A body is read only after its sender authenticated, and only on a route that exists: an anonymous
+  // caller cannot make the broker buffer or parse anything (it gets its 401 first).
   for (const r of routes.filter((x) => !x.public)) {
     if (!deps.authenticate) throw new Error(`route ${r.method} ${r.path} needs an authenticator`);
-    app[r.method](r.path, ...(r.credential ? [noStore] : []), r.handler);
+    app[r.method](
+      r.path,
+      requireSupportedMediaType,
+      ...parseBodies,
+      ...(r.credential ? [noStore] : []),
+      r.handler,
+    );
   }
   app.use((req, _res, next) => next(new NotFound(`no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);

@@ -89,6 +89,7 @@ export type AuthFailureReason =
   | 'missing_exp'
   | 'missing_aud'
   | 'wrong_audience'
+  | 'multiple_audiences'
   | 'lifetime_too_long'
   | 'cert_malformed'
   | 'cert_chain_too_long'
@@ -99,6 +100,8 @@ export type AuthFailureReason =
   | 'cert_key_usage'
   | 'cert_unknown_trust_domain'
   | 'cert_untrusted_chain'
+  | 'cert_intermediate_key_usage'
+  | 'cert_path_length'
   | 'cert_expired'
   | 'cert_not_yet_valid';
 

@@ -49,6 +49,7 @@ export function createIdentityService(deps: IdentityDeps): IdentityService {
     audience: config.audience,
     leewaySeconds: config.leewaySeconds,
     maxLifetimeSeconds: config.maxSvidLifetimeSeconds,
+    allowMultiAudience: config.allowMultiAudience ?? false,
     bundleFor,
     clock,
   });

@@ -36,6 +36,8 @@ export interface IdentityConfig {
   leewaySeconds: number;
   /** Bundles (following rotation) and the broker's own X509-SVID from the SPIFFE Workload API. */
   workloadApi?: { address: string; spiffeId?: string };
+  /** Accept JWT-SVIDs whose `aud` names other services too (GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE). */
+  allowMultiAudience?: boolean;
   /** When set and no bundle is configured: use/create the dev trust domain under `<devHome>/dev-identity`. */
   devHome?: string;
 }

@@ -37,6 +37,8 @@ export interface JwtSvidVerifierOptions {
   maxLifetimeSeconds: number;
   bundleFor(trustDomain: string): TrustBundle | undefined;
   clock: Clock;
+  /** Accept an `aud` naming other services besides us (off by default: such a token is replayable). */
+  allowMultiAudience?: boolean;
 }
 
 function checkShape(token: unknown): string {
@@ -160,6 +162,10 @@ export function createJwtSvidVerifier(opts: JwtSvidVerifierOptions): (token: str
       }));
     } catch (err) {
       throw fromJoseError(err);
+    }
+    // identity-standards §2 (JWT-SVID §3): a token for several audiences can be replayed by any of them.
+    if (Array.isArray(payload.aud) && payload.aud.length > 1 && !opts.allowMultiAudience) {
+      throw authFailure('multiple_audiences', 'the JWT-SVID names several audiences; ask for one');
     }
     if (lifetimeSeconds(payload, now.getTime() / 1000, opts.leewaySeconds) > opts.maxLifetimeSeconds) {
       throw authFailure('lifetime_too_long', `JWT-SVIDs may live at most ${opts.maxLifetimeSeconds} seconds`);

@@ -1,5 +1,6 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { parse as parseLossless } from 'lossless-json';
 import { BundleError } from './identity.errors';
 import { certValidity } from './x509-lib';
 
@@ -9,8 +10,8 @@ import { certValidity } from './x509-lib';
  */
 export interface TrustBundle {
   trustDomain: string;
-  /** `spiffe_sequence`, for logs only (values past 2^53 lose precision in JSON.parse; nothing compares them). */
-  sequence: number | undefined;
+  /** `spiffe_sequence`, exact (bundle format §4: parse it as at least 64 bits); it must never go backwards. */
+  sequence: bigint | undefined;
   refreshHintSeconds: number | undefined;
   /** `kid`s of the usable JWT-SVID keys. */
   jwtKeyIds: ReadonlySet<string>;
@@ -102,6 +103,18 @@ function readOptionalInteger(doc: Record<string, unknown>, member: string): numb
 }
 
 /**
+ * `spiffe_sequence` with every digit: JSON.parse turns numbers past 2^53 into doubles, so the member is
+ * read again from the text with lossless-json, which hands numbers over as their source digits.
+ */
+function readSequence(text: string, doc: Record<string, unknown>): bigint | undefined {
+  if (readOptionalInteger(doc, 'spiffe_sequence') === undefined) return undefined;
+  const exact = (parseLossless(text, null, (digits) => digits) as Record<string, unknown>).spiffe_sequence;
+  if (typeof exact !== 'string' || !/^\d+$/.test(exact))
+    throw new BundleError('"spiffe_sequence" must be a non-negative integer');
+  return BigInt(exact);
+}
+
+/**
  * Parses a SPIFFE bundle (or a plain JWKS, see {@link isSpiffeBundle}) for `trustDomain`. Entries with a
  * missing or unknown `use`, unknown `kty`, or no usable key are ignored with a warning (bundle spec
  * §4.2); a document that is not a JWK set, or one with private keys or duplicate `kid`s, is rejected.
@@ -138,7 +151,7 @@ export function parseTrustBundle(text: string, trustDomain: string): ParsedBundl
   return {
     bundle: {
       trustDomain,
-      sequence: readOptionalInteger(doc, 'spiffe_sequence'),
+      sequence: readSequence(text, doc),
       refreshHintSeconds: readOptionalInteger(doc, 'spiffe_refresh_hint'),
       jwtKeyIds,
       jwks: createLocalJWKSet({ keys: jwtKeys }),

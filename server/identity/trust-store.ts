@@ -3,6 +3,7 @@ import { Counter } from 'prom-client';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { BundleSource } from './bundle-source';
+import { BundleError } from './identity.errors';
 import { parseTrustBundle, type TrustBundle } from './trust-bundle';
 
 export interface TrustDomainSource {
@@ -40,16 +41,28 @@ const DEFAULT_REFRESH_SECONDS = 300;
 const MIN_REFRESH_SECONDS = 5;
 const MAX_REFRESH_SECONDS = 86_400;
 const FAILURE_METRIC = 'grantline_trust_bundle_refresh_failures_total';
+const ROLLBACK_METRIC = 'grantline_trust_bundle_rollbacks_total';
 
-function failureCounter(metrics: Metrics): Counter<'trust_domain'> {
-  const existing = metrics.registry.getSingleMetric(FAILURE_METRIC);
+function counter(metrics: Metrics, name: string, help: string): Counter<'trust_domain'> {
+  const existing = metrics.registry.getSingleMetric(name);
   if (existing) return existing as Counter<'trust_domain'>;
-  return new Counter({
-    name: FAILURE_METRIC,
-    help: 'Trust bundle loads that failed (the last good bundle was kept)',
-    labelNames: ['trust_domain'],
-    registers: [metrics.registry],
-  });
+  return new Counter({ name, help, labelNames: ['trust_domain'], registers: [metrics.registry] });
+}
+
+/**
+ * SPIFFE bundle format §4: `spiffe_sequence` only grows. A lower one is an old bundle served again
+ * (perhaps with a key that was removed for a reason): refuse it and keep the one we have. A document
+ * without a sequence (a plain JWKS such as SPIRE's OIDC keys) has nothing to compare and is taken.
+ */
+function checkSequence(current: TrustBundle | undefined, next: TrustBundle): void {
+  if (current?.sequence === undefined || next.sequence === undefined) return;
+  if (next.sequence < current.sequence) throw new BundleRollback(current.sequence, next.sequence);
+}
+
+class BundleRollback extends BundleError {
+  constructor(current: bigint, next: bigint) {
+    super(`trust bundle sequence went backwards (from ${current} to ${next}): refused`);
+  }
 }
 
 function intervalSeconds(entry: Entry): number {
@@ -63,7 +76,16 @@ export function createTrustStore(deps: {
   metrics: Metrics;
 }): TrustStore {
   const log = deps.logger;
-  const failures = failureCounter(deps.metrics);
+  const failures = counter(
+    deps.metrics,
+    FAILURE_METRIC,
+    'Trust bundle loads that failed (the last good bundle was kept)',
+  );
+  const rollbacks = counter(
+    deps.metrics,
+    ROLLBACK_METRIC,
+    'Trust bundles refused because spiffe_sequence went backwards',
+  );
   const entries = new Map<string, Entry>(
     deps.sources.map((s) => [
       s.trustDomain,
@@ -74,6 +96,7 @@ export function createTrustStore(deps: {
 
   function install(entry: Entry, text: string): void {
     const { bundle, warnings } = parseTrustBundle(text, entry.trustDomain);
+    checkSequence(entry.bundle, bundle);
     for (const warning of warnings)
       log.warn({ trustDomain: entry.trustDomain, warning }, 'trust bundle entry ignored');
     if (bundle.empty) {
@@ -86,7 +109,7 @@ export function createTrustStore(deps: {
     entry.bundle = bundle;
     const fields = {
       trustDomain: entry.trustDomain,
-      sequence: bundle.sequence,
+      sequence: bundle.sequence?.toString(),
       jwtKeys: bundle.jwtKeyIds.size,
       x509Authorities: bundle.x509Authorities.length,
     };
@@ -100,6 +123,7 @@ export function createTrustStore(deps: {
       return true;
     } catch (err) {
       failures.inc({ trust_domain: entry.trustDomain });
+      if (err instanceof BundleRollback) rollbacks.inc({ trust_domain: entry.trustDomain });
       const kept = entry.bundle ? 'keeping the last good bundle' : 'no bundle yet: its SVIDs are rejected';
       log.warn(
         { trustDomain: entry.trustDomain, source: entry.source.location, err },

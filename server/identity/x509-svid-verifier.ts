@@ -4,7 +4,7 @@ import { authFailure, InvalidSpiffeId } from './identity.errors';
 import type { Principal } from './identity.types';
 import { parseSpiffeId, type SpiffeId } from './spiffe-id';
 import type { TrustBundle } from './trust-bundle';
-import { certValidity, x509 } from './x509-lib';
+import { certValidity, signingConstraints, x509 } from './x509-lib';
 
 export interface X509SvidVerifierOptions {
   bundleFor(trustDomain: string): TrustBundle | undefined;
@@ -78,28 +78,56 @@ function parseChain(chain: readonly Buffer[]): { leaf: x509.X509Certificate; cer
 const issuedBy = (child: X509Certificate, issuer: X509Certificate): boolean =>
   child.checkIssued(issuer) && child.verify(issuer.publicKey);
 
+// OpenSSL's checkIssued also refuses an issuer whose key usage lacks keyCertSign; presented intermediates
+// are matched by name and signature instead, so checkSigningPath can say why such a chain is refused.
+const signedBy = (child: X509Certificate, issuer: X509Certificate): boolean =>
+  child.issuer === issuer.subject && child.verify(issuer.publicKey);
+
 /**
  * RFC 5280 path building from the leaf up to an authority of ONE trust domain's bundle, through the
  * presented intermediates (each a CA, valid now, used once). Authorities of other trust domains never
- * count, which is what a merged Node `ca` list gets wrong (identity-standards §3).
+ * count, which is what a merged Node `ca` list gets wrong (identity-standards §3). Returns the signing
+ * certificates above the leaf (the authority last), or null when there is no path.
  */
-function chainsToBundle(
+function pathToBundle(
   leaf: X509Certificate,
   presented: X509Certificate[],
   bundle: TrustBundle,
   now: Date,
-): boolean {
-  const used = new Set<X509Certificate>();
+): X509Certificate[] | null {
+  const path: X509Certificate[] = [];
   let current = leaf;
   for (let depth = 0; depth < MAX_PATH_DEPTH; depth++) {
     const child = current;
-    if (bundle.x509Authorities.some((a) => issuedBy(child, a) && isValidAt(a, now))) return true;
-    const next = presented.find((c) => !used.has(c) && c.ca && isValidAt(c, now) && issuedBy(child, c));
-    if (!next) return false;
-    used.add(next);
+    const authority = bundle.x509Authorities.find((a) => issuedBy(child, a) && isValidAt(a, now));
+    if (authority) return [...path, authority];
+    const next = presented.find(
+      (c) => !path.includes(c) && signingConstraints(c).ca && isValidAt(c, now) && signedBy(child, c),
+    );
+    if (!next) return null;
+    path.push(next);
     current = next;
   }
-  return false;
+  return null;
+}
+
+/**
+ * The signing certificates of a built path: every intermediate carries keyCertSign (X509-SVID §4.2),
+ * and no certificate has more intermediates below it than its pathLenConstraint allows (RFC 5280
+ * §4.2.1.9), the bundle's authority included, as go-spiffe's verification (Go's x509) does.
+ */
+function checkSigningPath(path: X509Certificate[]): void {
+  path.forEach((cert, below) => {
+    const { keyCertSign, pathLength } = signingConstraints(cert);
+    const isAuthority = below === path.length - 1;
+    if (!isAuthority && !keyCertSign)
+      throw authFailure(
+        'cert_intermediate_key_usage',
+        'an intermediate certificate may not sign certificates',
+      );
+    if (pathLength !== undefined && below > pathLength)
+      throw authFailure('cert_path_length', 'the chain has more intermediates than a CA allows (pathLen)');
+  });
 }
 
 function checkLeafValidity(leaf: x509.X509Certificate, now: Date): void {
@@ -127,9 +155,10 @@ export function verifyX509Svid(chain: readonly Buffer[], opts: X509SvidVerifierO
     throw authFailure('cert_unknown_trust_domain', 'the client certificate trust domain is not trusted');
   const now = opts.clock.now();
   checkLeafValidity(leaf, now);
-  if (!chainsToBundle(certs[0]!, certs.slice(1), bundle, now)) {
+  const path = pathToBundle(certs[0]!, certs.slice(1), bundle, now);
+  if (!path)
     throw authFailure('cert_untrusted_chain', 'the client certificate does not chain to its trust domain');
-  }
+  checkSigningPath(path);
   return {
     spiffeId: id.id,
     trustDomain: id.trustDomain,

@@ -75,6 +75,7 @@ function taskEntity(t: TaskFacts): Entity {
   const attrs: Record<string, CedarValueJson> = {
     owner: t.owner,
     agents: [...t.agents],
+    audiences: [...(t.audiences ?? [])],
     ceiling: [...t.ceiling],
     status: t.status,
     task_type: t.taskType,
@@ -90,6 +91,7 @@ function scopeEntity(s: ScopeFacts): Entity {
     cost: integer(s.cost, 'scope cost'),
     sensitivity: s.sensitivity,
     privileged: s.privileged,
+    audiences: [...(s.audiences ?? [])],
   };
   return { uid: { type: 'Scope', id: s.name }, attrs, parents: [] };
 }
@@ -110,6 +112,7 @@ function contextRecord(c: DecisionContext): Record<string, CedarValueJson> {
     target: c.target,
     intent: c.intent,
     requested_ttl: ttl,
+    audience: c.audience,
     holder: c.holder,
   });
 }

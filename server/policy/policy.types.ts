@@ -41,6 +41,8 @@ export interface TaskFacts {
   id: string;
   owner: string;
   agents: string[];
+  /** The audiences the task's tokens may carry (none for a task that declared none). */
+  audiences?: string[];
   ceiling: string[];
   status: string;
   taskType: string;
@@ -55,6 +57,8 @@ export interface ScopeFacts {
   cost: number;
   sensitivity: 'low' | 'medium' | 'high';
   privileged: boolean;
+  /** Where the scope's tokens are used, from the catalogue. */
+  audiences?: string[];
 }
 
 /**
@@ -67,6 +71,8 @@ export interface DecisionContext {
   intent?: string;
   /** Integer seconds. */
   requestedTtl?: number;
+  /** The `aud` the grant in question will carry (grant actions only). */
+  audience?: string;
   /** Defaults to `{ live: false }`. */
   approval?: { live: boolean; approver?: string; id?: string };
   /**

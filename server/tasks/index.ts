@@ -21,3 +21,4 @@ export {
   returnTaskBudget,
   takeGrantSlot,
 } from './task-limits';
+export { admitsHolder, requireAdmitted } from './task-targets';

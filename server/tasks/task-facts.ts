@@ -12,6 +12,7 @@ export function taskFacts(t: TaskRow): TaskFacts {
     id: t.id,
     owner: t.owner,
     agents: t.agents,
+    audiences: t.audiences,
     ceiling: t.scopes,
     status: t.status,
     taskType: ctx.task_type ?? 'general',

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { looksSecret } from '../audit/audit-event.guard';
+import { AUDIENCE } from '../config/scope-catalogue';
 import { isSpiffeId } from '../identity/spiffe-id';
 import { parseDurationSeconds } from '../shared/duration';
+import { isDelegatePattern } from './task-targets';
 
 export const MAX_TASK_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -22,6 +24,15 @@ export const spiffeIdField = z
   .string()
   .max(2048)
   .refine((v) => isSpiffeId(v, { requirePath: true }), 'not a valid SPIFFE ID of a workload');
+
+/** An `aud` value (RFC 8707 resource or logical name): printable ASCII, no spaces. */
+export const audienceField = safeText(1, 256).regex(AUDIENCE, 'printable ASCII without spaces');
+
+/** A delegate: an exact workload SPIFFE ID, or `spiffe://<trust domain>/<path>/*` (see task-targets.ts). */
+export const delegateField = z
+  .string()
+  .max(2048)
+  .refine(isDelegatePattern, 'a workload SPIFFE ID, or a workload path followed by /*');
 
 export const scopeName = z.string().regex(/^[A-Za-z0-9_.:/-]{1,128}$/, 'a scope name');
 
@@ -56,6 +67,10 @@ export const openTaskSchema = z.strictObject({
   purpose: safeText(1, 500),
   agents: z.array(spiffeIdField).min(1).max(100),
   scopes: z.array(scopeName).min(1).max(50),
+  /** The audiences its tokens may carry; default: the audiences its scopes name in the catalogue. */
+  audiences: z.array(audienceField).min(1).max(20).optional(),
+  /** Who besides `agents` its grants may be delegated to. */
+  delegates: z.array(delegateField).max(50).default([]),
   ttl: ttlField(10, MAX_TASK_TTL_SECONDS).default(3600),
   limits: z
     .strictObject({

@@ -19,6 +19,7 @@ import type { ApprovalInput, OpenTaskInput } from './task.schema';
 import { approvalView, taskView } from './task.view';
 import { closeTask, type GrantsOfTask } from './task-close';
 import { taskFacts } from './task-facts';
+import { resolveTaskTargets } from './task-targets';
 
 export interface TaskServiceDeps {
   db: Db;
@@ -27,6 +28,8 @@ export interface TaskServiceDeps {
   custody: TokenCustody;
   access: Access;
   catalogue: ScopeCatalogue;
+  /** The broker's own trust domain: delegate wildcards may only cover its paths. */
+  trustDomain: string;
   clock: Clock;
   logger: Logger;
   /** The grants domain, for close and receipts (handed in at composition: tasks never import grants). */
@@ -140,10 +143,16 @@ async function openTask(deps: TaskServiceDeps, log: Logger, principal: Principal
   checkScopes(deps.catalogue, input.scopes);
   const id = randomUUID();
   const ceiling = [...new Set(input.scopes)].sort();
+  const targets = resolveTaskTargets(deps, {
+    ceiling,
+    audiences: input.audiences,
+    delegates: input.delegates,
+  });
   const draft: TaskFacts = {
     id,
     owner: principal.spiffeId,
     agents: input.agents,
+    audiences: targets.audiences,
     ceiling,
     status: 'open',
     taskType: input.context.task_type,
@@ -167,6 +176,7 @@ async function openTask(deps: TaskServiceDeps, log: Logger, principal: Principal
         principal,
         input,
         ceiling,
+        targets,
         token,
         policyVersion: allowed.decision.policyVersion,
       });
@@ -193,6 +203,7 @@ async function insertOpenTask(
     principal: Principal;
     input: OpenTaskInput;
     ceiling: string[];
+    targets: { audiences: string[]; delegates: string[] };
     token: MintedToken;
     policyVersion: string;
   },
@@ -205,6 +216,7 @@ async function insertOpenTask(
     purpose: q.input.purpose,
     agents: [...new Set(q.input.agents)],
     scopes: q.ceiling,
+    ...q.targets,
     context: JSON.stringify(q.input.context),
     ttl_seconds: q.input.ttl,
     ...limits,
@@ -225,6 +237,7 @@ async function insertOpenTask(
       purpose: q.input.purpose,
       agents: row.agents,
       scopes: q.ceiling,
+      ...q.targets,
       ttl: q.input.ttl,
       limits,
       context: q.input.context,

@@ -8,7 +8,9 @@ export function taskView(t: TaskRow, now: Date) {
     purpose: t.purpose,
     owner: t.owner,
     agents: t.agents,
+    delegates: t.delegates,
     scopes: t.scopes,
+    audiences: t.audiences,
     ttl: t.ttl_seconds,
     context: t.context,
     limits: {

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { type Clock, nowSeconds } from '../shared/clock';
 import { actClaimFromChain, chainFromActClaim } from './act-claim';
 import {
+  argsDigestClaim,
   certThumbprint,
   expiryClaim,
   fromSeconds,
   numericDate,
+  requireArgsDigest,
   requireCertThumbprint,
   requireIssuer,
   requireText,
@@ -44,8 +46,12 @@ export interface AccessTokenClaims {
   /** Holders from the root grant to the current one, current LAST. */
   chain: string[];
   expiresAt: Date;
+  /** When the grant was issued (`iat`); defaults to now. The grant's `exp` is counted from the same instant. */
+  issuedAt?: Date;
   /** RFC 8705 §3.1 binding to the holder's mTLS certificate. */
   certThumbprint?: string;
+  /** `args_digest`: the exact arguments a digest-bound approval covers, for the tool to check. */
+  argsDigest?: string;
 }
 
 export interface VerifiedAccessToken {
@@ -61,6 +67,7 @@ export interface VerifiedAccessToken {
   issuedAt: Date;
   expiresAt: Date;
   certThumbprint?: string;
+  argsDigest?: string;
   kid: string;
 }
 
@@ -89,6 +96,7 @@ const accessTokenPayload = z.object({
   client_id: text,
   act: z.unknown(),
   cnf: z.object({ 'x5t#S256': certThumbprint }).optional(),
+  args_digest: argsDigestClaim.optional(),
 });
 
 /** Builds the token issuer over the loaded signing keys. Keys are fixed for the process's life. */
@@ -121,6 +129,7 @@ async function mintAccessToken(ctx: TokenContext, c: AccessTokenClaims): Promise
     ...(c.certThumbprint === undefined
       ? {}
       : { cnf: { 'x5t#S256': requireCertThumbprint(c.certThumbprint) } }),
+    ...(c.argsDigest === undefined ? {} : { args_digest: requireArgsDigest(c.argsDigest) }),
   };
   return new SignJWT(payload)
     .setProtectedHeader({ alg: SIGNING_ALG, kid: ctx.keys.current.kid, typ: ACCESS_TOKEN_TYP })
@@ -128,7 +137,7 @@ async function mintAccessToken(ctx: TokenContext, c: AccessTokenClaims): Promise
     .setSubject(requireText('subject', c.subject))
     .setAudience(requireText('audience', c.audience))
     .setJti(requireText('grantId', c.grantId))
-    .setIssuedAt(nowSeconds(ctx.clock))
+    .setIssuedAt(c.issuedAt ? Math.floor(c.issuedAt.getTime() / 1000) : nowSeconds(ctx.clock))
     .setExpirationTime(exp)
     .sign(ctx.keys.current.privateKey);
 }
@@ -169,6 +178,7 @@ async function verifyAccessToken(
     issuedAt: fromSeconds(claims.iat),
     expiresAt: fromSeconds(claims.exp),
     ...(claims.cnf ? { certThumbprint: claims.cnf['x5t#S256'] } : {}),
+    ...(claims.args_digest ? { argsDigest: claims.args_digest } : {}),
     kid,
   };
 }

@@ -7,6 +7,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** RFC 8705 §3.1 `x5t#S256`: base64url SHA-256 of the DER certificate, 43 chars without padding. */
 const CERT_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 const MAX_TEXT = 2048;
+/** The `args_digest` of an approval: `sha256:` and 64 lowercase hex digits. */
+const ARGS_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Scopes as the RFC 8693 §4.2 / RFC 9068 `scope` claim: one space-separated string. */
 export function scopeClaim(scopes: readonly string[]): string {
@@ -51,6 +53,11 @@ export function requireCertThumbprint(value: string): string {
   return value;
 }
 
+export function requireArgsDigest(value: string): string {
+  if (!ARGS_DIGEST.test(value)) throw new InvalidTokenClaims('argsDigest must be sha256:<64 hex digits>');
+  return value;
+}
+
 /** `exp` in seconds; a token that would already be dead at mint time is a caller bug. */
 export function expiryClaim(expiresAt: Date, clock: Clock): number {
   const exp = Math.floor(expiresAt.getTime() / 1000);
@@ -67,6 +74,7 @@ export const scopeList = z
   .transform((value) => value.split(' '))
   .pipe(z.array(z.string().regex(SCOPE_TOKEN)).min(1));
 export const certThumbprint = z.string().regex(CERT_THUMBPRINT);
+export const argsDigestClaim = z.string().regex(ARGS_DIGEST);
 export const numericDate = z.number().int().nonnegative();
 
 export const fromSeconds = (seconds: number): Date => new Date(seconds * 1000);

@@ -29,7 +29,7 @@ export function buildServices(infra: Infrastructure) {
     logger,
     onRevocationQueued,
   };
-  const tasks = createTaskService({ ...common, grants: grantsOfTask });
+  const tasks = createTaskService({ ...common, trustDomain: identity.trustDomain, grants: grantsOfTask });
   const grants = createGrantService({
     ...common,
     identity,

@@ -177,6 +177,8 @@ export function openTaskBody(overrides: Record<string, unknown> = {}) {
   return {
     purpose: 'summarise last quarter orders',
     agents: [AGENT_A],
+    // The sub-agents the delegation stories hand grants to (offers may only name admitted workloads).
+    delegates: [AGENT_B, AGENT_C],
     scopes: ['db:demo:read', 'kv:demo/api-key', 'tool:demo:deploy'],
     ttl: '30m',
     limits: { max_grants: 50, max_active: 20, max_depth: 3, max_fanout: 3, budget: 100 },

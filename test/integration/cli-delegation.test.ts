@@ -28,6 +28,8 @@ describe('grantline delegation, lineage and demo against a running broker', () =
       'delegation',
       '--agent',
       AGENT_A,
+      '--delegate',
+      AGENT_B,
       '--scope',
       'db:demo:read',
       '--budget',

@@ -53,7 +53,7 @@ describe('delegation hops and lineage', () => {
     grantA = (
       await t.call('POST', `/v1/tasks/${taskId}/grants`, {
         as: AGENT_A,
-        body: { scopes: ['db:demo:read', 'kv:demo/api-key'], audience: 'orders', ttl: 600 },
+        body: { scopes: ['db:demo:read', 'kv:demo/api-key'], audience: 'orders-db', ttl: 600 },
       })
     ).body;
   });

@@ -30,6 +30,7 @@ describe('grant issuance when Vault fails', () => {
         cost: 1,
         sensitivity: 'medium',
         vault: { kind: 'dynamic', path: 'database/creds/no-such-role' },
+        audiences: ['orders-api'],
         policies: [BROKEN_POLICY],
       },
     });

@@ -19,7 +19,7 @@ describe('graceful shutdown', () => {
     const release = await stallWrites(t.db, { table: 'grants', event: 'INSERT', when: 'true', seconds: 1 });
     const inFlight = t.call('POST', `/v1/tasks/${task.body.id}/grants`, {
       as: AGENT_A,
-      body: { scopes: ['kv:demo/api-key'], audience: 'x' },
+      body: { scopes: ['kv:demo/api-key'], audience: 'orders-api' },
     });
     expect(await waitUntilStalled(t.db)).toBe(true);
     const stopped = t.broker.stop();

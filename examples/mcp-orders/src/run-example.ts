@@ -21,6 +21,8 @@ async function story(brokerUrl: string, mcpUrl: string, home: string): Promise<v
     purpose: 'report how many orders are open',
     agents: [AGENT],
     scopes: ['mcp:orders:read'],
+    // The tool's resource URL is the audience its tokens must carry (RFC 8707, MCP authorization).
+    audiences: [mcpUrl],
     ttl: '10m',
   });
   say(`1. orchestrator opened task ${task.id}`);

@@ -32,7 +32,11 @@ describe('examples/mcp-orders: Grantline as the authorization server of an MCP t
     (
       await t.call('POST', '/v1/tasks', {
         as: ORCHESTRATOR,
-        body: openTaskBody({ scopes: ['mcp:orders:read', 'kv:demo/api-key'] }),
+        body: openTaskBody({
+          scopes: ['mcp:orders:read', 'kv:demo/api-key'],
+          // The tool's resource URL (RFC 8707) plus another audience, for the wrong-resource case below.
+          audiences: [orders.mcpUrl, 'https://other.example/mcp'],
+        }),
       })
     ).body.id as string;
 

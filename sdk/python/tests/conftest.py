@@ -88,6 +88,7 @@ def open_task(orchestrator: Grantline) -> Iterator[Callable[..., Task]]:
         args: dict[str, object] = {
             "purpose": f"sdk test {secrets.token_hex(3)}",
             "agents": [AGENT],
+            "delegates": [SUB_AGENT],
             "scopes": SCOPES,
             "ttl": "30m",
             "limits": Limits(budget=50, max_depth=2),

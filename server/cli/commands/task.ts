@@ -15,7 +15,9 @@ import {
 export interface OpenTaskOptions extends ClientOptions {
   purpose: string;
   agent: string[];
+  delegate?: string[];
   scope: string[];
+  audience?: string[];
   ttl?: number;
   budget?: number;
   maxGrants?: number;
@@ -45,6 +47,8 @@ export function openTaskBody(o: OpenTaskOptions): Record<string, unknown> {
     purpose: o.purpose,
     agents: o.agent,
     scopes: o.scope,
+    ...(o.delegate?.length ? { delegates: o.delegate } : {}),
+    ...(o.audience?.length ? { audiences: o.audience } : {}),
     ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
     ...(Object.keys(context).length ? { context } : {}),
@@ -59,6 +63,16 @@ function registerOpen(task: Command): void {
       .requiredOption('--purpose <text>', 'what the task is for')
       .requiredOption('--agent <spiffe-id>', 'an agent allowed in the task (repeatable)', collect)
       .requiredOption('--scope <scope>', 'a scope in the task ceiling (repeatable)', collect)
+      .option(
+        '--delegate <spiffe-id>',
+        'who else its grants may be delegated to: a SPIFFE ID, or spiffe://<td>/<path>/* (repeatable)',
+        collect,
+      )
+      .option(
+        '--audience <aud>',
+        'an audience its tokens may carry (repeatable; default: what its scopes name in the catalogue)',
+        collect,
+      )
       .option('--ttl <duration>', 'task lifetime, e.g. 30m (default: the broker\u2019s, 1h)', parseDuration)
       .option('--budget <n>', 'total cost the task may spend', parseCount)
       .option('--max-grants <n>', 'grants the task may issue in all', parseCount)

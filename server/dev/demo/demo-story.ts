@@ -61,6 +61,7 @@ async function openTask(ctx: DemoContext): Promise<TaskView> {
   const task = await ctx.as.orchestrator.postJson<TaskView>('/v1/tasks', {
     purpose: 'grantline demo: count the demo orders',
     agents: [DEMO_ACTORS.a],
+    delegates: [DEMO_ACTORS.b],
     scopes: ['db:demo:read', 'kv:demo/api-key'],
     ttl: '10m',
     limits: { budget: 10, max_depth: 2 },
@@ -78,7 +79,7 @@ async function useAsAgentA(
 ): Promise<{ grant: GrantJson; login: pg.ClientConfig }> {
   const grant = await ctx.as.a.postJson<GrantJson>(`/v1/tasks/${taskId}/grants`, {
     scopes: ['db:demo:read'],
-    audience: 'demo-db',
+    audience: 'orders-db',
     ttl: '5m',
     context: { tool: 'psql', intent: 'count the demo orders' },
   });
@@ -106,7 +107,7 @@ async function delegateToB(
   ctx.say(
     `agent a offered agent b db:demo:read (ttl 2m, budget 2, no re-delegation): offer ${offer.offer_id}`,
   );
-  const grant = await redeemDelegation(ctx.as.b, offer.delegation_token, { audience: 'demo-db' });
+  const grant = await redeemDelegation(ctx.as.b, offer.delegation_token, { audience: 'orders-db' });
   const login = loginOf(grant.secrets.find((s) => s.scope === 'db:demo:read'));
   ctx.say(`agent b redeemed it with its own SVID: grant ${grant.grant_id}, its own login ${login.user}`);
   ctx.say(`agent b queried PostgreSQL: ${await countDemoRows(login)} rows`);

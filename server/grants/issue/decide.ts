@@ -10,6 +10,7 @@ export const scopeFacts = (name: string, spec: ScopeSpec): ScopeFacts => ({
   cost: spec.cost,
   sensitivity: spec.sensitivity,
   privileged: spec.privileged,
+  audiences: spec.audiences,
 });
 
 /** One decision per scope, folded: allowed only if every scope is; the ids of every deciding policy. */
@@ -68,7 +69,7 @@ export async function decideGrant(
   deps: { db: Db; access: Access; catalogue: ScopeCatalogue; now: () => Date },
   principal: Principal,
   q: GrantQuestion,
-): Promise<{ allowed: Authorized; approvals: ApprovalRow[] }> {
+): Promise<{ allowed: Authorized; approvals: ApprovalRow[]; argsDigest: string | null }> {
   const approvals = await liveApprovals(deps.db, deps.catalogue, {
     taskId: q.task.id,
     scopes: q.scopes,
@@ -109,5 +110,14 @@ export async function decideGrant(
     { taskId: q.task.id, grantId: q.grantId },
     q.deniedGrantId ? { idsOnDeny: { taskId: q.task.id, grantId: q.deniedGrantId } } : {},
   );
-  return { allowed, approvals: [...approvals.values()] };
+  const found = [...approvals.values()];
+  return { allowed, approvals: found, argsDigest: boundDigest(found, q.argsDigest) };
+}
+
+/**
+ * The digest a grant is bound to: the one its digest-bound approvals cover (each matched the digest the
+ * request presented, see findLiveApproval), or null when none of its approvals covers exact arguments.
+ */
+function boundDigest(approvals: ApprovalRow[], presented: string | undefined): string | null {
+  return approvals.some((a) => a.args_digest !== null) ? (presented ?? null) : null;
 }

@@ -129,6 +129,7 @@ async function reserve(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<
         policy_ids: plan.allowed.decision.policyIds,
         policy_version: plan.allowed.decision.policyVersion,
         approval_id: plan.approvals[0]?.id ?? null,
+        args_digest: plan.argsDigest,
         cert_thumbprint: plan.certThumbprint ?? null,
         issued_at: now,
         expires_at: new Date(now.getTime() + plan.ttlSeconds * 1000),
@@ -177,8 +178,10 @@ function sign(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<string> {
     scopes: plan.scopes,
     holder: plan.holder,
     chain: plan.chain,
+    issuedAt: now,
     expiresAt: new Date(now.getTime() + plan.ttlSeconds * 1000),
     ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
+    ...(plan.argsDigest ? { argsDigest: plan.argsDigest } : {}),
   });
 }
 
@@ -200,6 +203,7 @@ function issuedEvent(plan: GrantPlan, minted: MintResult): AuditEventInput {
       policy_ids: plan.allowed.decision.policyIds,
       policy_version: plan.allowed.decision.policyVersion,
       approval_ids: plan.approvals.map((a) => a.id),
+      args_digest: plan.argsDigest,
       vault_token_accessor: minted.grantToken.accessor,
       lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId),
       budget_reserved: plan.delegation?.budget ?? null,

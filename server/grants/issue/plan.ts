@@ -13,6 +13,8 @@ export interface GrantPlan {
   chain: string[];
   scopes: string[];
   audience: string;
+  /** The approved arguments' digest the grant is bound to (its token's `args_digest`), or null. */
+  argsDigest: string | null;
   ttlSeconds: number;
   cost: number;
   mayRedelegate: boolean;

@@ -5,7 +5,7 @@ import type { Db, GrantRow, OfferRow, TaskRow } from '../../db/database';
 import type { IdentityService, Principal } from '../../identity';
 import type { Clock } from '../../shared/clock';
 import { InvalidRequest, InvalidTarget, QuotaExceeded, UnsupportedGrantType } from '../../shared/errors';
-import { loadTask } from '../../tasks';
+import { loadTask, requireAdmitted } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
 import {
   ACCESS_TOKEN_TYPE,
@@ -88,7 +88,32 @@ async function liveOffer(deps: RedemptionDeps, actor: Principal, subjectToken: s
   const task = (await loadTask(deps.db, offer.task_id))!;
   if (parent.status !== 'active' || task.status !== 'open')
     throw new InvalidRequest('the delegating grant or its task is no longer active');
+  await requireAdmittedOnRecord(deps, actor, offer, task);
   return { offer, parent, task };
+}
+
+/**
+ * The redeemer must be a workload the task admits (its agents or delegates) however the offer came to
+ * name it: a federated workload the task never listed holds nothing of it. Refusals are on the record.
+ */
+async function requireAdmittedOnRecord(
+  deps: RedemptionDeps,
+  actor: Principal,
+  offer: OfferRow,
+  task: TaskRow,
+) {
+  try {
+    requireAdmitted(task, actor.spiffeId);
+  } catch (err) {
+    await deps.access.recordRefusal(null, {
+      type: 'delegation.refused',
+      taskId: offer.task_id,
+      grantId: offer.parent_grant_id,
+      principal: actor.spiffeId,
+      payload: { offer_id: offer.id, reason: (err as Error).message },
+    });
+    throw err;
+  }
 }
 
 /** What the redeemer may take: scopes ⊆ the offer's, the parent's audience, TTL and cost within the offer. */
@@ -113,7 +138,7 @@ function planOf(
   actor: Principal,
   found: { offer: OfferRow; parent: GrantRow; task: TaskRow },
   hop: { scopes: string[]; ttl: number; cost: number },
-): Omit<GrantPlan, 'grantId' | 'allowed' | 'approvals'> {
+): Omit<GrantPlan, 'grantId' | 'allowed' | 'approvals' | 'argsDigest'> {
   const { offer, parent, task } = found;
   return {
     task,
@@ -155,12 +180,16 @@ export async function redeemDelegation(
   const found = await liveOffer(deps, actor, subjectToken);
   const hop = hopOf(deps, input, found.offer, found.parent);
   const grantId = randomUUID();
-  const { allowed, approvals } = await decideGrant({ ...deps, now: () => deps.clock.now() }, actor, {
+  const parentDigest = found.parent.args_digest ?? undefined;
+  const decided = await decideGrant({ ...deps, now: () => deps.clock.now() }, actor, {
     action: 'RedeemGrant',
     task: found.task,
     scopes: hop.scopes,
+    // The child keeps its parent's bound arguments: a hop narrows, it never unbinds.
+    argsDigest: parentDigest,
     context: {
       requestedTtl: hop.ttl,
+      audience: found.parent.audience,
       delegation: {
         depth: found.parent.depth + 1,
         chain: found.parent.chain,
@@ -170,6 +199,12 @@ export async function redeemDelegation(
     grantId,
     deniedGrantId: found.parent.id,
   });
-  const granted = await deps.issueGrant({ ...planOf(actor, found, hop), grantId, allowed, approvals });
+  const granted = await deps.issueGrant({
+    ...planOf(actor, found, hop),
+    grantId,
+    allowed: decided.allowed,
+    approvals: decided.approvals,
+    argsDigest: parentDigest ?? decided.argsDigest,
+  });
   return { ...granted, issued_token_type: ACCESS_TOKEN_TYPE };
 }

@@ -16,13 +16,21 @@ declare global {
  * the identity service has already counted them in `grantline_authentication_failures_total`.
  */
 export function authenticate(identity: IdentityService): RequestHandler {
-  return (req, _res, next) => {
+  return (req, res, next) => {
     identity.authenticate(req).then(
       (principal) => {
         req.principal = principal;
         next();
       },
-      (err: unknown) => next(err),
+      (err: unknown) => {
+        // The body of an anonymous request is never read: close the connection after the 401 rather
+        // than drain whatever the caller still sends (or never sends).
+        if (announcesBody(req)) res.set('Connection', 'close');
+        next(err);
+      },
     );
   };
 }
+
+const announcesBody = (req: { headers: Record<string, string | string[] | undefined> }): boolean =>
+  Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;

@@ -94,7 +94,8 @@ describe('createJwtSvidVerifier', () => {
     ['nbf within the leeway', 'accepted', { nbf: nowS + 20 }],
     ['nbf beyond the leeway', 'not_yet_valid', { nbf: nowS + 31 }],
     ['an aud string naming us', 'accepted', { aud: AUD }],
-    ['several audiences including us', 'accepted', { aud: ['other', AUD] }],
+    // Refused unless configured (GRANTLINE_SVID_ALLOW_MULTI_AUDIENCE): replayable between its audiences.
+    ['several audiences including us', 'multiple_audiences', { aud: ['other', AUD] }],
     ['an empty aud array', 'wrong_audience', { aud: [] }],
     ['a numeric aud', 'wrong_audience', { aud: 7 }],
     ['exp as a string', 'malformed', { exp: String(nowS + 60) }],

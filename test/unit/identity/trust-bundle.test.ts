@@ -25,7 +25,7 @@ describe('parseTrustBundle', () => {
     expect(bundle.x509Authorities.map((c) => c.fingerprint256)).toHaveLength(1);
     expect(bundle).toMatchObject({
       trustDomain: 'example.org',
-      sequence: 7,
+      sequence: 7n,
       refreshHintSeconds: 60,
       empty: false,
     });

@@ -102,7 +102,7 @@ describe('createTrustStore', () => {
     a.body = bundleJson({ jwtKeys: [k2], sequence: 2 });
     expect(await store.refreshNow('a.example')).toEqual([{ trustDomain: 'a.example', ok: true }]);
     expect([...store.bundleFor('a.example')!.jwtKeyIds]).toEqual(['k2']);
-    expect(store.bundleFor('a.example')!.sequence).toBe(2);
+    expect(store.bundleFor('a.example')!.sequence).toBe(2n);
     store.stop();
   });
 

@@ -93,7 +93,8 @@ class Grants:
         )
 
     def revoke_token(self, access_token: str) -> None:
-        """RFC 7009 revocation by the token's holder; 200 even for unknown or dead tokens."""
+        """RFC 7009 revocation by the token's holder; 200 even for unknown or dead tokens, and for
+        another client's token, which the broker leaves alone (so the answer never reveals liveness)."""
         form = {"token": access_token, "token_type_hint": "access_token"}
         self._t.request("POST", "/oauth2/revoke", form=form, retry=Retry.IDEMPOTENT)
 

@@ -29,6 +29,10 @@ class Task:
     agents: list[str]
     scopes: list[str]
     limits: Limits
+    #: Who besides ``agents`` its grants may be delegated to (SPIFFE IDs or ``spiffe://td/path/*``).
+    delegates: list[str]
+    #: The audiences its access tokens may carry.
+    audiences: list[str]
     counters: dict[str, int]
     context: dict[str, Any]
     created_at: datetime | None
@@ -46,6 +50,8 @@ class Task:
             agents=list(body["agents"]),
             scopes=list(body["scopes"]),
             limits=Limits(**body["limits"]),
+            delegates=list(body.get("delegates") or []),
+            audiences=list(body.get("audiences") or []),
             counters=dict(body.get("counters") or {}),
             context=dict(body.get("context") or {}),
             created_at=_time(body.get("created_at")),

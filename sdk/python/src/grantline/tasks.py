@@ -23,6 +23,8 @@ class Tasks:
         ttl: str | int = "1h",
         limits: Limits | None = None,
         context: Mapping[str, str | int | bool] | None = None,
+        delegates: Sequence[str] | None = None,
+        audiences: Sequence[str] | None = None,
     ) -> Task:
         """Opens a task owned by the caller (an orchestrator). Not retried after a timeout: a second
         attempt could open a second task."""
@@ -35,6 +37,10 @@ class Tasks:
         }
         if context is not None:
             body["context"] = dict(context)
+        if delegates is not None:
+            body["delegates"] = list(delegates)
+        if audiences is not None:
+            body["audiences"] = list(audiences)
         return Task.from_json(self._t.request("POST", "/v1/tasks", json=body, retry=Retry.NEVER))
 
     def get(self, task_id: str) -> Task:

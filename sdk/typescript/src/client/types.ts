@@ -16,6 +16,13 @@ export interface OpenTaskRequest {
   agents: string[];
   /** The scope ceiling: no grant in the task goes beyond it. */
   scopes: string[];
+  /**
+   * Workloads (besides the agents) grants may be delegated to: exact SPIFFE IDs, or
+   * `spiffe://<broker's trust domain>/<path>/*`.
+   */
+  delegates?: string[];
+  /** The audiences (or RFC 8707 resource URIs) the task's tokens may carry; default: its scopes' audiences. */
+  audiences?: string[];
   /** Seconds, or a duration such as `"30m"`. */
   ttl?: number | string;
   limits?: TaskLimits;

@@ -46,7 +46,10 @@ export async function createJwtKey(alg: 'ES256' | 'RS256' = 'ES256', kid?: strin
   return { kid: kid ?? (await calculateJwkThumbprint(publicJwk)), alg, privateKey, publicJwk };
 }
 
-export async function createCa(name: string, opts: { notAfter?: Date } = {}): Promise<TestCa> {
+export async function createCa(
+  name: string,
+  opts: { notAfter?: Date; pathLength?: number } = {},
+): Promise<TestCa> {
   const keys = (await crypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
@@ -57,7 +60,7 @@ export async function createCa(name: string, opts: { notAfter?: Date } = {}): Pr
       keys,
       signingAlgorithm: EC_P256,
       extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.BasicConstraintsExtension(true, opts.pathLength, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `spiffe://${name}` }]),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
@@ -140,6 +143,8 @@ export interface LeafOptions {
   dns?: string[];
   ips?: string[];
   ca?: boolean;
+  /** basicConstraints pathLenConstraint (CA certificates only). */
+  pathLength?: number;
   keyUsage?: number | null;
   notBefore?: Date;
   notAfter?: Date;
@@ -158,7 +163,7 @@ export async function issueCert(
   ];
   const keyUsage = opts.keyUsage === undefined ? x509.KeyUsageFlags.digitalSignature : opts.keyUsage;
   const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(opts.ca ?? false, undefined, true),
+    new x509.BasicConstraintsExtension(opts.ca ?? false, opts.pathLength, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
     await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey, false, crypto),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
@@ -189,12 +194,19 @@ export async function issueCert(
 }
 
 /** An intermediate CA under `issuer` (cA=true, keyCertSign), usable as a `TestCa`. */
-export async function issueIntermediate(issuer: TestCa, opts: { notAfter?: Date } = {}): Promise<TestCa> {
+export async function issueIntermediate(
+  issuer: TestCa,
+  opts: { notAfter?: Date; pathLength?: number; keyUsage?: number | null } = {},
+): Promise<TestCa> {
   const issued = await issueCert(issuer, {
     subject: `CN=intermediate ${serial()}`,
     ca: true,
-    keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+    keyUsage:
+      opts.keyUsage === undefined
+        ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
+        : opts.keyUsage,
     ...(opts.notAfter ? { notAfter: opts.notAfter } : {}),
+    ...(opts.pathLength === undefined ? {} : { pathLength: opts.pathLength }),
   });
   return issued.ca;
 }
