@@ -23,6 +23,8 @@ const checkpointsQuery = z.strictObject({
 });
 const proofQuery = z.strictObject({ tree_size: count.min(1).optional() });
 const consistencyQuery = z.strictObject({ first: count.min(1), second: count.min(1).optional() });
+/** An on-demand checkpoint takes no input: any field is bad input (a clear 400, nothing signed). */
+export const onDemandCheckpointBody = z.strictObject({});
 
 function leafParam(req: Request): number {
   const raw = String(req.params.leaf_index);
@@ -44,6 +46,7 @@ export function auditProofHandlers(deps: AuditRouteDeps) {
     },
     /** On demand: a checkpoint covering every event committed before the request. */
     async signNow(req, res) {
+      parseInput(onDemandCheckpointBody, req.body, 'body');
       await authorize(req);
       const sequencer = deps.auditSequencer;
       // Sign now if this broker leads; otherwise wait for the leader's next checkpoint (≤ its interval).

@@ -63,7 +63,7 @@ export function verifyReportBody(r: VerifyReport) {
 
 /** The audit log, for auditors: its events (each exactly the object its leaf commits to) and its verification. */
 export function auditHandlers(deps: AuditRouteDeps) {
-  const ring = auditKeyring(deps.auditKeys.jwks());
+  let ring: ReturnType<typeof auditKeyring> | undefined;
   return {
     async events(req, res) {
       const q = parseInput(eventsQuery, req.query, 'query');
@@ -81,6 +81,7 @@ export function auditHandlers(deps: AuditRouteDeps) {
     },
     async verify(req, res) {
       await authorizeAuditRead(deps.access, req);
+      ring ??= auditKeyring(deps.auditKeys.jwks());
       res.status(200).json(verifyReportBody(await verifyAuditLog(deps.db, await ring)));
     },
   } satisfies Record<string, Handler>;
