@@ -11,6 +11,8 @@ export interface CheckpointLatency {
   maxMs: number;
   /** Probes still not in a checkpoint when the probe stopped (counted as failures, not as latencies). */
   unfinished: number;
+  /** Probe loops that stopped on an error. */
+  failedProbes: number;
 }
 
 const POLL_MS = 10;
@@ -52,7 +54,13 @@ export function startCheckpointLatencyProbe(db: Db, opts: { probes?: number; pau
       await new Promise((r) => setTimeout(r, opts.pauseMs ?? 50));
     }
   };
-  const loops = Array.from({ length: opts.probes ?? 4 }, (_, p) => probe(p));
+  // A probe that fails (the database went away under it) stops; the failure is counted, never thrown.
+  let failed = 0;
+  const loops = Array.from({ length: opts.probes ?? 4 }, (_, p) =>
+    probe(p).catch(() => {
+      failed += 1;
+    }),
+  );
   return {
     async stop(): Promise<CheckpointLatency> {
       running = false;
@@ -64,6 +72,7 @@ export function startCheckpointLatencyProbe(db: Db, opts: { probes?: number; pau
         p95Ms: Math.round(percentile(sorted, 95)),
         maxMs: Math.round(sorted.at(-1) ?? 0),
         unfinished,
+        failedProbes: failed,
       };
     },
   };

@@ -77,16 +77,19 @@ async function brokerPhases(b: BenchBroker): Promise<void> {
     // Commit → signed checkpoint, measured while the grants load runs (issue 13: p95 ≤ 1 s).
     const probe = startCheckpointLatencyProbe(b.db.db);
     const out = [];
-    for (const scope of scopes) {
-      progress(
-        `phase 1/5: broker grants ${scope}, ${load.concurrency} agents, ${settings.loadSeconds}s (then close + revoke)`,
-      );
-      out.push(await benchBrokerGrants(b, scope, load));
-      progress(
-        `  ${scope}: ${out.at(-1)?.perSec} grants/s, p50 ${out.at(-1)?.p50Ms} ms, p99 ${out.at(-1)?.p99Ms} ms`,
-      );
+    try {
+      for (const scope of scopes) {
+        progress(
+          `phase 1/5: broker grants ${scope}, ${load.concurrency} agents, ${settings.loadSeconds}s (then close + revoke)`,
+        );
+        out.push(await benchBrokerGrants(b, scope, load));
+        progress(
+          `  ${scope}: ${out.at(-1)?.perSec} grants/s, p50 ${out.at(-1)?.p50Ms} ms, p99 ${out.at(-1)?.p99Ms} ms`,
+        );
+      }
+    } finally {
+      checkpointLatency = await probe.stop();
     }
-    checkpointLatency = await probe.stop();
     progress(
       `  commit → signed checkpoint: p50 ${checkpointLatency.p50Ms} ms, p95 ${checkpointLatency.p95Ms} ms`,
     );
