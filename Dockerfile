@@ -1,11 +1,13 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript and bundle the console with the dev dependencies.
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY server ./server
+# The web console's source: `npm run build` bundles it into dist/console, which the broker serves.
+COPY console ./console
 COPY migrations ./migrations
 COPY scripts ./scripts
 RUN npm run build \

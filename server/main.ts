@@ -1,5 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
+import type { RequestHandler } from 'express';
 import type { AuditSequencer } from './audit';
 import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
@@ -17,7 +18,8 @@ import { createLogger, type Logger } from './shared/logger';
 import { createMetrics, type Metrics } from './shared/metrics';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
-import { type AuditLog, startAuditLog } from './wiring/audit-log';
+import { startAuditLog } from './wiring/audit-log';
+import { buildConsole } from './wiring/console';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
 import { closeServer, listen, startTlsServer, urlOf } from './wiring/http-server';
@@ -133,20 +135,14 @@ function readinessOf(infra: Infrastructure): Record<string, ReadinessCheck> {
   };
 }
 
-function appFor(infra: Infrastructure, services: Services, audit: AuditLog) {
+function appFor(infra: Infrastructure, services: Services, consoleRouter: RequestHandler) {
   const { db, tokens, catalogue } = infra;
   return createApp({
+    mounts: [{ path: '/console', handler: consoleRouter }],
     logger: infra.logger,
     metrics: infra.metrics,
     readiness: readinessOf(infra),
-    routes: routeTable({
-      ...services,
-      db,
-      tokens,
-      scopes: [...catalogue.keys()],
-      auditSequencer: audit.sequencer,
-      auditKeys: audit.keys,
-    }),
+    routes: routeTable({ ...services, db, tokens, scopes: [...catalogue.keys()] }),
     authenticate: authenticate(infra.identity),
   });
 }
@@ -182,9 +178,9 @@ async function startOperatorServer(config: Config, infra: Infrastructure, cleanu
 /** The API app on the (already listening) API server, then the operator and the optional mTLS listeners. */
 async function serveOn(
   server: http.Server,
-  q: { config: Config; infra: Infrastructure; services: Services; audit: AuditLog; cleanups: Cleanup[] },
+  q: { config: Config; infra: Infrastructure; services: Services; cleanups: Cleanup[]; url: string },
 ) {
-  const app = appFor(q.infra, q.services, q.audit);
+  const app = appFor(q.infra, q.services, await buildConsole(q.infra, q.services, q.url));
   server.on('request', app);
   const operatorUrl = await startOperatorServer(q.config, q.infra, q.cleanups);
   const tls = await startMtls(q.config, q.infra.identity, app);
@@ -222,9 +218,10 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       clock,
       logger,
       metrics,
+      audit,
     };
     const services = buildServices(infra);
-    const { operatorUrl, tlsUrl } = await serveOn(server, { config, infra, services, audit, cleanups });
+    const { operatorUrl, tlsUrl } = await serveOn(server, { config, infra, services, cleanups, url });
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
     cleanups.push(() => services.hub.stop());

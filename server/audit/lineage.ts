@@ -21,6 +21,11 @@ export interface LineageNode {
   approval: {
     id: string;
     approver: string;
+    /** The verified identity behind the approval: an OIDC issuer and subject, or a trust domain and SVID. */
+    approver_kind: string | null;
+    approver_issuer: string | null;
+    approver_subject: string | null;
+    approval_request_id: string | null;
     scope: string;
     expires_at: string;
     args_digest: string | null;
@@ -55,7 +60,17 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
   const approvals = approvalIds.length
     ? await db
         .selectFrom('approvals')
-        .select(['id', 'approver', 'scope', 'expires_at', 'args_digest'])
+        .select([
+          'id',
+          'approver',
+          'approver_kind',
+          'approver_issuer',
+          'approver_subject',
+          'approval_request_id',
+          'scope',
+          'expires_at',
+          'args_digest',
+        ])
         .where('id', 'in', approvalIds)
         .execute()
     : [];
@@ -81,6 +96,10 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
         ? {
             id: a.id,
             approver: a.approver,
+            approver_kind: a.approver_kind,
+            approver_issuer: a.approver_issuer,
+            approver_subject: a.approver_subject,
+            approval_request_id: a.approval_request_id,
             scope: a.scope,
             expires_at: a.expires_at.toISOString(),
             args_digest: a.args_digest,

@@ -9,7 +9,6 @@ import {
   formatBrokerError,
 } from './broker-client';
 import { errLines } from './cli-output';
-import { fetchWorkloadSvid } from './workload-svid';
 
 export const DEFAULT_BROKER_URL = 'http://127.0.0.1:8080';
 const DEV_SVID_TTL_SECONDS = 300;
@@ -94,6 +93,8 @@ async function readSvidFile(file: string): Promise<string> {
 /** The caller's SVID as a lazy, memoised source: from --svid, or minted for --as. */
 async function workloadSvid(env: NodeJS.ProcessEnv): Promise<string> {
   try {
+    // gRPC loads only when the Workload API is used: every other command starts without it.
+    const { fetchWorkloadSvid } = await import('./workload-svid.js');
     return await fetchWorkloadSvid(devAudience(env), env);
   } catch (err) {
     throw new CliFailure(`cannot get an SVID from the Workload API: ${(err as Error).message}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from '../shared/duration';
+import { consoleEnvSchema } from './console-config';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -19,6 +20,7 @@ const nonEmpty = z.string().min(1);
  * no secret (VAULT_TOKEN, key files) has a default.
  */
 export const envSchema = z.object({
+  ...consoleEnvSchema.shape,
   GRANTLINE_HOST: nonEmpty.default('127.0.0.1'),
   GRANTLINE_PORT: port.default(8080),
   /** The operator listener (`/metrics`, `/healthz`, `/readyz`); default loopback, GRANTLINE_PORT + 1. */
@@ -71,6 +73,8 @@ export const envSchema = z.object({
       }
     }, 'not a regular expression')
     .default('^v-token-gr-'),
+  /** How long an asynchronous approval request waits for an approver before it expires. */
+  GRANTLINE_APPROVAL_REQUEST_TTL: duration.default(900),
   DATABASE_URL: url.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Without VAULT_ADDR: `auto` runs OpenBao (`bao server -dev`) when installed, else the dev Vault. */

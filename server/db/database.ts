@@ -54,6 +54,45 @@ export interface ApprovalsTable {
   used_by_grant: string | null;
   created_at: Generated<Date>;
   expires_at: Timestamp;
+  /** Who decided, verified: an OIDC issuer and subject (a human) or the trust domain and SPIFFE ID. */
+  approver_kind: ApproverKind | null;
+  approver_issuer: string | null;
+  approver_subject: string | null;
+  approval_request_id: string | null;
+}
+
+export type ApproverKind = 'human' | 'workload';
+export type ApprovalRequestStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface ApprovalRequestsTable {
+  id: string;
+  task_id: string;
+  requester: string;
+  scopes: string[];
+  audience: string;
+  tool: string | null;
+  target: string | null;
+  intent: string | null;
+  args_digest: string;
+  args_preview: string | null;
+  risk: Json;
+  status: ColumnType<ApprovalRequestStatus, ApprovalRequestStatus | undefined, ApprovalRequestStatus>;
+  policy_ids: ColumnType<string[], string[] | undefined, string[]>;
+  policy_version: string;
+  decided_by_kind: ApproverKind | null;
+  decided_by_issuer: string | null;
+  decided_by_subject: string | null;
+  decided_by_name: string | null;
+  decision_reason: string | null;
+  decided_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export interface ConsoleSignInLinksTable {
+  jti: string;
+  used_at: Timestamp;
+  expires_at: Timestamp;
 }
 
 export interface GrantsTable {
@@ -216,6 +255,8 @@ export interface AuditHeadTable {
 export interface Database {
   tasks: TasksTable;
   approvals: ApprovalsTable;
+  approval_requests: ApprovalRequestsTable;
+  console_sign_in_links: ConsoleSignInLinksTable;
   grants: GrantsTable;
   delegation_offers: DelegationOffersTable;
   leases: LeasesTable;
@@ -239,6 +280,7 @@ export type TaskRow = Selectable<TasksTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type LeaseRow = Selectable<LeasesTable>;
 export type ApprovalRow = Selectable<ApprovalsTable>;
+export type ApprovalRequestRow = Selectable<ApprovalRequestsTable>;
 export type OfferRow = Selectable<DelegationOffersTable>;
 export type JobRow = Selectable<RevocationJobsTable>;
 export type NewGrant = Insertable<GrantsTable>;

@@ -6,7 +6,7 @@ import type { IdentityService, Principal } from '../identity';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import { type GrantsOfTask, loadTask, taskFacts } from '../tasks';
+import { type ApprovalRequestService, type GrantsOfTask, loadTask, taskFacts } from '../tasks';
 import type { TokenIssuer } from '../tokens/access-token';
 import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../vault';
 import type { OfferDelegationInput, TokenExchangeInput } from './delegation.schema';
@@ -33,6 +33,7 @@ export interface GrantServiceDeps {
   metrics: Metrics;
   connectionValues: Record<string, string | number>;
   ttl: { defaultSeconds: number; maxSeconds: number };
+  approvalRequests: ApprovalRequestService;
   onRevocationQueued: () => Promise<void> | void;
 }
 

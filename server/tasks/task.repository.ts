@@ -108,3 +108,12 @@ export async function markFinished(
     .where('id', '=', taskId)
     .execute();
 }
+
+export async function findTasks(db: DbOrTx, ids: string[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+}

@@ -66,6 +66,20 @@ export async function loadDevSigningKey(home: string, deps: { logger: Logger; cl
   return loadOrCreateDevKey(home, deps);
 }
 
+/** The console's key file under `<home>/keys/` (GRANTLINE_CONSOLE_SESSION_KEY_FILE unset). */
+export async function devConsoleKeyFile(home: string): Promise<string> {
+  const { devConsoleKeyFile: make } = await loadDev(
+    () => import('../dev/console/session-key.js'),
+    'the dev console session key (GRANTLINE_CONSOLE_SESSION_KEY_FILE unset)',
+  );
+  return make(home);
+}
+
+/** The one-time dev sign-in links of `grantline console` (the dev trust domain is in use). */
+export async function loadDevSignIn() {
+  return loadDev(() => import('../dev/console/dev-sign-in.js'), 'the dev console sign-in');
+}
+
 /** The development audit checkpoint key under `<home>/keys/audit-key.pem` (GRANTLINE_AUDIT_KEY_FILE unset). */
 export async function loadDevAuditKey(home: string, deps: { logger: Logger; clock: Clock }) {
   const { loadOrCreateDevKey } = await loadDev(

@@ -17,6 +17,8 @@ export const AGENT_C = 'spiffe://dev.grantline.local/agent/fetcher';
 export const STRANGER = 'spiffe://dev.grantline.local/agent/stranger';
 export const AUDITOR = 'spiffe://dev.grantline.local/auditor/compliance';
 export const RESOURCE = 'spiffe://dev.grantline.local/resource/orders-api';
+/** An approver workload: a system that records a person's consent (the orchestrator never approves). */
+export const APPROVER = 'spiffe://dev.grantline.local/approver/alice-desk';
 
 export interface TestBroker {
   broker: Broker;

@@ -1,5 +1,5 @@
 import { runDevVault } from '../../server/dev/vault/run-dev-vault';
-import { AGENT_A, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
+import { AGENT_A, APPROVER, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
 import { runCli } from '../unit/cli/run-cli';
 
 describe('grantline client commands against a running broker', () => {
@@ -85,7 +85,7 @@ describe('grantline client commands against a running broker', () => {
       'task',
       'approve',
       id,
-      ...as(ORCHESTRATOR),
+      ...as(APPROVER),
       '--scope',
       'tool:demo:deploy',
       '--approver',

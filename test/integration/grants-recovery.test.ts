@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { ManualClock } from '../../server/shared/clock';
 import {
   AGENT_A,
+  APPROVER,
   eventually,
   ORCHESTRATOR,
   STRANGER,
@@ -28,7 +29,7 @@ describe('a grant that fails or is abandoned gives back everything it took', () 
   test('when minting fails with Vault down, then a single-use approval is not burned', async () => {
     const taskId = await openTask(t);
     await t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: 'tool:demo:deploy', approver: 'alice', single_use: true },
     });
     await t.broker.vault.devVault!.stop();

@@ -23,6 +23,8 @@ import {
   startLiveBroker,
 } from './support/live-broker';
 
+const APPROVER = 'spiffe://dev.grantline.local/approver/alice-desk';
+
 describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
   let b: LiveBroker;
   beforeAll(async () => {
@@ -39,7 +41,8 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
     expect(task).toMatchObject({ id: taskId, status: 'open', owner: ORCHESTRATOR, agents: [AGENT_A] });
     expect(task.limits.budget).toBe(20);
     expect((await orch.tasks.list({ status: 'open' })).map((t) => t.id)).toContain(taskId);
-    const approval = await orch.tasks.approve(taskId, {
+    // Consent to run a task is not consent to use a privileged tool: an approver workload records it.
+    const approval = await b.as(APPROVER).tasks.approve(taskId, {
       scope: 'tool:demo:deploy',
       approver: 'alice@example.com',
       ttl: '10m',
@@ -83,9 +86,7 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
     const kv = grant.secrets.find((s): s is KvSecret => s.kind === 'kv')!;
     expect(kv.data.api_key).toMatch(/^demo-/);
     expect(kv.lease_id).toBeNull();
-    await b
-      .as(ORCHESTRATOR)
-      .tasks.approve(taskId, { scope: 'tool:demo:deploy', approver: 'bob@example.com' });
+    await b.as(APPROVER).tasks.approve(taskId, { scope: 'tool:demo:deploy', approver: 'bob@example.com' });
     const deploy = await b
       .as(AGENT_A)
       .grants.request(taskId, { scopes: ['tool:demo:deploy'], audience: 'deploy' });

@@ -153,7 +153,10 @@ function registerChangeCommands(task: Command): void {
   withClientOptions(
     task
       .command('approve <task-id>')
-      .description('record a human approval to use a privileged scope in the task')
+      .description(
+        "record a person's approval of a privileged scope in the task, as an approver workload " +
+          '(--as spiffe://…/approver/…; the orchestrator that opened the task may not approve)',
+      )
       .requiredOption('--scope <scope>', 'the privileged scope approved')
       .requiredOption('--approver <name>', 'who approved it')
       .option('--ttl <duration>', 'how long the approval lasts (default 15m)', parseDuration)

@@ -48,14 +48,16 @@ export function withinCeiling(decision: Decision, scopes: string[], ceiling: str
 }
 
 export interface GrantQuestion {
-  action: 'RequestGrant' | 'DelegateGrant' | 'RedeemGrant';
+  action: 'RequestGrant' | 'DelegateGrant' | 'RedeemGrant' | 'RequestApproval';
   task: TaskRow;
   scopes: string[];
   /** Facts of the request itself (tool, target, intent, TTL, the delegation hop). */
   context: Omit<DecisionContext, 'approval'>;
   argsDigest?: string | undefined;
+  /** Only approvals given in answer to this approval request count (the agent came back with it). */
+  approvalRequestId?: string | undefined;
   /** The grant an allow is recorded against (the one to be created, or the parent of an offer). */
-  grantId: string;
+  grantId?: string | undefined;
   /** The grant a deny is recorded against when it differs (a refused redemption: the parent). */
   deniedGrantId?: string;
 }
@@ -75,6 +77,7 @@ export async function decideGrant(
     scopes: q.scopes,
     now: deps.now(),
     argsDigest: q.argsDigest,
+    requestId: q.approvalRequestId,
   });
   const facts = taskFacts(q.task);
   const contextFor = (scope?: string): DecisionContext => {
@@ -107,7 +110,7 @@ export async function decideGrant(
           q.task.scopes,
         ),
     },
-    { taskId: q.task.id, grantId: q.grantId },
+    { taskId: q.task.id, ...(q.grantId ? { grantId: q.grantId } : {}) },
     q.deniedGrantId ? { idsOnDeny: { taskId: q.task.id, grantId: q.deniedGrantId } } : {},
   );
   const found = [...approvals.values()];

@@ -5,7 +5,15 @@ import type { Db, TaskRow } from '../../db/database';
 import type { Principal } from '../../identity/identity.types';
 import type { Clock } from '../../shared/clock';
 import { GrantlineError, InvalidTarget } from '../../shared/errors';
-import { loadTask, TaskNotFound, TaskNotOpen } from '../../tasks';
+import {
+  type ApprovalRequestService,
+  type ApprovalRequestView,
+  liveApprovals,
+  loadTask,
+  privilegedWithout,
+  TaskNotFound,
+  TaskNotOpen,
+} from '../../tasks';
 import { UnknownScope } from '../grant.errors';
 import type { RequestGrantInput } from '../grant.schema';
 import { decideGrant } from './decide';
@@ -18,8 +26,12 @@ export interface DirectRequestDeps {
   catalogue: ScopeCatalogue;
   clock: Clock;
   ttl: { defaultSeconds: number; maxSeconds: number };
+  approvalRequests: ApprovalRequestService;
   issueGrant(plan: GrantPlan): Promise<GrantResponse>;
 }
+
+/** A grant request ends in a grant (201) or, when it asked to wait, in a pending approval request (202). */
+export type GrantOutcome = { issued: GrantResponse } | { pending: ApprovalRequestView };
 
 /** Validate: the task exists, the scopes are known, and (for agents it lists) it can still issue. */
 async function validate(
@@ -107,15 +119,65 @@ async function onTheRecord(
   }
 }
 
+/**
+ * `"approval": "request"`: the privileged scopes without a live approval go to the approvers as one
+ * request, if policy lets this agent ask (RequestApproval); undefined when nothing is missing.
+ */
+async function askForApproval(
+  deps: DirectRequestDeps,
+  principal: Principal,
+  q: { task: TaskRow; scopes: string[]; ttlSeconds: number; input: RequestGrantInput },
+): Promise<ApprovalRequestView | undefined> {
+  const { context } = q.input;
+  const live = await liveApprovals(deps.db, deps.catalogue, {
+    taskId: q.task.id,
+    scopes: q.scopes,
+    now: deps.clock.now(),
+    argsDigest: context.args_digest,
+  });
+  const missing = privilegedWithout(deps.catalogue, q.scopes, live);
+  if (missing.length === 0) return undefined;
+  const { allowed } = await decideGrant({ ...deps, now: () => deps.clock.now() }, principal, {
+    action: 'RequestApproval',
+    task: q.task,
+    scopes: missing,
+    context: {
+      ...toolFacts(context),
+      requestedTtl: q.ttlSeconds,
+      audience: q.input.audience,
+      delegation: { depth: 0, chain: [] },
+    },
+  });
+  return deps.approvalRequests.open(allowed, {
+    task: q.task,
+    requester: principal.spiffeId,
+    scopes: missing,
+    audience: q.input.audience,
+    tool: context.tool,
+    target: context.target,
+    intent: context.intent,
+    argsDigest: context.args_digest!,
+    argsPreview: context.args_preview,
+  });
+}
+
 /** `POST /v1/tasks/:id/grants`: a grant requested directly on a task by an agent it lists. */
 export async function requestGrant(
   deps: DirectRequestDeps,
   principal: Principal,
   taskId: string,
   input: RequestGrantInput,
-): Promise<GrantResponse> {
+): Promise<GrantOutcome> {
   const { task, scopes, ttlSeconds } = await validate(deps, principal, taskId, input);
+  const requestId = input.approval_request_id;
+  if (requestId) {
+    await deps.approvalRequests.forGrant({ id: requestId, taskId, requester: principal.spiffeId });
+  } else if (input.approval === 'request') {
+    const pending = await askForApproval(deps, principal, { task, scopes, ttlSeconds, input });
+    if (pending) return { pending };
+  }
   const grantId = randomUUID();
+  // Policy decides again now, with the approvals that exist now (for the request named, only its own).
   const decided = await decideGrant({ ...deps, now: () => deps.clock.now() }, principal, {
     action: 'RequestGrant',
     task,
@@ -127,6 +189,7 @@ export async function requestGrant(
       delegation: { depth: 0, chain: [] },
     },
     argsDigest: input.context.args_digest,
+    approvalRequestId: requestId,
     grantId,
   });
   // A caller the task does not list learnt nothing before policy; one that policy admitted anyway is
@@ -135,11 +198,12 @@ export async function requestGrant(
     requireTaskAudience(task, input.audience),
   );
   const cost = scopes.reduce((sum, s) => sum + deps.catalogue.get(s)!.cost, 0);
-  return deps.issueGrant({
+  const issued = await deps.issueGrant({
     ...planOf(task, { principal, scopes, ttlSeconds, cost, input }),
     grantId,
     allowed: decided.allowed,
     approvals: decided.approvals,
     argsDigest: decided.argsDigest,
   });
+  return { issued };
 }

@@ -12,7 +12,7 @@ import {
 import type { Db } from '../../db/database';
 import { safeText } from '../../tasks/task.schema';
 import { parseInput } from '../validate';
-import { type Handler, principalOf } from './route-helpers';
+import { actorOf, type Handler } from './route-helpers';
 
 /** A reader waits at most this long for events committed before its request to become leaves. */
 const READ_YOUR_WRITES_MS = 3000;
@@ -34,7 +34,7 @@ export interface AuditRouteDeps {
 
 /** Only auditors read the log (policy action ReadAudit); every read is itself a decision on the record. */
 export const authorizeAuditRead = (access: Access, req: Parameters<Handler>[0]) =>
-  access.authorizeRead(principalOf(req), { action: 'ReadAudit' });
+  access.authorizeRead(actorOf(req), { action: 'ReadAudit' });
 
 /** The verification report as the API shows it. */
 export function verifyReportBody(r: VerifyReport) {

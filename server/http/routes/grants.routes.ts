@@ -9,7 +9,10 @@ export function grantHandlers(grants: GrantService) {
   return {
     async request(req, res) {
       const input = parseInput(requestGrantSchema, req.body);
-      res.status(201).json(await grants.request(principalOf(req), idParam(req), input));
+      const outcome = await grants.request(principalOf(req), idParam(req), input);
+      // RFC 9110 §15.3.3: 202, the request is accepted and waits for an approver; poll names where.
+      if ('pending' in outcome) res.status(202).location(outcome.pending.poll).json(outcome.pending);
+      else res.status(201).json(outcome.issued);
     },
     async offer(req, res) {
       const input = parseInput(offerDelegationSchema, req.body);

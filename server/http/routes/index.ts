@@ -5,8 +5,9 @@ import type { GrantService } from '../../grants/grant.service';
 import type { IntrospectionService } from '../../grants/introspection.service';
 import type { LineageService } from '../../grants/lineage.service';
 import type { RevocationHub } from '../../revocation/feed-hub';
-import type { TaskService } from '../../tasks';
+import type { ApprovalRequestService, TaskService } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
+import { approvalRequestHandlers } from './approval-requests.routes';
 import { auditHandlers } from './audit.routes';
 import { auditProofRoutes } from './audit-proof.routes';
 import { grantHandlers } from './grants.routes';
@@ -32,6 +33,7 @@ export interface RouteServices {
   access: Access;
   tasks: TaskService;
   grants: GrantService;
+  approvalRequests: ApprovalRequestService;
   introspection: IntrospectionService;
   lineage: LineageService;
   hub: RevocationHub;
@@ -50,6 +52,7 @@ export function routeTable(s: RouteServices): Route[] {
   const feed = revocationHandlers(s);
   const audit = auditHandlers(s);
   const wellKnown = wellKnownHandlers(s);
+  const approvals = approvalRequestHandlers(s.approvalRequests);
   return [
     { method: 'get', path: '/.well-known/jwks.json', public: true, handler: wellKnown.jwks },
     {
@@ -69,6 +72,9 @@ export function routeTable(s: RouteServices): Route[] {
     { method: 'post', path: '/v1/grants/:id/delegations', credential: true, handler: grants.offer },
     { method: 'post', path: '/v1/grants/:id/revoke', handler: grants.revoke },
     { method: 'get', path: '/v1/grants/:id/lineage', handler: lineage.ofGrant },
+    { method: 'get', path: '/v1/approval-requests', handler: approvals.list },
+    { method: 'get', path: '/v1/approval-requests/:id', handler: approvals.get },
+    { method: 'post', path: '/v1/approval-requests/:id/decision', handler: approvals.decide },
     { method: 'post', path: '/oauth2/token', credential: true, handler: oauth.token },
     { method: 'post', path: '/oauth2/introspect', credential: true, handler: oauth.introspect },
     { method: 'post', path: '/oauth2/revoke', credential: true, handler: oauth.revoke },

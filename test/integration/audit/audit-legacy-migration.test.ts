@@ -110,7 +110,7 @@ describe('migrating a hash-chained audit log to the transparency log', () => {
   test('when migrating down with events of the transparency log in place, then it refuses and changes nothing', async () => {
     const down = await createMigrator(t.db).migrateTo('2026_11_24_0002_create_audit_log');
     expect(down.results?.find((r) => r.status === 'Error')?.migrationName).toBe(
-      '2026_11_30_0001_audit_transparency_log',
+      '2026_12_01_0100_audit_transparency_log',
     );
     expect(String(down.error)).toMatch(/contains null values|column "hash"|column "prev_hash"/);
     await migrateToLatest(t.db);

@@ -71,7 +71,8 @@ class Tasks:
         single_use: bool = False,
         args_digest: str | None = None,
     ) -> Approval:
-        """Records a human's consent to a privileged scope in the task."""
+        """Records a human's consent to a privileged scope in the task. Call it as an approver workload
+        (under ``/approver/``): the orchestrator that opened the task, and its agents, may not approve."""
         body: dict[str, Any] = {"scope": scope, "approver": approver, "ttl": ttl, "single_use": single_use}
         if note is not None:
             body["note"] = note
