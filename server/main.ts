@@ -1,6 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import type { RequestHandler } from 'express';
+import type { AuditSequencer } from './audit';
 import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { migrateToLatest } from './db/migrator';
@@ -17,6 +18,7 @@ import { createLogger, type Logger } from './shared/logger';
 import { createMetrics, type Metrics } from './shared/metrics';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
+import { startAuditLog } from './wiring/audit-log';
 import { buildConsole } from './wiring/console';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
@@ -39,6 +41,8 @@ export interface Broker {
   tokens: TokenIssuer;
   catalogue: ScopeCatalogue;
   worker: RevocationWorker;
+  /** The audit log's sequencer (leading or following). */
+  auditSequencer: AuditSequencer;
   /** Runs one expiry sweep and drains due revocation jobs now (tests, and `grantline` admin paths). */
   runBackgroundOnce(): Promise<void>;
   /** One reconciliation pass now (tests); orphans are acted on once older than the grace period. */
@@ -201,6 +205,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
     const url = urlOf('http', config.http.host, server);
     const tokens = await tokenIssuerFor(config, { url, logger, clock });
+    const audit = await startAuditLog({ config, databaseUrl: database.url, logger, clock, tokens, cleanups });
     const infra = {
       config,
       db: database.db,
@@ -213,6 +218,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       clock,
       logger,
       metrics,
+      audit,
     };
     const services = buildServices(infra);
     const { operatorUrl, tlsUrl } = await serveOn(server, { config, infra, services, cleanups, url });
@@ -240,6 +246,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       tokens,
       catalogue,
       worker: services.worker,
+      auditSequencer: audit.sequencer,
       reconcileOnce: (dryRun) => services.reconcileOnce(dryRun),
       runBackgroundOnce: async () => {
         await services.sweepOnce();
@@ -247,6 +254,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
         await services
           .reconcileOnce()
           .catch((err) => logger.warn({ err: (err as Error).message }, 'reconciliation failed'));
+        await audit.sequencer.runOnce();
       },
       stop: () => {
         stopping ??= undo().then(() => logger.info('grantline stopped'));

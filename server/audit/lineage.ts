@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx, GrantRow } from '../db/database';
+import { type EventLeaf, eventLeaves } from './audit.service';
 
 export interface LineageNode {
   grant_id: string;
@@ -40,6 +41,8 @@ export interface LineageNode {
     lease_id: string | null;
     token_accessor: string | null;
   }>;
+  /** The audit events of this hop with their leaf indexes (null until sequenced): provable one by one. */
+  audit_events: EventLeaf[];
   children: LineageNode[];
 }
 
@@ -52,6 +55,7 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
     .where('grant_id', 'in', ids)
     .orderBy('created_at')
     .execute();
+  const trail = await eventLeaves(db, { grantIds: ids });
   const approvalIds = grants.map((g) => g.approval_id).filter((a): a is string => a !== null);
   const approvals = approvalIds.length
     ? await db
@@ -114,6 +118,7 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
           lease_id: l.vault_lease_id,
           token_accessor: l.vault_token_accessor,
         })),
+      audit_events: trail.get(g.id) ?? [],
       children: [],
     };
   });

@@ -76,6 +76,15 @@ function crossFieldProblems(env: Env): Problem[] {
     });
   }
   problems.push(...identitySourceProblems(env));
+  if (env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE && !env.GRANTLINE_AUDIT_KEY_FILE) {
+    problems.push({
+      key: 'GRANTLINE_AUDIT_KEY_FILE',
+      problem: 'required when GRANTLINE_PREVIOUS_AUDIT_KEY_FILE is set',
+    });
+  }
+  if (env.GRANTLINE_AUDIT_KEY_FILE && env.GRANTLINE_AUDIT_KEY_FILE === env.GRANTLINE_SIGNING_KEY_FILE) {
+    problems.push({ key: 'GRANTLINE_AUDIT_KEY_FILE', problem: 'must not be the token signing key file' });
+  }
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
   }
@@ -204,6 +213,13 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
       databaseTargets: (env.GRANTLINE_DB_TARGETS ?? {}) as Record<string, string>,
       reconcileIntervalSeconds: env.GRANTLINE_RECONCILE_INTERVAL,
       reconcileLoginPattern: env.GRANTLINE_RECONCILE_LOGIN_PATTERN,
+    },
+    /** The transparency log: its checkpoint key (unset → the dev key under home) and sequencer pace. */
+    audit: {
+      keyFile: env.GRANTLINE_AUDIT_KEY_FILE,
+      previousKeyFile: env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE,
+      sequencerIntervalMs: env.GRANTLINE_AUDIT_SEQUENCER_INTERVAL_MS,
+      checkpointIntervalMs: env.GRANTLINE_AUDIT_CHECKPOINT_INTERVAL_MS,
     },
     approvals: { requestTtlSeconds: env.GRANTLINE_APPROVAL_REQUEST_TTL },
     console: consoleSection(env, env.NODE_ENV === 'production'),

@@ -20,7 +20,10 @@ export interface ConsoleRoute {
  * person's approval decision takes no `approver` name, since who decided is the session.
  */
 export function consoleApiRoutes(
-  s: Pick<RouteServices, 'tasks' | 'lineage' | 'approvalRequests' | 'db' | 'access'>,
+  s: Pick<
+    RouteServices,
+    'tasks' | 'lineage' | 'approvalRequests' | 'db' | 'access' | 'auditSequencer' | 'auditKeys'
+  >,
 ) {
   const tasks = taskHandlers(s.tasks);
   const lineage = lineageHandlers(s.lineage);

@@ -203,15 +203,47 @@ export interface SigningKeysTable {
 }
 
 export interface AuditEventsTable {
-  seq: string;
+  seq: Generated<string>;
   at: Timestamp;
   type: string;
   task_id: string | null;
   grant_id: string | null;
   principal: string | null;
   payload: Json;
-  prev_hash: string;
-  hash: string;
+  /** The hash chain of events written before the transparency log (null after it). */
+  prev_hash: string | null;
+  hash: string | null;
+  /** xid8 of the inserting transaction (null for the legacy chain): what the sequencer orders by. */
+  tx: Generated<string | null>;
+  /** RFC 8785 canonical JSON of the event as returned, without its leaf index (null for legacy). */
+  body: string | null;
+}
+
+export interface AuditLeavesTable {
+  leaf_index: string;
+  seq: string;
+  hash: Buffer;
+}
+
+export interface AuditTreeNodesTable {
+  level: number;
+  node_index: string;
+  hash: Buffer;
+}
+
+export interface AuditCheckpointsTable {
+  tree_size: string;
+  root_hash: Buffer;
+  timestamp_ms: string;
+  key_id: string;
+  signature: string;
+}
+
+export interface AuditSequencerTable {
+  id: number;
+  snapshot: string;
+  legacy_events: string;
+  legacy_last_seq: string;
 }
 
 export interface AuditHeadTable {
@@ -233,6 +265,10 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  audit_leaves: AuditLeavesTable;
+  audit_tree_nodes: AuditTreeNodesTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_sequencer: AuditSequencerTable;
 }
 
 export type Db = Kysely<Database>;

@@ -79,3 +79,12 @@ export async function devConsoleKeyFile(home: string): Promise<string> {
 export async function loadDevSignIn() {
   return loadDev(() => import('../dev/console/dev-sign-in.js'), 'the dev console sign-in');
 }
+
+/** The development audit checkpoint key under `<home>/keys/audit-key.pem` (GRANTLINE_AUDIT_KEY_FILE unset). */
+export async function loadDevAuditKey(home: string, deps: { logger: Logger; clock: Clock }) {
+  const { loadOrCreateDevKey } = await loadDev(
+    () => import('../dev/signing-key.js'),
+    'the dev audit key (GRANTLINE_AUDIT_KEY_FILE unset)',
+  );
+  return loadOrCreateDevKey(home, deps, 'audit-key');
+}

@@ -75,6 +75,8 @@ export function buildServices(infra: Infrastructure) {
     sweepOnce,
     introspection: createIntrospectionService({ db, tokens, access, clock, feed }),
     lineage: createLineageService({ db, access, clock }),
+    auditSequencer: infra.audit.sequencer,
+    auditKeys: infra.audit.keys,
   };
 }
 

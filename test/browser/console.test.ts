@@ -245,7 +245,7 @@ describe('the console in Chromium', () => {
   test('when the auditor opens the audit log of the task, then the approvals and the close are on it', async () => {
     await carol.goto(`${url}/console/audit?task=${taskId}`);
     await carol.getByRole('heading', { name: 'Audit log' }).waitFor();
-    await carol.locator('tr[data-seq]').first().waitFor();
+    await carol.locator('tr[data-leaf]').first().waitFor();
     const table = await carol.locator('table.audit').innerText();
     for (const type of [
       'task.opened',

@@ -100,16 +100,19 @@ export interface Receipt {
   }>;
 }
 
+/** An audit event exactly as its leaf of the transparency log commits to it (RFC 8785 JSON). */
 export interface AuditEvent {
-  seq: number;
+  leaf_index: number;
   at: string;
   type: string;
   task_id: string | null;
   grant_id: string | null;
   principal: string | null;
   payload: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
+  /** Only events written before the transparency log carry their hash chain. */
+  seq?: number;
+  prev_hash?: string;
+  hash?: string;
 }
 
 export interface ApprovalRequest {

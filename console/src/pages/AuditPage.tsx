@@ -17,24 +17,24 @@ function gist(e: AuditEvent): string {
     .join(' · ');
 }
 
-/** The audit log, oldest first, paged by sequence; each event with its hash and the one before it. */
+/** The audit log in leaf order (each event is a leaf of the signed Merkle tree), paged by leaf index. */
 export function AuditPage() {
   const [params, setParams] = useSearchParams();
   const task = params.get('task') ?? '';
   const [events, setEvents] = useState<AuditEvent[]>([]);
-  const [next, setNext] = useState(0);
+  const [next, setNext] = useState<number | undefined>();
   const [done, setDone] = useState(false);
   const [error, setError] = useState<Error>();
   const [loading, setLoading] = useState(true);
 
-  const load = async (after: number, reset: boolean) => {
+  const load = async (after: number | undefined, reset: boolean) => {
     setLoading(true);
     try {
-      const page = await api.get<{ events: AuditEvent[]; next: number }>(
+      const page = await api.get<{ events: AuditEvent[]; next: number | null }>(
         `/audit/events${q({ task: task || undefined, after, limit: PAGE })}`,
       );
       setEvents((prev) => (reset ? page.events : [...prev, ...page.events]));
-      setNext(page.next);
+      setNext(page.next ?? undefined);
       setDone(page.events.length < PAGE);
       setError(undefined);
     } catch (err) {
@@ -44,7 +44,7 @@ export function AuditPage() {
     }
   };
   useEffect(() => {
-    load(0, true);
+    load(undefined, true);
   }, [task]);
 
   return (
@@ -66,22 +66,21 @@ export function AuditPage() {
       </div>
       <Failure error={error} />
       <table className="grid audit">
-        <caption className="visually-hidden">Audit events in sequence order</caption>
+        <caption className="visually-hidden">Audit events in leaf order</caption>
         <thead>
           <tr>
-            <th scope="col">Seq</th>
+            <th scope="col">Leaf</th>
             <th scope="col">At</th>
             <th scope="col">Event</th>
             <th scope="col">Principal</th>
             <th scope="col">Task / grant</th>
             <th scope="col">Details</th>
-            <th scope="col">Hash</th>
           </tr>
         </thead>
         <tbody>
           {events.map((e) => (
-            <tr key={e.seq} data-seq={e.seq}>
-              <td className="num">{e.seq}</td>
+            <tr key={e.leaf_index} data-leaf={e.leaf_index}>
+              <td className="num">{e.leaf_index}</td>
               <td>{when(e.at)}</td>
               <td>{e.type}</td>
               <td title={e.principal ?? ''}>{e.principal ? workloadName(e.principal) : '–'}</td>
@@ -93,9 +92,6 @@ export function AuditPage() {
                   <summary>{safeText(gist(e)) || 'payload'}</summary>
                   <pre>{safeText(JSON.stringify(e.payload, null, 2))}</pre>
                 </details>
-              </td>
-              <td title={`${e.hash} (previous ${e.prev_hash})`}>
-                <code>{shortId(e.hash, 12)}</code>
               </td>
             </tr>
           ))}

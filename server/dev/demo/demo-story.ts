@@ -176,14 +176,16 @@ async function showEvidence(ctx: DemoContext, taskId: string): Promise<void> {
   const v = await ctx.as.auditor.get<{
     ok: boolean;
     checked: number;
-    head_seq: number;
-    head_hash: string;
-    broken_at?: { seq: number; reason: string };
+    root_hash: string;
+    checkpoints_checked: number;
+    broken_at?: { leaf_index: number | null; reason: string };
   }>('/v1/audit/verify');
   if (!v.ok)
-    throw new CliFailure(`the audit chain is BROKEN at seq ${v.broken_at?.seq}: ${v.broken_at?.reason}`);
+    throw new CliFailure(
+      `the audit log is BROKEN at leaf ${v.broken_at?.leaf_index}: ${v.broken_at?.reason}`,
+    );
   ctx.say(
-    `the auditor verified the audit chain: ok, ${v.checked} events, head seq ${v.head_seq} hash ${v.head_hash}`,
+    `the auditor verified the audit log: ok, ${v.checked} events, root ${v.root_hash}, ${v.checkpoints_checked} signed checkpoints`,
   );
 }
 

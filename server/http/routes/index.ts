@@ -1,4 +1,5 @@
 import type { Access } from '../../access/access';
+import type { AuditKeys, AuditSequencer } from '../../audit';
 import type { Db } from '../../db/database';
 import type { GrantService } from '../../grants/grant.service';
 import type { IntrospectionService } from '../../grants/introspection.service';
@@ -8,6 +9,7 @@ import type { ApprovalRequestService, TaskService } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
 import { approvalRequestHandlers } from './approval-requests.routes';
 import { auditHandlers } from './audit.routes';
+import { auditProofRoutes } from './audit-proof.routes';
 import { grantHandlers } from './grants.routes';
 import { lineageHandlers } from './lineage.routes';
 import { oauthHandlers } from './oauth.routes';
@@ -37,6 +39,8 @@ export interface RouteServices {
   hub: RevocationHub;
   tokens: TokenIssuer;
   scopes: string[];
+  auditSequencer: AuditSequencer;
+  auditKeys: AuditKeys;
 }
 
 /** Every route of the API in one table (the same table as DESIGN.md's "HTTP API"). */
@@ -77,5 +81,6 @@ export function routeTable(s: RouteServices): Route[] {
     { method: 'get', path: '/v1/revocations', handler: feed.feed },
     { method: 'get', path: '/v1/audit/events', handler: audit.events },
     { method: 'get', path: '/v1/audit/verify', handler: audit.verify },
+    ...auditProofRoutes(s),
   ];
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { offerDelegationSchema, tokenExchangeSchema } from '../../../server/grants/delegation.schema';
 import { requestGrantSchema, revokeGrantSchema } from '../../../server/grants/grant.schema';
 import { type Route, type RouteServices, routeTable } from '../../../server/http/routes';
+import { onDemandCheckpointBody } from '../../../server/http/routes/audit-proof.routes';
 import { tokenParam } from '../../../server/http/routes/oauth.routes';
 import { approvalSchema, closeTaskSchema, openTaskSchema } from '../../../server/tasks/task.schema';
 import { AGENT_A, AGENT_B, AUDITOR, ORCHESTRATOR, RESOURCE } from '../../helpers/broker';
@@ -121,11 +122,18 @@ export const BODY_TEMPLATES: Record<string, BodyTemplate> = {
     schema: tokenParam,
     form: true,
   },
+  'POST /v1/audit/checkpoints': {
+    as: AUDITOR,
+    path: () => '/v1/audit/checkpoints',
+    body: () => ({}),
+    schema: onDemandCheckpointBody,
+  },
 };
 
 export const QUERY_TEMPLATES: Record<string, QueryTemplate> = {
   'GET /v1/tasks': { as: ORCHESTRATOR, path: () => '/v1/tasks' },
   'GET /v1/audit/events': { as: AUDITOR, path: () => '/v1/audit/events' },
+  'GET /v1/audit/checkpoints': { as: AUDITOR, path: () => '/v1/audit/checkpoints' },
   'GET /v1/revocations': { as: RESOURCE, path: () => '/v1/revocations' },
 };
 
@@ -135,7 +143,19 @@ export const PARAM_ROUTE_CALLERS: Record<string, string> = {
   'GET /v1/tasks/:id/receipt': ORCHESTRATOR,
   'GET /v1/tasks/:id/lineage': AUDITOR,
   'GET /v1/grants/:id/lineage': AUDITOR,
+  'GET /v1/audit/events/:leaf_index': AUDITOR,
+  'GET /v1/audit/events/:leaf_index/proof': AUDITOR,
 };
+
+/** Routes whose path parameter is a number (a leaf index): a small number names something there. */
+export const NUMERIC_PARAM_ROUTES = new Set([
+  'GET /v1/audit/events/:leaf_index',
+  'GET /v1/audit/events/:leaf_index/proof',
+]);
+
+/** A generated id that names nothing on `route`: on a numeric route, digits are pushed beyond any log. */
+export const idNamingNothing = (route: string, id: string): string =>
+  NUMERIC_PARAM_ROUTES.has(route) && /^\d+$/.test(id) ? `${id}900000000000` : id;
 
 /** The route table as the broker builds it (handlers are never called here). */
 export function apiRoutes(): Route[] {
