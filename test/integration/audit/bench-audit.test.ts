@@ -21,8 +21,9 @@ describe('the audit bench', () => {
   test('when run briefly, then it reports positive figures over the requested events and drops its database', async () => {
     const before = await benchDatabases();
     const r = await benchAudit({ url: testServerUrl(), appendSeconds: 0.3, events: 3000, proofSamples: 20 });
-    expect(r.verified_events).toBe(3000);
-    expect(r.proof_tree_size).toBe(3000);
+    // The log holds at least the requested events (more when the append phases alone exceed them).
+    expect(r.verified_events).toBeGreaterThanOrEqual(3000);
+    expect(r.proof_tree_size).toBe(r.verified_events);
     for (const key of [
       'append_1_writer_per_s',
       'append_8_writers_per_s',
