@@ -29,9 +29,13 @@ export interface TasksTable {
   max_depth: number;
   max_fanout: number;
   budget: number;
+  /** Tool calls (weighted by cost) the task's grants may make in all; null: counted, not capped. */
+  max_actions: number | null;
   grants_issued: Generated<number>;
   active_grants: Generated<number>;
   budget_spent: Generated<number>;
+  /** What the task's own action pool gave out: direct grants' calls and shares reserved for offers. */
+  actions_spent: Generated<number>;
   vault_token_accessor: string | null;
   policy_version: string | null;
   created_at: Generated<Date>;
@@ -65,11 +69,18 @@ export interface GrantsTable {
   holder: string;
   chain: string[];
   scopes: string[];
-  audience: string;
+  /** The token's `aud`: one audience, or the RFC 8707 resources the grant was asked for. */
+  audiences: string[];
   ttl_seconds: number;
   cost: number;
   budget_reserved: number | null;
   budget_spent: Generated<number>;
+  /** The action share its offer reserved for it; null: it draws on its parent's pool (or the task's). */
+  actions_reserved: number | null;
+  /** What its own pool gave out (calls of the grants drawing on it, shares reserved below it). */
+  actions_spent: Generated<number>;
+  /** What its own tool calls cost. */
+  actions_used: Generated<number>;
   children: Generated<number>;
   may_redelegate: Generated<boolean>;
   constraints: Json;
@@ -96,6 +107,8 @@ export interface DelegationOffersTable {
   scopes: string[];
   ttl_seconds: number;
   budget: number;
+  /** Actions reserved from the parent's pool for the child; null: the child shares its parent's. */
+  actions: number | null;
   may_redelegate: boolean;
   status: ColumnType<OfferStatus, OfferStatus | undefined, OfferStatus>;
   policy_ids: ColumnType<string[], string[] | undefined, string[]>;
@@ -181,6 +194,18 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface UsageReportsTable {
+  /** Chosen by the reporter: a retried report has the same id and counts once. */
+  id: string;
+  grant_id: string;
+  task_id: string;
+  reported_by: string;
+  calls: number;
+  counted: number;
+  charged: number;
+  received_at: Generated<Date>;
+}
+
 export interface Database {
   tasks: TasksTable;
   approvals: ApprovalsTable;
@@ -189,6 +214,7 @@ export interface Database {
   leases: LeasesTable;
   revocation_jobs: RevocationJobsTable;
   revocation_feed: RevocationFeedTable;
+  usage_reports: UsageReportsTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;

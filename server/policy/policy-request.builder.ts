@@ -31,6 +31,7 @@ const RESOURCE_OF: Record<PolicyAction, ResourceKind> = {
   CloseTask: 'task',
   ApproveTask: 'task',
   RevokeGrant: 'task',
+  ReportUsage: 'task',
   RequestGrant: 'scope',
   DelegateGrant: 'scope',
   RedeemGrant: 'scope',

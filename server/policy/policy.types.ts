@@ -10,7 +10,8 @@ export type PolicyAction =
   | 'Introspect'
   | 'ReadAudit'
   | 'ReadLineage'
-  | 'ReadRevocations';
+  | 'ReadRevocations'
+  | 'ReportUsage';
 
 export const POLICY_ACTIONS: readonly PolicyAction[] = [
   'OpenTask',
@@ -25,6 +26,7 @@ export const POLICY_ACTIONS: readonly PolicyAction[] = [
   'ReadAudit',
   'ReadLineage',
   'ReadRevocations',
+  'ReportUsage',
 ];
 
 /** The authenticated workload. Its SPIFFE ID is the Cedar entity id (`Workload::"spiffe://…"`). */

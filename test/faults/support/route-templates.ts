@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { offerDelegationSchema, tokenExchangeSchema } from '../../../server/grants/delegation.schema';
 import { requestGrantSchema, revokeGrantSchema } from '../../../server/grants/grant.schema';
+import { usageReportSchema } from '../../../server/grants/usage.schema';
 import { type Route, type RouteServices, routeTable } from '../../../server/http/routes';
 import { tokenParam } from '../../../server/http/routes/oauth.routes';
 import { approvalSchema, closeTaskSchema, openTaskSchema } from '../../../server/tasks/task.schema';
@@ -92,6 +93,15 @@ export const BODY_TEMPLATES: Record<string, BodyTemplate> = {
     path: (f) => `/v1/grants/${f.grantId}/revoke`,
     body: () => ({ reason: 'r' }),
     schema: revokeGrantSchema,
+  },
+  'POST /v1/grants/:id/usage': {
+    as: RESOURCE,
+    path: (f) => `/v1/grants/${f.grantId}/usage`,
+    body: () => ({
+      report_id: '6f1c2a9e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
+      calls: [{ cost: 1, at: new Date().toISOString(), tool: 't' }],
+    }),
+    schema: usageReportSchema,
   },
   'POST /oauth2/token': {
     as: AGENT_B,
