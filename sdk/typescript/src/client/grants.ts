@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Transport } from '../http/transport';
 import type {
   DelegationOffer,
@@ -7,6 +8,8 @@ import type {
   GrantRequest,
   RedeemOptions,
   RevokeResult,
+  UsageCall,
+  UsageResult,
 } from './types';
 
 /** RFC 8693 §2.1 / §3 identifiers. */
@@ -77,6 +80,16 @@ export function grantApi(t: Transport) {
           ['token', accessToken],
           ['token_type_hint', 'access_token'],
         ],
+        retry: 'idempotent',
+      }),
+    /**
+     * A resource server's report of the calls it served with the grant's token (action metering). The
+     * report carries an id, so a retry after a lost answer counts once; the answer says whether the report
+     * spent the grant's pool (the broker then revoked it). The resource-server kit batches these for you.
+     */
+    reportUsage: (grantId: string, calls: UsageCall[], opts: { reportId?: string } = {}) =>
+      t.call<UsageResult>('POST', `/v1/grants/${seg(grantId)}/usage`, {
+        json: { report_id: opts.reportId ?? randomUUID(), calls },
         retry: 'idempotent',
       }),
     lineage: (grantId: string) =>
