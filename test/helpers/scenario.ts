@@ -85,7 +85,7 @@ export async function introspect(t: TestBroker, token: string, as = RESOURCE) {
 export async function taskRow(t: TestBroker, taskId: string) {
   return t.db.db
     .selectFrom('tasks')
-    .select(['status', 'grants_issued', 'active_grants', 'budget_spent'])
+    .select(['status', 'grants_issued', 'active_grants', 'budget_spent', 'actions_spent'])
     .where('id', '=', taskId)
     .executeTakeFirstOrThrow();
 }
