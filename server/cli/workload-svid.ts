@@ -1,4 +1,8 @@
-import { createWorkloadApiClient, endpointFromEnv, WorkloadEndpointInvalid } from '../identity/workload-api';
+import {
+  createWorkloadApiClient,
+  endpointFromEnv,
+  WorkloadEndpointInvalid,
+} from '@grantline/sdk/workload-api';
 
 /** A JWT-SVID for the broker's audience from the SPIFFE Workload API at SPIFFE_ENDPOINT_SOCKET. */
 export async function fetchWorkloadSvid(audience: string, env: NodeJS.ProcessEnv): Promise<string> {

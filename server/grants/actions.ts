@@ -35,7 +35,10 @@ function draw(tx: Tx, pool: ActionPool, amount: number): Promise<boolean> {
 }
 
 /** An offer's share: `actions` out of the parent's pool, in one guarded update (never overdrawn). */
-export async function reserveActionsForOffer(tx: Tx, q: { parent: GrantRow; actions: number }): Promise<void> {
+export async function reserveActionsForOffer(
+  tx: Tx,
+  q: { parent: GrantRow; actions: number },
+): Promise<void> {
   const pool = await actionPoolOf(tx, q.parent);
   if (!(await draw(tx, pool, q.actions)))
     throw new QuotaExceeded(

@@ -156,17 +156,19 @@ export async function reportUsage(
     principal,
     allowed,
   };
-  const done = await deps.uow.run({ task: task.id }, (w) => record(w, report)).catch(async (err) => {
-    if (err instanceof GrantlineError && err.status < 500)
-      await deps.access.recordRefusal(allowed, {
-        type: 'usage.refused',
-        taskId: task.id,
-        grantId,
-        principal: principal.spiffeId,
-        payload: { report_id: report.reportId, error: err.code, reason: err.message },
-      });
-    throw err;
-  });
+  const done = await deps.uow
+    .run({ task: task.id }, (w) => record(w, report))
+    .catch(async (err) => {
+      if (err instanceof GrantlineError && err.status < 500)
+        await deps.access.recordRefusal(allowed, {
+          type: 'usage.refused',
+          taskId: task.id,
+          grantId,
+          principal: principal.spiffeId,
+          payload: { report_id: report.reportId, error: err.code, reason: err.message },
+        });
+      throw err;
+    });
   if (done.revoked.length) await deps.onRevocationQueued();
   return {
     grant_id: grantId,

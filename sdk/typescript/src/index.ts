@@ -23,6 +23,11 @@ export { type Expiring, refreshBeforeExpiry } from './identity/refresh';
 export { staticToken } from './identity/static-token';
 export { type SvidFilesOptions, svidFiles } from './identity/svid-files';
 export {
+  type WorkloadApiOptions,
+  type WorkloadApiSource,
+  workloadApi,
+} from './identity/workload-api-source';
+export {
   type GrantlineRequest,
   protectedResourceMetadata,
   type RequireTokenOptions,

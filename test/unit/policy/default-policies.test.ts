@@ -157,7 +157,12 @@ describe('auditor and resource-server policies', () => {
       true,
       ['resource-server-report-usage'],
     ],
-    ['an agent reports its own usage', { principal: agentA, action: 'ReportUsage', task: ownTask }, false, []],
+    [
+      'an agent reports its own usage',
+      { principal: agentA, action: 'ReportUsage', task: ownTask },
+      false,
+      [],
+    ],
     [
       'an orchestrator reports usage in its own task',
       { principal: orchestrator, action: 'ReportUsage', task: ownTask },
