@@ -1,7 +1,15 @@
 import { createTransport, type TransportOptions } from '../http/transport';
 import { grantApi } from './grants';
 import { taskApi } from './tasks';
-import type { Grant, GrantRequest, Introspection, RedeemOptions, RevocationPage } from './types';
+import type {
+  AuditPage,
+  AuditVerification,
+  Grant,
+  GrantRequest,
+  Introspection,
+  RedeemOptions,
+  RevocationPage,
+} from './types';
 import { runWithGrant } from './with-grant';
 
 export type GrantlineClientOptions = TransportOptions;
@@ -47,6 +55,16 @@ export function createGrantlineClient(opts: GrantlineClientOptions) {
       if (q.limit !== undefined) params.set('limit', String(q.limit));
       if (q.task) params.set('task', q.task);
       return transport.call<RevocationPage>('GET', `/v1/revocations?${params}`, { retry: 'idempotent' });
+    },
+    /** Auditors: the audit log, paged by sequence, and the broker's walk of its hash chain. */
+    audit: {
+      events(q: { task?: string; grant?: string; principal?: string; after?: number; limit?: number } = {}) {
+        const params = new URLSearchParams();
+        for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, String(v));
+        const query = params.size ? `?${params}` : '';
+        return transport.call<AuditPage>('GET', `/v1/audit/events${query}`, { retry: 'idempotent' });
+      },
+      verify: () => transport.call<AuditVerification>('GET', '/v1/audit/verify', { retry: 'idempotent' }),
     },
     metadata: () =>
       transport.call<AuthorizationServerMetadata>('GET', '/.well-known/oauth-authorization-server', {

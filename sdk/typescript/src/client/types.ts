@@ -103,6 +103,10 @@ export interface ReceiptLease {
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
+  /** When the broker proved the handle dead (Vault lookup gone; the database login refused). */
+  verified_at: string | null;
+  /** The PostgreSQL login a database lease opened. */
+  database_login?: string;
 }
 
 export interface Receipt {
@@ -355,4 +359,32 @@ export interface RevokedGrant {
 export interface RevocationPage {
   revocations: RevokedGrant[];
   next: number;
+}
+
+/** One event of the hash-chained audit log. */
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  type: string;
+  task_id: string | null;
+  grant_id: string | null;
+  principal: string | null;
+  payload: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** The `after` of the next page. */
+  next: number;
+}
+
+/** The broker's walk of its audit hash chain. */
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  head_seq: number;
+  head_hash: string;
+  broken_at?: { seq: number; reason: string };
 }

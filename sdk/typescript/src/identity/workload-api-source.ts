@@ -108,7 +108,12 @@ export function workloadApi(opts: WorkloadApiOptions = {}): WorkloadApiSource {
     const c = await connect();
     const follow: X509Follow = { latest: undefined, close: () => undefined };
     const watch = c.watchX509Context(
-      { onUpdate: (ctx) => void (follow.latest = ctx), onError: () => undefined },
+      {
+        onUpdate: (ctx) => {
+          follow.latest = ctx;
+        },
+        onError: () => undefined,
+      },
       { readyTimeoutMs: opts.timeoutMs ?? 10_000 },
     );
     follow.close = () => watch.close();
