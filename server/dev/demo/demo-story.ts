@@ -57,7 +57,8 @@ async function expectRefusal(what: string, attempt: Promise<unknown>): Promise<B
   throw new CliFailure(`${what} was allowed, but the broker should have refused it`);
 }
 
-const refusal = (e: BrokerError) => `${e.status} ${e.message}`;
+const refusal = (e: BrokerError) =>
+  `${e.status} ${e.code}: ${e.message.replace(` (${e.code})`, '')}`.trim();
 
 type DbSecret = Parameters<typeof loginOf>[0];
 const dbSecret = (g: Grant) => g.secrets.find((s) => s.scope === 'db:demo:read') as DbSecret;
