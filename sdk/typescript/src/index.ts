@@ -55,6 +55,7 @@ export {
   TokenRejectedError,
   VerificationUnavailableError,
 } from './resource-server/token-errors';
+export { createUsageMeter, type UsageMeter, type UsageMeterOptions } from './resource-server/usage-meter';
 export {
   ACCESS_TOKEN_TYP,
   argsDigest,

@@ -12,7 +12,13 @@ import type {
 } from './types';
 import { runWithGrant } from './with-grant';
 
-export type GrantlineClientOptions = TransportOptions;
+export interface GrantlineClientOptions extends TransportOptions {
+  /**
+   * The broker's RFC 8414 `issuer`, when the client learnt it by discovery: every grant answer must then
+   * name it in `iss` (RFC 9207), else `IssuerMismatchError`.
+   */
+  issuer?: string;
+}
 
 /** RFC 8414 metadata, as the broker publishes it. */
 export interface AuthorizationServerMetadata {
@@ -22,6 +28,7 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint: string;
   revocation_endpoint: string;
   scopes_supported?: string[];
+  authorization_response_iss_parameter_supported?: boolean;
   [field: string]: unknown;
 }
 
@@ -33,7 +40,7 @@ export interface AuthorizationServerMetadata {
 export function createGrantlineClient(opts: GrantlineClientOptions) {
   const transport = createTransport(opts);
   const tasks = taskApi(transport);
-  const grants = grantApi(transport);
+  const grants = grantApi(transport, opts.issuer);
   return {
     url: transport.baseUrl,
     tasks,
