@@ -21,6 +21,8 @@ class Grantline:
     ``identity`` gives the JWT-SVID sent as a Bearer token on every call (``DevTrustDomain``,
     ``WorkloadApi``, ``SvidFile``, ``StaticToken``); ``mtls`` an X509-SVID for the broker's mTLS
     listener instead (or as well). ``http_transport`` replaces httpx's (a proxy, a test double).
+    ``issuer`` is the broker's RFC 8414 issuer when it was found by discovery: every grant answer must
+    then name it in ``iss`` (RFC 9207), else :class:`IssuerMismatch`.
     ``audience`` is the broker's JWT-SVID audience
     (``GRANTLINE_AUDIENCE``, default ``grantline``)::
 
@@ -38,6 +40,7 @@ class Grantline:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         http_transport: httpx.BaseTransport | None = None,
+        issuer: str | None = None,
     ) -> None:
         if identity is None and mtls is None:
             raise ValueError("give an identity source, an X509-SVID for mTLS, or both")
@@ -51,7 +54,7 @@ class Grantline:
             http_transport=http_transport,
         )
         self.tasks = Tasks(self._transport)
-        self.grants = Grants(self._transport)
+        self.grants = Grants(self._transport, issuer=issuer)
 
     @property
     def base_url(self) -> str:
@@ -62,12 +65,15 @@ class Grantline:
         task_id: str,
         *,
         scopes: Sequence[str],
-        audience: str,
+        audience: str | None = None,
+        resource: str | Sequence[str] | None = None,
         ttl: str | int | None = None,
         context: Mapping[str, str] | None = None,
     ) -> Grant:
         """Requests a grant; use it in a ``with`` block to revoke it when the block ends."""
-        return self.grants.request(task_id, scopes=scopes, audience=audience, ttl=ttl, context=context)
+        return self.grants.request(
+            task_id, scopes=scopes, audience=audience, resource=resource, ttl=ttl, context=context
+        )
 
     def introspect(self, token: str) -> dict[str, Any]:
         """RFC 7662 introspection (resource servers): exactly ``{"active": False}`` for a dead token."""
