@@ -6,6 +6,7 @@ import * as feedCommitOrder from './2026_11_30_0200_feed_commit_order';
 import * as revocationVerified from './2026_11_30_0300_revocation_verified';
 import * as taskTargets from './2026_12_01_0001_task_targets_and_args_digest';
 import * as auditTransparencyLog from './2026_12_01_0100_audit_transparency_log';
+import * as grantAudiencesAndActions from './2026_12_02_0001_grant_audiences_and_actions';
 
 /** Every migration, by file name; the Migrator runs them in name (date) order. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0300_revocation_verified': revocationVerified,
   '2026_12_01_0001_task_targets_and_args_digest': taskTargets,
   '2026_12_01_0100_audit_transparency_log': auditTransparencyLog,
+  '2026_12_02_0001_grant_audiences_and_actions': grantAudiencesAndActions,
 };

@@ -12,6 +12,10 @@ export interface LineageNode {
   ttl: number;
   cost: number;
   budget: { reserved: number | null; spent: number };
+  /** Its action share (null: it draws on its parent's pool), what its pool gave out, what its calls cost. */
+  actions: { reserved: number | null; spent: number; used: number };
+  /** Where its token is accepted (`aud`). */
+  audiences: string[];
   may_redelegate: boolean;
   children_count: number;
   constraints: unknown;
@@ -86,6 +90,8 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
       ttl: g.ttl_seconds,
       cost: g.cost,
       budget: { reserved: g.budget_reserved, spent: g.budget_spent },
+      actions: { reserved: g.actions_reserved, spent: g.actions_spent, used: g.actions_used },
+      audiences: g.audiences,
       may_redelegate: g.may_redelegate,
       children_count: g.children,
       constraints: g.constraints,

@@ -2,6 +2,18 @@ import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+import type {
+  AuditCheckpointsTable,
+  AuditEventsTable,
+  AuditHeadTable,
+  AuditLeavesTable,
+  AuditSequencerTable,
+  AuditTreeNodesTable,
+} from './audit-tables';
+
+export type * from './audit-tables';
+
 type Json<T = Record<string, unknown>> = ColumnType<T, string | T | undefined, string | T>;
 
 export type TaskStatus = 'open' | 'closing' | 'closed' | 'expired';
@@ -29,9 +41,13 @@ export interface TasksTable {
   max_depth: number;
   max_fanout: number;
   budget: number;
+  /** Tool calls (weighted by cost) the task's grants may make in all; null: counted, not capped. */
+  max_actions: number | null;
   grants_issued: Generated<number>;
   active_grants: Generated<number>;
   budget_spent: Generated<number>;
+  /** What the task's own action pool gave out: direct grants' calls and shares reserved for offers. */
+  actions_spent: Generated<number>;
   vault_token_accessor: string | null;
   policy_version: string | null;
   created_at: Generated<Date>;
@@ -104,11 +120,18 @@ export interface GrantsTable {
   holder: string;
   chain: string[];
   scopes: string[];
-  audience: string;
+  /** The token's `aud`: one audience, or the RFC 8707 resources the grant was asked for. */
+  audiences: string[];
   ttl_seconds: number;
   cost: number;
   budget_reserved: number | null;
   budget_spent: Generated<number>;
+  /** The action share its offer reserved for it; null: it draws on its parent's pool (or the task's). */
+  actions_reserved: number | null;
+  /** What its own pool gave out (calls of the grants drawing on it, shares reserved below it). */
+  actions_spent: Generated<number>;
+  /** What its own tool calls cost. */
+  actions_used: Generated<number>;
   children: Generated<number>;
   may_redelegate: Generated<boolean>;
   constraints: Json;
@@ -135,6 +158,8 @@ export interface DelegationOffersTable {
   scopes: string[];
   ttl_seconds: number;
   budget: number;
+  /** Actions reserved from the parent's pool for the child; null: the child shares its parent's. */
+  actions: number | null;
   may_redelegate: boolean;
   status: ColumnType<OfferStatus, OfferStatus | undefined, OfferStatus>;
   policy_ids: ColumnType<string[], string[] | undefined, string[]>;
@@ -202,54 +227,16 @@ export interface SigningKeysTable {
   retired_at: NullableTimestamp;
 }
 
-export interface AuditEventsTable {
-  seq: Generated<string>;
-  at: Timestamp;
-  type: string;
-  task_id: string | null;
-  grant_id: string | null;
-  principal: string | null;
-  payload: Json;
-  /** The hash chain of events written before the transparency log (null after it). */
-  prev_hash: string | null;
-  hash: string | null;
-  /** xid8 of the inserting transaction (null for the legacy chain): what the sequencer orders by. */
-  tx: Generated<string | null>;
-  /** RFC 8785 canonical JSON of the event as returned, without its leaf index (null for legacy). */
-  body: string | null;
-}
-
-export interface AuditLeavesTable {
-  leaf_index: string;
-  seq: string;
-  hash: Buffer;
-}
-
-export interface AuditTreeNodesTable {
-  level: number;
-  node_index: string;
-  hash: Buffer;
-}
-
-export interface AuditCheckpointsTable {
-  tree_size: string;
-  root_hash: Buffer;
-  timestamp_ms: string;
-  key_id: string;
-  signature: string;
-}
-
-export interface AuditSequencerTable {
-  id: number;
-  snapshot: string;
-  legacy_events: string;
-  legacy_last_seq: string;
-}
-
-export interface AuditHeadTable {
-  id: number;
-  seq: string;
-  hash: string;
+export interface UsageReportsTable {
+  /** Chosen by the reporter: a retried report has the same id and counts once. */
+  id: string;
+  grant_id: string;
+  task_id: string;
+  reported_by: string;
+  calls: number;
+  counted: number;
+  charged: number;
+  received_at: Generated<Date>;
 }
 
 export interface Database {
@@ -262,6 +249,7 @@ export interface Database {
   leases: LeasesTable;
   revocation_jobs: RevocationJobsTable;
   revocation_feed: RevocationFeedTable;
+  usage_reports: UsageReportsTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { looksSecret } from '../audit/audit-event.guard';
 import { argsDigestField, argsPreviewField } from '../tasks';
-import { safeText, scopeName } from '../tasks/task.schema';
+import { audienceField, safeText, scopeName } from '../tasks/task.schema';
 
 export const grantContextSchema = z
   .strictObject({
@@ -15,10 +15,16 @@ export const grantContextSchema = z
   })
   .refine((c) => !Object.entries(c).some(([k, v]) => looksSecret(k, v)), 'context must not carry secrets');
 
+/** At most this many RFC 8707 resources per grant: each one widens where the token is accepted. */
+export const MAX_RESOURCES = 10;
+
 export const requestGrantSchema = z
   .strictObject({
     scopes: z.array(scopeName).min(1).max(20),
-    audience: safeText(1, 256),
+    /** The one logical audience (`aud`) of the token; or ask by `resource`. */
+    audience: audienceField.optional(),
+    /** RFC 8707 resource indicators: absolute URIs, each becoming an `aud` value (checked in the domain). */
+    resource: z.array(audienceField).min(1).max(MAX_RESOURCES).optional(),
     /** Seconds, or a duration string; capped by configuration and the task's remaining life. */
     ttl: z.union([z.number().int().min(1).max(86400), z.string().max(16)]).optional(),
     context: grantContextSchema.default({}),
@@ -26,6 +32,10 @@ export const requestGrantSchema = z
     approval: z.literal('request').optional(),
     /** The approved request this grant rests on (the agent's second call, after waiting). */
     approval_request_id: z.string().uuid().optional(),
+  })
+  .refine((b) => (b.audience === undefined) !== (b.resource === undefined), {
+    message: 'give either audience or resource (RFC 8707), not both and not neither',
+    path: ['audience'],
   })
   // An approval asked for a privileged call covers its exact arguments (DESIGN "Rules that must hold").
   .refine((b) => b.approval !== 'request' || b.context.args_digest !== undefined, {

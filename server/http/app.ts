@@ -3,7 +3,7 @@ import { NotFound } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import { errorHandler } from './error-mapper';
-import { noStore, parseBodies, requireSupportedMediaType } from './middleware/body';
+import { answerAsIssuer, noStore, parseBodies, requireSupportedMediaType } from './middleware/body';
 import { requestLogger, requestMetrics } from './middleware/request-context';
 import { healthRoutes, type ReadinessCheck } from './operator-app';
 import type { Route } from './routes';
@@ -44,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
     if (!deps.authenticate) throw new Error(`route ${r.method} ${r.path} needs an authenticator`);
     app[r.method](
       r.path,
+      ...(r.issuer ? [answerAsIssuer(r.issuer)] : []),
       requireSupportedMediaType,
       ...parseBodies,
       ...(r.credential ? [noStore] : []),

@@ -33,6 +33,7 @@ const RESOURCE_OF: Record<PolicyAction, ResourceKind> = {
   ReadApprovals: 'task-or-service',
   RevokeGrant: 'task',
   RequestApproval: 'scope',
+  ReportUsage: 'task',
   RequestGrant: 'scope',
   DelegateGrant: 'scope',
   RedeemGrant: 'scope',

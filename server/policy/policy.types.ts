@@ -12,7 +12,8 @@ export type PolicyAction =
   | 'Introspect'
   | 'ReadAudit'
   | 'ReadLineage'
-  | 'ReadRevocations';
+  | 'ReadRevocations'
+  | 'ReportUsage';
 
 export const POLICY_ACTIONS: readonly PolicyAction[] = [
   'OpenTask',
@@ -29,6 +30,7 @@ export const POLICY_ACTIONS: readonly PolicyAction[] = [
   'ReadAudit',
   'ReadLineage',
   'ReadRevocations',
+  'ReportUsage',
 ];
 
 /** Who asks: a workload or a person. */

@@ -30,9 +30,11 @@ export { closeTask, finishClose, type GrantsOfTask } from './task-close';
 export { expireTasks } from './task-expiry';
 export { taskFacts } from './task-facts';
 export {
+  drawTaskActions,
   drawTaskBudget,
   releaseActive,
   returnGrantSlot,
+  returnTaskActions,
   returnTaskBudget,
   takeGrantSlot,
 } from './task-limits';

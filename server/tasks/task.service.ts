@@ -225,6 +225,7 @@ async function insertOpenTask(
     context: JSON.stringify(q.input.context),
     ttl_seconds: q.input.ttl,
     ...limits,
+    max_actions: limits.max_actions ?? null,
     vault_token_accessor: q.token.accessor,
     policy_version: q.policyVersion,
     expires_at: expiresAt,

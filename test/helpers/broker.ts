@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createGrantlineClient, devTrustDomain, type GrantlineClient } from '@grantline/sdk';
 import pg from 'pg';
 import { loadConfig } from '../../server/config/config';
 import { mintDevJwtSvid } from '../../server/dev/identity/dev-trust-domain';
@@ -28,6 +29,11 @@ export interface TestBroker {
   logs: string[];
   /** A JWT-SVID for `spiffeId` from the dev trust domain. */
   svid(spiffeId: string): Promise<string>;
+  /**
+   * An `@grantline/sdk` client acting as `spiffeId` (JWT-SVIDs from the broker's dev trust domain): what a
+   * workload's own code would call. Raw `call` stays for tests of the wire format.
+   */
+  client(spiffeId: string): GrantlineClient;
   /** Calls the broker as `as` (a SPIFFE ID) with JSON. */
   call(
     method: string,
@@ -62,6 +68,7 @@ export async function startTestBroker(
     ...(opts.manualBackground ? { manualBackground: true } : {}),
   });
   const svid = devSvids(home);
+  const clients = clientsFor(broker.url, home);
   return {
     broker,
     db,
@@ -69,8 +76,10 @@ export async function startTestBroker(
     demoDatabase,
     logs,
     svid,
+    client: clients.client,
     call: callerFor(broker.url, svid),
     async stop() {
+      await clients.closeAll();
       await broker.stop();
       await db.drop();
       const admin = new pg.Client({ connectionString: testServerUrl() });
@@ -91,6 +100,30 @@ export async function startTestBroker(
         await admin.end();
       }
       fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An SDK client for tests: quick retries (the broker is local), otherwise as a workload would use it. */
+export function sdkClient(url: string, identity: Parameters<typeof createGrantlineClient>[0]['identity']) {
+  return createGrantlineClient({ url, identity, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
+}
+
+/** One SDK client per SPIFFE ID for the broker at `url`, with SVIDs from the dev trust domain in `home`. */
+export function clientsFor(url: string, home: string) {
+  const clients = new Map<string, GrantlineClient>();
+  return {
+    client(spiffeId: string): GrantlineClient {
+      let c = clients.get(spiffeId);
+      if (!c) {
+        c = sdkClient(url, devTrustDomain({ spiffeId, home }));
+        clients.set(spiffeId, c);
+      }
+      return c;
+    },
+    async closeAll() {
+      for (const c of clients.values()) await c.close();
+      clients.clear();
     },
   };
 }

@@ -145,6 +145,8 @@ describe('grantline delegation, lineage and demo against a running broker', () =
     const otherHome = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-other-home-'));
     process.env.GRANTLINE_HOME = otherHome;
     try {
+      // Another dev trust domain: its SVIDs are well formed, but signed by a key the broker does not know.
+      expect((await runCli(['dev', 'init'])).exitCode).toBe(0);
       const run = await runCli(['demo', '--broker', t.broker.url]);
       expect(run.exitCode).toBe(1);
       expect(run.stderr).toContain('error: the broker refused the demo\u2019s dev SVIDs');

@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
 import { CONSOLE_ROLES, type ConsoleRole } from '../../identity/human';
-import { brokerIsUp, normaliseBaseUrl } from '../broker-client';
 import { parseDuration } from '../cli-args';
 import { out } from '../cli-output';
-import { brokerUrl, CliFailure, clientAction, DEFAULT_BROKER_URL } from '../client-options';
+import {
+  brokerIsUp,
+  brokerUrl,
+  CliFailure,
+  clientAction,
+  DEFAULT_BROKER_URL,
+  normaliseBaseUrl,
+} from '../client-options';
 
 interface ConsoleOptions {
   broker?: string;

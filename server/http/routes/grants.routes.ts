@@ -1,10 +1,11 @@
 import { offerDelegationSchema } from '../../grants/delegation.schema';
 import { requestGrantSchema, revokeGrantSchema } from '../../grants/grant.schema';
 import type { GrantService } from '../../grants/grant.service';
+import { usageReportSchema } from '../../grants/usage.schema';
 import { parseInput } from '../validate';
 import { type Handler, idParam, principalOf } from './route-helpers';
 
-/** Grants: requested on a task, delegated onwards, revoked with their subtree. */
+/** Grants: requested on a task, delegated onwards, revoked with their subtree, metered by their tools. */
 export function grantHandlers(grants: GrantService) {
   return {
     async request(req, res) {
@@ -21,6 +22,10 @@ export function grantHandlers(grants: GrantService) {
     async revoke(req, res) {
       const { reason } = parseInput(revokeGrantSchema, req.body);
       res.json(await grants.revoke(principalOf(req), idParam(req), reason));
+    },
+    async usage(req, res) {
+      const input = parseInput(usageReportSchema, req.body);
+      res.json(await grants.reportUsage(principalOf(req), idParam(req), input));
     },
   } satisfies Record<string, Handler>;
 }

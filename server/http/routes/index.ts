@@ -25,6 +25,8 @@ export interface Route {
   public?: boolean;
   /** The answer carries a credential: `Cache-Control: no-store` (RFC 6749 §5.1). */
   credential?: boolean;
+  /** RFC 9207: answers (errors too) name this issuer in `iss`: the routes that issue grants. */
+  issuer?: string;
   handler: Handler;
 }
 
@@ -53,14 +55,20 @@ export function routeTable(s: RouteServices): Route[] {
   const audit = auditHandlers(s);
   const wellKnown = wellKnownHandlers(s);
   const approvals = approvalRequestHandlers(s.approvalRequests);
+  // RFC 8414 §3.1: for an issuer with a path, the metadata is at the path-inserted well-known URL.
+  const issuerPath = new URL(s.tokens.issuer).pathname.replace(/\/$/, '');
+  // Characters path-to-regexp would read as syntax are escaped: the issuer's path is matched as it is.
+  const metadataPaths = ['', ...(issuerPath ? [issuerPath.replace(/[{}()[\]+?!:*\\]/g, '\\$&')] : [])];
   return [
     { method: 'get', path: '/.well-known/jwks.json', public: true, handler: wellKnown.jwks },
-    {
-      method: 'get',
-      path: '/.well-known/oauth-authorization-server',
-      public: true,
-      handler: wellKnown.metadata,
-    },
+    ...metadataPaths.map(
+      (p): Route => ({
+        method: 'get',
+        path: `/.well-known/oauth-authorization-server${p}`,
+        public: true,
+        handler: wellKnown.metadata,
+      }),
+    ),
     { method: 'post', path: '/v1/tasks', handler: tasks.open },
     { method: 'get', path: '/v1/tasks', handler: tasks.list },
     { method: 'get', path: '/v1/tasks/:id', handler: tasks.get },
@@ -68,14 +76,27 @@ export function routeTable(s: RouteServices): Route[] {
     { method: 'post', path: '/v1/tasks/:id/close', handler: tasks.close },
     { method: 'get', path: '/v1/tasks/:id/receipt', handler: tasks.receipt },
     { method: 'get', path: '/v1/tasks/:id/lineage', handler: lineage.ofTask },
-    { method: 'post', path: '/v1/tasks/:id/grants', credential: true, handler: grants.request },
+    {
+      method: 'post',
+      path: '/v1/tasks/:id/grants',
+      credential: true,
+      issuer: s.tokens.issuer,
+      handler: grants.request,
+    },
     { method: 'post', path: '/v1/grants/:id/delegations', credential: true, handler: grants.offer },
     { method: 'post', path: '/v1/grants/:id/revoke', handler: grants.revoke },
+    { method: 'post', path: '/v1/grants/:id/usage', handler: grants.usage },
     { method: 'get', path: '/v1/grants/:id/lineage', handler: lineage.ofGrant },
     { method: 'get', path: '/v1/approval-requests', handler: approvals.list },
     { method: 'get', path: '/v1/approval-requests/:id', handler: approvals.get },
     { method: 'post', path: '/v1/approval-requests/:id/decision', handler: approvals.decide },
-    { method: 'post', path: '/oauth2/token', credential: true, handler: oauth.token },
+    {
+      method: 'post',
+      path: '/oauth2/token',
+      credential: true,
+      issuer: s.tokens.issuer,
+      handler: oauth.token,
+    },
     { method: 'post', path: '/oauth2/introspect', credential: true, handler: oauth.introspect },
     { method: 'post', path: '/oauth2/revoke', credential: true, handler: oauth.revoke },
     { method: 'get', path: '/v1/revocations', handler: feed.feed },

@@ -153,6 +153,24 @@ describe('auditor and resource-server policies', () => {
     ],
     ['a resource server reads the audit log', { principal: resourceServer, action: 'ReadAudit' }, false, []],
     ['an agent introspects', { principal: agentA, action: 'Introspect' }, false, []],
+    [
+      'a resource server reports the calls made with a grant',
+      { principal: resourceServer, action: 'ReportUsage', task: ownTask },
+      true,
+      ['resource-server-report-usage'],
+    ],
+    [
+      'an agent reports its own usage',
+      { principal: agentA, action: 'ReportUsage', task: ownTask },
+      false,
+      [],
+    ],
+    [
+      'an orchestrator reports usage in its own task',
+      { principal: orchestrator, action: 'ReportUsage', task: ownTask },
+      false,
+      [],
+    ],
   ];
   runCases(cases);
 });
@@ -319,6 +337,7 @@ describe('deny by default', () => {
     'ReadAudit',
     'ReadLineage',
     'ReadRevocations',
+    'ReportUsage',
   ] as const;
   test.each(actions)(
     'when a workload with an unknown path asks for %s, then no policy permits it',
@@ -344,6 +363,7 @@ describe('roles are for the local trust domain only', () => {
     ['ReadLineage', partner('/auditor/evil'), ownTask],
     ['Introspect', partner('/resource/evil'), undefined],
     ['ReadRevocations', partner('/resource/evil'), undefined],
+    ['ReportUsage', partner('/resource/evil'), ownTask],
   ] as const)(
     'when a federated workload asks for %s by its path, then it is denied',
     (action, principal, task) => {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from ._transport import Retry, Transport, path_id
@@ -33,7 +32,7 @@ class Tasks:
             "agents": list(agents),
             "scopes": list(scopes),
             "ttl": ttl,
-            "limits": asdict(limits or Limits()),
+            "limits": (limits or Limits()).to_json(),
         }
         if context is not None:
             body["context"] = dict(context)
