@@ -23,7 +23,7 @@ import { buildConsole } from './wiring/console';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
 import { closeServer, listen, startTlsServer, urlOf } from './wiring/http-server';
-import { startSvidTls } from './wiring/identity-source';
+import { identitySourceOptions, startSvidTls } from './wiring/identity-source';
 import { buildServices, type Infrastructure, type Services } from './wiring/services';
 import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
@@ -67,9 +67,7 @@ function identityFor(config: Config, deps: { logger: Logger; metrics: Metrics; c
     config: {
       trustDomain: config.identity.trustDomain ?? '',
       audience: config.identity.audience,
-      ...(config.identity.bundleSource
-        ? { bundle: { source: config.identity.bundleSource } }
-        : { devHome: config.home }),
+      ...identitySourceOptions(config),
       federation: config.identity.federation,
       maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
       leewaySeconds: config.identity.leewaySeconds,

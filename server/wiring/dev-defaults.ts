@@ -13,7 +13,9 @@ async function loadDev<T>(load: () => Promise<T>, what: string): Promise<T> {
   try {
     return await load();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    // Only the dev module itself missing means "a production build"; anything it fails to load is a bug.
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    if (!missing || !/module '[^']*[\\/]dev[\\/]/.test((err as Error).message)) throw err;
     throw new Error(
       `${what} is a development default and this build does not contain it: configure it (see README, "Production")`,
       { cause: err },
