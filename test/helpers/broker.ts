@@ -68,7 +68,7 @@ export async function startTestBroker(
     ...(opts.manualBackground ? { manualBackground: true } : {}),
   });
   const svid = devSvids(home);
-  const clients = clientsFor(broker.url, home);
+  const clients = clientsFor(broker.url, home, opts.clock);
   return {
     broker,
     db,
@@ -109,14 +109,18 @@ export function sdkClient(url: string, identity: Parameters<typeof createGrantli
   return createGrantlineClient({ url, identity, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
 }
 
-/** One SDK client per SPIFFE ID for the broker at `url`, with SVIDs from the dev trust domain in `home`. */
-export function clientsFor(url: string, home: string) {
+/**
+ * One SDK client per SPIFFE ID for the broker at `url`, with SVIDs from the dev trust domain in `home`,
+ * minted and refreshed on the broker's clock (a test that advances a manual clock must not see them expire).
+ */
+export function clientsFor(url: string, home: string, clock?: Clock) {
   const clients = new Map<string, GrantlineClient>();
   return {
     client(spiffeId: string): GrantlineClient {
       let c = clients.get(spiffeId);
       if (!c) {
-        c = sdkClient(url, devTrustDomain({ spiffeId, home }));
+        const now = clock ? () => clock.now().getTime() : undefined;
+        c = sdkClient(url, devTrustDomain({ spiffeId, home, ...(now ? { now } : {}) }));
         clients.set(spiffeId, c);
       }
       return c;
