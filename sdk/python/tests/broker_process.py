@@ -49,8 +49,20 @@ def grantline_cli(*args: str, home: Path) -> str:
     return done.stdout
 
 
+SOURCES = ("server", "migrations", "sdk/typescript/src")
+
+
+def _newest_source() -> float:
+    return max(
+        (f.stat().st_mtime for d in SOURCES for f in (REPO / d).rglob("*") if f.is_file()),
+        default=0.0,
+    )
+
+
 def ensure_built() -> None:
-    if not (REPO / "dist" / "server" / "main.js").exists():
+    """Builds dist/ when it is missing or older than any source: a stale build would test old code."""
+    built = REPO / "dist" / "server" / "main.js"
+    if not built.exists() or built.stat().st_mtime < _newest_source():
         subprocess.run(["npm", "run", "build"], cwd=REPO, check=True)
 
 
