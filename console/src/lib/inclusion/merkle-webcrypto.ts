@@ -8,7 +8,7 @@ import { inclusionSides } from '../../../../server/audit/merkle/merkle-path';
 export const HASH_BYTES = 32;
 
 /** WebCrypto exists only in a secure context (HTTPS or localhost): say so instead of failing obscurely. */
-function subtle(): SubtleCrypto {
+function subtle(): typeof crypto.subtle {
   const s = globalThis.crypto?.subtle;
   if (!s) throw new Error('this page is not a secure context (HTTPS), so the browser offers no WebCrypto');
   return s;
