@@ -71,7 +71,9 @@ describe('the console API for inclusion proofs', () => {
     });
     expect(proof.body).toEqual(svidProof.body);
 
-    const jwks = await fetch(`${url}/.well-known/jwks.json`).then((r) => r.json());
+    const jwks = await fetch(`${url}/.well-known/jwks.json`).then(
+      (r) => r.json() as Promise<{ keys: unknown[] }>,
+    );
     const verdict = await verifyEventInclusion({
       event,
       checkpoint: checkpoint.body,
