@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { AUDITOR, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
 import { consoleEnv, startTestOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider';
@@ -67,6 +67,9 @@ describe('inclusion proofs checked in Chromium', () => {
       as: AUDITOR,
     });
     expect(listed.body.checkpoints[0]).toMatchObject({ tree_size: Number(size), root_hash: root });
+    const jwks = (await fetch(`${url}/.well-known/jwks.json`).then((r) => r.json())) as { keys: JWK[] };
+    const auditKey = jwks.keys.find((k) => k.use === 'audit')!;
+    expect(text).toContain(`RFC 7638 thumbprint is ${await calculateJwkThumbprint(auditKey, 'sha256')}.`);
     expect(requested).toEqual(
       expect.arrayContaining([
         '/console/api/audit/checkpoint',

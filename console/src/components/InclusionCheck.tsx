@@ -21,8 +21,8 @@ function Verdict({ verdict }: { verdict: InclusionVerdict }) {
     return (
       <p className="inclusion ok" data-testid="inclusion-result" data-ok="true">
         <strong>Included</strong> in the signed tree of size {verdict.treeSize} (root{' '}
-        <code>{verdict.rootHash}</code>, signed at {verdict.signedAt} by audit key <code>{verdict.kid}</code>,
-        thumbprint <code>{verdict.keyThumbprint}</code>). Checked in this browser: the checkpoint signature,
+        <code>{verdict.rootHash}</code>, signed at {verdict.signedAt}) by the audit key whose RFC 7638
+        thumbprint is <code>{verdict.keyThumbprint}</code>. Checked in this browser: the checkpoint signature,
         the event&rsquo;s leaf hash and its audit path to the signed root.
       </p>
     );
