@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { approvalRequestHandlers } from '../http/routes/approval-requests.routes';
-import { auditProofHandlers } from '../http/routes/audit-proof.routes';
 import { auditHandlers } from '../http/routes/audit.routes';
+import { auditProofHandlers } from '../http/routes/audit-proof.routes';
 import type { RouteServices } from '../http/routes/index';
 import { lineageHandlers } from '../http/routes/lineage.routes';
 import { type Handler, idParam } from '../http/routes/route-helpers';
