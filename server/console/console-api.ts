@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { approvalRequestHandlers } from '../http/routes/approval-requests.routes';
 import { auditHandlers } from '../http/routes/audit.routes';
+import { auditProofHandlers } from '../http/routes/audit-proof.routes';
 import type { RouteServices } from '../http/routes/index';
 import { lineageHandlers } from '../http/routes/lineage.routes';
 import { type Handler, idParam } from '../http/routes/route-helpers';
@@ -28,6 +29,7 @@ export function consoleApiRoutes(
   const tasks = taskHandlers(s.tasks);
   const lineage = lineageHandlers(s.lineage);
   const audit = auditHandlers(s);
+  const proofs = auditProofHandlers(s);
   const approvals = approvalRequestHandlers(s.approvalRequests);
   const decide: Handler = async (req, res) => {
     const input = parseInput(consoleDecisionSchema, req.body);
@@ -52,6 +54,9 @@ export function consoleApiRoutes(
     { method: 'get', path: '/tasks/:id/lineage', handler: lineage.ofTask },
     { method: 'get', path: '/audit/events', handler: audit.events },
     { method: 'get', path: '/audit/verify', handler: audit.verify },
+    // What the browser needs to check an event's inclusion itself: the signed tree head and the path.
+    { method: 'get', path: '/audit/checkpoint', handler: proofs.checkpoint },
+    { method: 'get', path: '/audit/events/:leaf_index/proof', handler: proofs.inclusion },
     { method: 'get', path: '/approval-requests', handler: approvals.list },
     { method: 'get', path: '/approval-requests/:id', handler: approvals.get },
     { method: 'post', path: '/approval-requests/:id/decision', handler: decide },

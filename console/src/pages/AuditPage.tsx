@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
+import { InclusionCheck } from '../components/InclusionCheck';
 import { Failure, Loading } from '../components/Status';
 import { api, q } from '../lib/api';
 import { safeText, shortId, when, workloadName } from '../lib/safe-text';
@@ -91,6 +92,7 @@ export function AuditPage() {
                 <details>
                   <summary>{safeText(gist(e)) || 'payload'}</summary>
                   <pre>{safeText(JSON.stringify(e.payload, null, 2))}</pre>
+                  <InclusionCheck event={e} />
                 </details>
               </td>
             </tr>

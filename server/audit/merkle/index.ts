@@ -1,5 +1,6 @@
 export { MerkleFrontier, type NewNode } from './merkle-frontier';
 export { EMPTY_ROOT, foldRange, hashChildren, hashLeaf, splitPoint } from './merkle-hash';
+export { inclusionSides, type PathSide } from './merkle-path';
 export {
   consistencyRanges,
   inclusionRanges,

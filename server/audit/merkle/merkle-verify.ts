@@ -1,4 +1,5 @@
 import { hashChildren } from './merkle-hash';
+import { inclusionSides } from './merkle-path';
 
 /**
  * Proof checks exactly as RFC 9162 §2.1.3.2 and §2.1.4.2 write them (bit-for-bit the steps in
@@ -16,29 +17,9 @@ export function rootFromInclusion(
   leafHash: Buffer,
   path: readonly Buffer[],
 ): Buffer | undefined {
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
-    return undefined;
-  }
-  let fn = index;
-  let sn = size - 1;
-  let r = leafHash;
-  for (const p of path) {
-    if (sn === 0) return undefined;
-    if (isOdd(fn) || fn === sn) {
-      r = hashChildren(p, r);
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
-      }
-    } else {
-      r = hashChildren(r, p);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 ? r : undefined;
+  const sides = inclusionSides(index, size, path.length);
+  if (!sides) return undefined;
+  return path.reduce((r, p, i) => (sides[i] === 'left' ? hashChildren(p, r) : hashChildren(r, p)), leafHash);
 }
 
 export function verifyInclusion(
