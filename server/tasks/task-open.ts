@@ -7,7 +7,7 @@ import type { TaskFacts } from '../policy';
 import { trackHandles } from '../revocation/outbox';
 import { InvalidRequest } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import type { MintedToken } from '../vault';
+import { type MintedToken, VaultDenied, VaultNotFound, VaultRequestError, VaultUnavailable } from '../vault';
 import { CHILD_TOKEN_POLICY } from '../vault/child-token-policy';
 import { TaskNotOpen } from './task.errors';
 import { findTask, insertTask, recordTaskToken } from './task.repository';
@@ -83,33 +83,21 @@ export async function openTask(
       expires_at: new Date(w.now.getTime() + input.ttl * 1000),
     });
   });
-  try {
-    const task = await mintTaskToken(deps, log, row, input);
-    log.info({ taskId: task.id, accessor: task.vault_token_accessor }, 'task opened');
-    return taskView(task, deps.clock.now());
-  } catch (err) {
-    await abandon(deps, row.id).catch((e: unknown) =>
-      log.error(
-        { taskId: row.id, err: (e as Error).message },
-        'a task that failed to open stays open until closed',
-      ),
-    );
+  const token = await createTaskToken(deps, row, input.ttl).catch(async (err: unknown) => {
+    await abandon(deps, log, row.id, vaultCreatedNothing(err) ? { kind: 'none' } : { kind: 'unknown' });
     throw err;
-  }
-}
-
-/** The task's token, kept in custody and recorded on its row (and as a tracked handle) once it exists. */
-async function mintTaskToken(deps: TaskServiceDeps, log: Logger, row: TaskRow, input: OpenTaskInput) {
-  const token = await deps.vault.createOrphanToken({
-    policies: [...vaultPoliciesFor(deps.catalogue, row.scopes), CHILD_TOKEN_POLICY],
-    ttlSeconds: input.ttl,
-    displayName: `grantline-task-${row.id.slice(0, 8)}`,
-    meta: { grantline_task: row.id },
-    renewable: false,
   });
   try {
     await deps.custody.keep('task', row.id, token.clientToken);
-    return await deps.uow.run({ task: row.id }, (w) => recordToken(w, row, input, token));
+    const task = await deps.uow.run({ task: row.id }, async (w) => {
+      const recorded = await recordToken(w, row, token);
+      // Closed meanwhile (its orchestrator listed it, or it expired): that close did not know this token.
+      if (!recorded) throw new TaskNotOpen((await findTask(w.tx, row.id))?.status ?? 'gone');
+      w.audit(openedEvent(recorded, input));
+      return recorded;
+    });
+    log.info({ taskId: task.id, accessor: token.accessor }, 'task opened');
+    return taskView(task, deps.clock.now());
   } catch (err) {
     await deps.vault
       .revokeTokenByAccessor(token.accessor)
@@ -119,50 +107,93 @@ async function mintTaskToken(deps: TaskServiceDeps, log: Logger, row: TaskRow, i
           'could not revoke the token of a task that failed to open',
         ),
       );
+    await abandon(deps, log, row.id, { kind: 'token', token });
     throw err;
   }
 }
 
-async function recordToken(w: DomainWork, row: TaskRow, input: OpenTaskInput, token: MintedToken) {
+const createTaskToken = (deps: TaskServiceDeps, row: TaskRow, ttlSeconds: number) =>
+  deps.vault.createOrphanToken({
+    policies: [...vaultPoliciesFor(deps.catalogue, row.scopes), CHILD_TOKEN_POLICY],
+    ttlSeconds,
+    displayName: `grantline-task-${row.id.slice(0, 8)}`,
+    meta: { grantline_task: row.id },
+    renewable: false,
+  });
+
+/**
+ * Vault refused the call, or was never reached (or was sealed, or asked us to come back later): it created
+ * no token. A timeout, a 500 or an answer of the wrong shape leave that open.
+ */
+function vaultCreatedNothing(err: unknown): boolean {
+  if (err instanceof VaultDenied || err instanceof VaultNotFound || err instanceof VaultRequestError)
+    return true;
+  if (!(err instanceof VaultUnavailable)) return false;
+  if (err.vaultStatus !== undefined) return [412, 429, 503].includes(err.vaultStatus);
+  return ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(
+    String(err.details?.reason),
+  );
+}
+
+/** The token on the row and as a tracked handle; undefined when the task is no longer open. */
+async function recordToken(w: DomainWork, row: TaskRow, token: MintedToken) {
   const task = await recordTaskToken(w.tx, row.id, token.accessor);
-  // Closed meanwhile (its orchestrator listed it, or it expired): the close did not know this token.
-  if (!task) throw new TaskNotOpen((await findTask(w.tx, row.id))?.status ?? 'gone');
+  if (!task) return undefined;
   await trackHandles(w.tx, {
     taskId: row.id,
     grantId: null,
     handles: [{ kind: 'task_token', scope: null, accessor: token.accessor, expiresAt: row.expires_at }],
   });
-  w.audit({
-    type: 'task.opened',
-    taskId: row.id,
-    principal: row.owner,
-    payload: {
-      purpose: input.purpose,
-      agents: row.agents,
-      scopes: row.scopes,
-      audiences: row.audiences,
-      delegates: row.delegates,
-      ttl: input.ttl,
-      limits: input.limits,
-      context: input.context,
-      vault_token_accessor: token.accessor,
-    },
-  });
   return task;
 }
 
-/** Closes a task whose open failed, so it is not left open: its close revokes whatever Vault minted. */
-async function abandon(deps: TaskServiceDeps, id: string): Promise<void> {
-  const closed = await deps.uow.run({ task: id }, async (w) => {
-    const task = await findTask(w.tx, id);
-    if (task?.status !== 'open') return false;
-    await closeTask(w, task, {
-      reason: 'the task could not be opened (Vault or the database failed)',
-      principal: null,
-      finalStatus: 'closed',
-      grants: deps.grants,
+function openedEvent(task: TaskRow, input: OpenTaskInput) {
+  return {
+    type: 'task.opened',
+    taskId: task.id,
+    principal: task.owner,
+    payload: {
+      purpose: input.purpose,
+      agents: task.agents,
+      scopes: task.scopes,
+      audiences: task.audiences,
+      delegates: task.delegates,
+      ttl: input.ttl,
+      limits: input.limits,
+      context: input.context,
+      vault_token_accessor: task.vault_token_accessor,
+    },
+  };
+}
+
+type Minted = { kind: 'none' } | { kind: 'unknown' } | { kind: 'token'; token: MintedToken };
+
+/**
+ * Closes a task whose open failed, so it is not left open. A token that exists is recorded first, so the
+ * close revokes it by its accessor; one that may exist is found by the close; with none, nothing is queued.
+ * If the database is down too, the task stays open (with no token recorded) until it is closed or expires.
+ */
+async function abandon(deps: TaskServiceDeps, log: Logger, id: string, minted: Minted): Promise<void> {
+  const queued = await deps.uow
+    .run({ task: id }, async (w) => {
+      const open = await findTask(w.tx, id);
+      if (open?.status !== 'open') return false;
+      const task = minted.kind === 'token' ? ((await recordToken(w, open, minted.token)) ?? open) : open;
+      await closeTask(w, task, {
+        reason: 'the task could not be opened (Vault or the database failed)',
+        principal: null,
+        finalStatus: 'closed',
+        grants: deps.grants,
+        nothingMinted: minted.kind === 'none',
+      });
+      return minted.kind !== 'none';
+    })
+    .catch((err: unknown) => {
+      log.error(
+        { taskId: id, err: (err as Error).message },
+        'a task that failed to open stays open until closed',
+      );
+      return false;
     });
-    return true;
-  });
-  if (closed) await deps.onRevocationQueued();
+  if (queued) await deps.onRevocationQueued();
 }

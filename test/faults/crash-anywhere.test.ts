@@ -42,80 +42,88 @@ console.log(describeBackends('crash-anywhere'));
  * token or lease of Grantline's (asked by listing and by looking up every recorded accessor and lease),
  * every receipt is complete, and the audit chain verifies.
  */
-describe.each(vaultBackends().map((b) => [b.name, b] as const))('a broker SIGKILLed anywhere (%s)', (_, choice) => {
-  let world: FaultWorld;
-  let cluster: CrashCluster;
+describe.each(vaultBackends().map((b) => [b.name, b] as const))(
+  'a broker SIGKILLed anywhere (%s)',
+  (_, choice) => {
+    let world: FaultWorld;
+    let cluster: CrashCluster;
 
-  beforeAll(async () => {
-    world = await createFaultWorld(choice);
-    cluster = new CrashCluster(world);
-    await cluster.start();
-  }, 120_000);
-  afterAll(async () => {
-    await world?.close();
-  });
-
-  test(`when the broker is killed at every point over ${CLOSES} closes and restarted, then nothing issued survives`, async () => {
-    const rnd = seededRandom(`crash-${choice.name}`);
-    const started = Date.now();
-    const report = await runCrashes({
-      cluster,
-      rnd,
-      svid: world.svid,
-      target: CLOSES,
-      lanes: 3,
-      closesBetween: [Math.max(1, GAP - 2), GAP + 2],
+    beforeAll(async () => {
+      world = await createFaultWorld(choice);
+      cluster = new CrashCluster(world);
+      await cluster.start();
+    }, 120_000);
+    afterAll(async () => {
+      await world?.close();
     });
-    await cluster.killAndRestart();
-    const broker = await cluster.current();
-    const strays = await closeStrayTasks(broker);
-    const settledAt = Date.now();
-    const allSettled = await settled(world, 60_000);
-    const tasks = await allTasks(world);
-    const figures = {
-      vault: world.backend.version,
-      seed: rnd.seed,
-      seconds: Math.round((Date.now() - started) / 1000),
-      closes: report.closes,
-      closesWithDbGrant: report.closesWithDbGrant,
-      tasks: tasks.length,
-      strayTasksClosedAtEnd: strays,
-      kills: report.kills.length + 1,
-      killsByPoint: report.kills.reduce<Record<string, string>>((acc, k) => {
-        const [n, inFlight] = (acc[k.point] ?? '0/0').split('/').map(Number);
-        acc[k.point] = `${n! + 1}/${inFlight! + (k.inFlight ? 1 : 0)}`;
-        return acc;
-      }, {}),
-      restartMsMedian: [...cluster.restartsMs].sort((a, b) => a - b)[Math.floor(cluster.restartsMs.length / 2)],
-      crashedRequests: report.crashedRequests,
-      statuses: report.statuses,
-      passwordsTried: report.minted.length,
-      demoRolesRemaining: await demoLoginCount(world),
-      settleMsAfterLastRestart: Date.now() - settledAt,
-    };
-    console.log(JSON.stringify({ crashAnywhere: figures }, null, 1));
 
-    // All at once, so a failure shows every broken promise, not just the first.
-    expect({
-      settled: allSettled,
-      unexpectedAnswers: report.unexpected,
-      enoughCloses: report.closesWithDbGrant >= CLOSES,
-      everyPointKilled: new Set(report.kills.map((k) => k.point)).size,
-      workingLogins: await workingLogins(world, report.minted),
-      liveDemoLogins: await liveDemoLogins(world),
-      liveVault: await liveVaultHandles(world),
-      incompleteReceipts: await incompleteReceipts(broker, tasks.map((t) => t.id)),
-      audit: await auditVerification(broker),
-    }).toEqual({
-      settled: true,
-      unexpectedAnswers: [],
-      enoughCloses: true,
-      everyPointKilled: 7,
-      workingLogins: [],
-      liveDemoLogins: [],
-      liveVault: { tokens: [], leases: [], recorded: [] },
-      incompleteReceipts: [],
-      audit: expect.objectContaining({ status: 200, ok: true }),
-    });
-  }, 900_000);
-});
+    test(`when the broker is killed at every point over ${CLOSES} closes and restarted, then nothing issued survives`, async () => {
+      const rnd = seededRandom(`crash-${choice.name}`);
+      const started = Date.now();
+      const report = await runCrashes({
+        cluster,
+        rnd,
+        svid: world.svid,
+        target: CLOSES,
+        lanes: 3,
+        closesBetween: [Math.max(1, GAP - 2), GAP + 2],
+      });
+      await cluster.killAndRestart();
+      const broker = await cluster.current();
+      const strays = await closeStrayTasks(broker);
+      const settledAt = Date.now();
+      const allSettled = await settled(world, 60_000);
+      const tasks = await allTasks(world);
+      const figures = {
+        vault: world.backend.version,
+        seed: rnd.seed,
+        seconds: Math.round((Date.now() - started) / 1000),
+        closes: report.closes,
+        closesWithDbGrant: report.closesWithDbGrant,
+        tasks: tasks.length,
+        strayTasksClosedAtEnd: strays,
+        kills: report.kills.length + 1,
+        killsByPoint: report.kills.reduce<Record<string, string>>((acc, k) => {
+          const [n, inFlight] = (acc[k.point] ?? '0/0').split('/').map(Number);
+          acc[k.point] = `${n! + 1}/${inFlight! + (k.inFlight ? 1 : 0)}`;
+          return acc;
+        }, {}),
+        restartMsMedian: [...cluster.restartsMs].sort((a, b) => a - b)[
+          Math.floor(cluster.restartsMs.length / 2)
+        ],
+        crashedRequests: report.crashedRequests,
+        statuses: report.statuses,
+        passwordsTried: report.minted.length,
+        demoRolesRemaining: await demoLoginCount(world),
+        settleMsAfterLastRestart: Date.now() - settledAt,
+      };
+      console.log(JSON.stringify({ crashAnywhere: figures }, null, 1));
+
+      // All at once, so a failure shows every broken promise, not just the first.
+      expect({
+        settled: allSettled,
+        unexpectedAnswers: report.unexpected,
+        enoughCloses: report.closesWithDbGrant >= CLOSES,
+        everyPointKilled: new Set(report.kills.map((k) => k.point)).size,
+        workingLogins: await workingLogins(world, report.minted),
+        liveDemoLogins: await liveDemoLogins(world),
+        liveVault: await liveVaultHandles(world),
+        incompleteReceipts: await incompleteReceipts(
+          broker,
+          tasks.map((t) => t.id),
+        ),
+        audit: await auditVerification(broker),
+      }).toEqual({
+        settled: true,
+        unexpectedAnswers: [],
+        enoughCloses: true,
+        everyPointKilled: 7,
+        workingLogins: [],
+        liveDemoLogins: [],
+        liveVault: { tokens: [], leases: [], recorded: [] },
+        incompleteReceipts: [],
+        audit: expect.objectContaining({ status: 200, ok: true }),
+      });
+    }, 900_000);
+  },
+);

@@ -27,11 +27,16 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))('open killed mid
     const before = new Set(await world.vault.listTokenAccessors());
     world.proxy.stall('answers');
     const open = story.open(first).catch((err: unknown) => err);
-    const minted = await eventually(async () => {
-      for (const a of await world.vault.listTokenAccessors())
-        if (!before.has(a) && (await world.vault.lookupTokenByAccessor(a))?.meta?.grantline_task) return true;
-      return false;
-    }, 20_000, 20);
+    const minted = await eventually(
+      async () => {
+        for (const a of await world.vault.listTokenAccessors())
+          if (!before.has(a) && (await world.vault.lookupTokenByAccessor(a))?.meta?.grantline_task)
+            return true;
+        return false;
+      },
+      20_000,
+      20,
+    );
     expect(minted).toBe(true);
     await first.kill();
     expect(await open).not.toHaveProperty('status'); // no answer: the broker died under it
@@ -45,7 +50,9 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))('open killed mid
     expect(closed.status).toBe(200);
     expect(await settled(world, 20_000)).toBe(true);
     expect(await liveVaultHandles(world)).toEqual({ tokens: [], leases: [], recorded: [] });
-    const receipt = await second.call('GET', `/v1/tasks/${listed.body.tasks[0].id}/receipt`, { as: ORCHESTRATOR });
+    const receipt = await second.call('GET', `/v1/tasks/${listed.body.tasks[0].id}/receipt`, {
+      as: ORCHESTRATOR,
+    });
     expect(receipt.body).toMatchObject({ status: 'closed', complete: true });
     await second.stop();
   }, 180_000);

@@ -36,7 +36,14 @@ interface Ctx {
   failure?: unknown;
 }
 
-const EXPECTED: Record<Op, number> = { open: 201, grant: 201, offer: 201, redeem: 200, revoke: 200, close: 200 };
+const EXPECTED: Record<Op, number> = {
+  open: 201,
+  grant: 201,
+  offer: 201,
+  redeem: 200,
+  revoke: 200,
+  close: 200,
+};
 
 /** One request; undefined when the broker died under it or the answer was not the expected one (recorded). */
 async function attempt(ctx: Ctx, op: Op, send: Parameters<CrashCluster['send']>[1]) {

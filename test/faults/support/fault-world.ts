@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { demoGroupRole, prepareDemoDatabase } from '../../../server/dev/postgres/demo-database';
 import { initDevTrustDomain } from '../../../server/dev/identity/dev-trust-domain';
+import { demoGroupRole, prepareDemoDatabase } from '../../../server/dev/postgres/demo-database';
 import { configureDevVault } from '../../../server/dev/vault-setup';
 import { createLogger } from '../../../server/shared/logger';
 import { createVaultAdapter, type VaultAdapter } from '../../../server/vault';
@@ -45,9 +45,16 @@ export interface FaultWorld {
 
 async function configureVault(backend: VaultBackend, demoUrl: string, demoDatabase: string) {
   const logger = createLogger({ level: 'silent' });
-  const vault = createVaultAdapter({ addr: backend.url, token: backend.rootToken, timeoutMs: 10_000 }, { logger });
+  const vault = createVaultAdapter(
+    { addr: backend.url, token: backend.rootToken, timeoutMs: 10_000 },
+    { logger },
+  );
   if (backend.mountsDatabase) await vault.write('sys/mounts/database', { type: 'database' });
-  await configureDevVault(vault, { demoDatabaseUrl: demoUrl, groupRole: demoGroupRole(demoDatabase), logger });
+  await configureDevVault(vault, {
+    demoDatabaseUrl: demoUrl,
+    groupRole: demoGroupRole(demoDatabase),
+    logger,
+  });
   return vault;
 }
 
@@ -62,7 +69,8 @@ async function dropDemo(serverUrl: string, demoDatabase: string) {
         join pg_roles g on g.oid = m.roleid where g.rolname = $1`,
       [demoGroupRole(demoDatabase)],
     );
-    for (const { rolname } of members.rows) await admin.query(`drop role if exists ${pg.escapeIdentifier(rolname)}`);
+    for (const { rolname } of members.rows)
+      await admin.query(`drop role if exists ${pg.escapeIdentifier(rolname)}`);
     await admin.query(`drop role if exists ${demoGroupRole(demoDatabase)}`);
   } finally {
     await admin.end();
@@ -120,7 +128,10 @@ export async function createFaultWorld(
     svid,
     baselineAccessors,
     async startBroker(name, extraEnv = {}) {
-      const ports = { GRANTLINE_PORT: String(await freePort()), GRANTLINE_OPERATOR_PORT: String(await freePort()) };
+      const ports = {
+        GRANTLINE_PORT: String(await freePort()),
+        GRANTLINE_OPERATOR_PORT: String(await freePort()),
+      };
       const broker = await startBrokerProcess({
         name,
         env: env({ ...ports, ...extraEnv }),

@@ -98,7 +98,8 @@ export async function liveVaultHandles(world: FaultWorld): Promise<LiveVaultHand
   const tasks = await world.db.db.selectFrom('tasks').select('vault_token_accessor').execute();
   const recorded: string[] = [];
   for (const r of rows)
-    if (r.vault_lease_id && (await world.vault.lookupLease(r.vault_lease_id))) recorded.push(r.vault_lease_id);
+    if (r.vault_lease_id && (await world.vault.lookupLease(r.vault_lease_id)))
+      recorded.push(r.vault_lease_id);
   const accessors = new Set([
     ...rows.map((r) => r.vault_token_accessor),
     ...tasks.map((t) => t.vault_token_accessor),

@@ -89,7 +89,12 @@ export function spawnLogged(
           if (m) done(undefined, m);
         };
         const timer = setTimeout(
-          () => done(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${recent.slice(-30).join('\n')}`)),
+          () =>
+            done(
+              new Error(
+                `no line matching ${pattern} within ${timeoutMs} ms:\n${recent.slice(-30).join('\n')}`,
+              ),
+            ),
           timeoutMs,
         );
         watchers.add(watch);

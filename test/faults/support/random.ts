@@ -1,7 +1,11 @@
 import { randomInt } from 'node:crypto';
 
 /** A seeded generator (mulberry32): FAULTS_SEED=<n> replays a run's choices (its timing stays the machine's). */
-export function seededRandom(label: string): { seed: number; next(): number; between(lo: number, hi: number): number } {
+export function seededRandom(label: string): {
+  seed: number;
+  next(): number;
+  between(lo: number, hi: number): number;
+} {
   const seed = Number(process.env.FAULTS_SEED ?? randomInt(2 ** 31 - 1));
   let a = seed ^ [...label].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261);
   const next = () => {
