@@ -240,6 +240,9 @@ export async function openTask(
     json: {
       purpose: 'grantline bench',
       agents,
+      // Tasks declare where their tokens go and who may receive delegations (the bench's sub-agents).
+      audiences: ['bench-api'],
+      delegates: ['spiffe://dev.grantline.local/agent/*'],
       scopes,
       ttl: '30m',
       limits,

@@ -12,9 +12,9 @@ import { CHILD_TOKEN_POLICY } from '../vault/child-token-policy';
 import { TaskNotOpen } from './task.errors';
 import { findTask, insertTask, recordTaskToken } from './task.repository';
 import type { OpenTaskInput } from './task.schema';
-import type { TaskServiceDeps } from './task.service';
 import { taskView } from './task.view';
 import { closeTask } from './task-close';
+import type { TaskServiceDeps } from './task-service.deps';
 import { resolveTaskTargets } from './task-targets';
 
 function checkScopes(catalogue: ScopeCatalogue, scopes: string[]) {
@@ -78,6 +78,7 @@ export async function openTask(
       context: JSON.stringify(input.context),
       ttl_seconds: input.ttl,
       ...input.limits,
+      max_actions: input.limits.max_actions ?? null,
       vault_token_accessor: null,
       policy_version: allowed.decision.policyVersion,
       expires_at: new Date(w.now.getTime() + input.ttl * 1000),
