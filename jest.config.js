@@ -49,7 +49,8 @@ module.exports = {
       ...common,
       displayName: 'faults',
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      // The shared set-up, then dist/ (re)built when stale: brokers run here as `node bin/grantline.js`.
+      globalSetup: '<rootDir>/test/faults/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },
     {

@@ -1,11 +1,6 @@
 import type { DomainUnitOfWork } from '../access/unit';
 import type { Db } from '../db/database';
-import {
-  feedAfter,
-  hasUnsequencedFeed,
-  sequenceFeedEntries,
-  tryTransactionLock,
-} from './revocation.repository';
+import { feedAfter, hasUnsequencedFeed, sequenceFeedEntries, tryTransactionLock } from './feed.repository';
 
 /** The advisory lock that makes feed sequencing one-at-a-time across every broker ("grantfeed"). */
 const FEED_SEQUENCER_LOCK = 0x6772_616e_7466_6564n;

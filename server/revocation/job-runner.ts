@@ -11,6 +11,7 @@ import {
   setLeaseState,
   unrevokedLeases,
 } from './revocation.repository';
+import { revokeUnrecordedTaskTokens } from './unrecorded-task-token';
 import type { WorkerDeps } from './worker.types';
 
 /** Vault understood and refused (4xx): a few more tries, not the whole budget kept for outages. */
@@ -128,25 +129,56 @@ export function createJobRunner(deps: RunnerDeps) {
     );
   }
 
-  return async function runJob(job: ClaimedJob): Promise<void> {
+  /**
+   * Database logins first: their lockout needs only the database, so a Vault that is down or slow does not
+   * delay it (each is locked out again, and proved dead, with its lease below; a failure here is retried there).
+   */
+  async function lockOutLogins(leases: LeaseRow[]) {
+    const logins = leases.filter((l) => l.db_role && l.db_target && deps.targets?.has(l.db_target));
+    await pMap(logins, (l) => deps.targets!.lockOut(l.db_target!, l.db_role!).catch(() => undefined), {
+      concurrency,
+    });
+  }
+
+  /**
+   * The task token first (after the logins): Vault cascades to every grant token and lease under it, so the explicit pass
+   * mostly confirms (the token is a lease row of its own, so a failure here is retried there). A task
+   * whose token was never recorded has it found by its metadata; an error there keeps the job pending.
+   */
+  async function revokeTaskToken(job: ClaimedJob, payload: JobPayload): Promise<string | null> {
+    if (!payload.taskTokenAccessor)
+      return revokeUnrecordedTaskTokens(deps.vault, job.task_id).then(
+        () => null,
+        (err: unknown) => `unrecorded task token: ${describe(err)}`,
+      );
+    await deps.vault
+      .revokeTokenByAccessor(payload.taskTokenAccessor)
+      .catch((err) =>
+        log.warn({ jobId: job.id, err: describe(err) }, 'task token cascade failed; revoking each handle'),
+      );
+    return null;
+  }
+
+  /** Runs one attempt; true when the job was rescheduled (something is left to revoke). */
+  return async function runJob(job: ClaimedJob): Promise<boolean> {
     const payload = job.payload as JobPayload;
     const grantIds = job.kind === 'revoke_grants' ? (payload.grantIds ?? []) : [];
-    // The task token first: Vault cascades to every grant token and lease under it, so the explicit pass
-    // below mostly confirms. (The task token is a lease row of its own, so a failure here is retried there.)
-    if (job.kind === 'revoke_task' && payload.taskTokenAccessor)
-      await deps.vault
-        .revokeTokenByAccessor(payload.taskTokenAccessor)
-        .catch((err) =>
-          log.warn({ jobId: job.id, err: describe(err) }, 'task token cascade failed; revoking each handle'),
-        );
     const leases = await unrevokedLeases(deps.db, {
       taskId: job.task_id,
       ...(job.kind === 'revoke_grants' ? { grantIds } : {}),
     });
-    const { counts, lastError } = await revokeAll(leases);
+    await lockOutLogins(leases);
+    const unrecorded = job.kind === 'revoke_task' ? await revokeTaskToken(job, payload) : null;
+    const revoked = await revokeAll(leases);
+    const { counts } = revoked;
+    if (unrecorded) counts.retrying++;
+    const lastError = unrecorded ?? revoked.lastError;
     deps.metrics.revocationJobs.inc({ kind: job.kind, outcome: counts.retrying ? 'retry' : 'done' });
     await recordAttempt(job, counts, lastError);
-    if (counts.retrying === 0) return finish(job, payload, grantIds);
+    if (counts.retrying === 0) {
+      await finish(job, payload, grantIds);
+      return false;
+    }
     const dueAt = new Date(deps.clock.now().getTime() + deps.backoffMs(job.attempts));
     if (!(await rescheduleJob(deps.db, { id: job.id, claim: job.claim, dueAt, error: lastError })))
       log.warn({ jobId: job.id }, 'revocation job taken over by another worker; not rescheduled here');
@@ -160,5 +192,6 @@ export function createJobRunner(deps: RunnerDeps) {
       },
       'revocation incomplete, will retry',
     );
+    return true;
   };
 }

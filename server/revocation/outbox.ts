@@ -1,11 +1,6 @@
 import type { Tx } from '../db/database';
-import {
-  enqueueJob,
-  expireLeasesOfGrants,
-  insertFeedEntries,
-  insertLeases,
-  type TrackedHandle,
-} from './revocation.repository';
+import { insertFeedEntries } from './feed.repository';
+import { enqueueJob, expireLeasesOfGrants, insertLeases, type TrackedHandle } from './revocation.repository';
 
 /**
  * What the domains ask of revocation, inside their own unit of work: track what Vault minted, queue its

@@ -1,6 +1,7 @@
 import { createJobClaims } from './job-claims';
 import { createJobRunner } from './job-runner';
 import { describe } from './lease-revoker';
+import { createVaultReturnWatch } from './vault-return';
 import type { WorkerDeps } from './worker.types';
 
 export type { WorkerDeps };
@@ -22,6 +23,7 @@ export function createRevocationWorker(deps: WorkerDeps) {
   const log = deps.logger.child({ module: 'revocation' });
   const claims = createJobClaims({ db: deps.db, connect: deps.connect, logger: log });
   const run = createJobRunner({ ...deps, logger: log, backoffMs });
+  const vaultReturn = createVaultReturnWatch({ ...deps, logger: log });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let again = false;
@@ -35,6 +37,7 @@ export function createRevocationWorker(deps: WorkerDeps) {
       await Promise.all(
         jobs.map((job) =>
           run(job)
+            .then((rescheduled) => rescheduled && vaultReturn.jobWaits())
             .catch((err) => log.error({ jobId: job.id, err: describe(err) }, 'revocation job crashed'))
             .finally(() => claims.release(job.id)),
         ),
@@ -66,7 +69,10 @@ export function createRevocationWorker(deps: WorkerDeps) {
     },
     start(): void {
       timer ??= setInterval(() => {
-        void drain().catch((err) => log.warn({ err: describe(err) }, 'revocation drain failed'));
+        void vaultReturn
+          .check()
+          .then(() => drain())
+          .catch((err) => log.warn({ err: describe(err) }, 'revocation drain failed'));
       }, deps.intervalMs);
       timer.unref();
     },

@@ -19,21 +19,34 @@ export interface GrantsOfTask {
 export async function closeTask(
   w: DomainWork,
   task: TaskRow,
-  q: { reason: string; principal: string | null; finalStatus: 'closed' | 'expired'; grants: GrantsOfTask },
+  q: {
+    reason: string;
+    principal: string | null;
+    finalStatus: 'closed' | 'expired';
+    grants: GrantsOfTask;
+    /** Vault minted nothing for the task (its open failed before any token): closed at once, no job. */
+    nothingMinted?: boolean;
+  },
 ): Promise<void> {
   const revoked = await q.grants.revokeAll(w, { taskId: task.id, reason: q.reason, principal: q.principal });
   await markClosing(w.tx, task.id, { now: w.now, reason: q.reason });
-  await queueTaskRevocation(w.tx, {
-    taskId: task.id,
-    taskTokenAccessor: task.vault_token_accessor,
-    finalStatus: q.finalStatus,
-    now: w.now,
-  });
+  if (q.nothingMinted) await markFinished(w.tx, task.id, { status: q.finalStatus, now: w.now });
+  else
+    await queueTaskRevocation(w.tx, {
+      taskId: task.id,
+      taskTokenAccessor: task.vault_token_accessor,
+      finalStatus: q.finalStatus,
+      now: w.now,
+    });
   w.audit({
     type: q.finalStatus === 'expired' ? 'task.expired' : 'task.closing',
     taskId: task.id,
     principal: q.principal,
-    payload: { reason: q.reason, grants_revoked: revoked },
+    payload: {
+      reason: q.reason,
+      grants_revoked: revoked,
+      ...(q.nothingMinted ? { nothing_minted: true } : {}),
+    },
   });
 }
 

@@ -7,6 +7,17 @@ export async function insertTask(tx: Tx, row: Insertable<TasksTable>): Promise<T
   return tx.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+/** Records the Vault token of a task being opened; undefined when the task is no longer open. */
+export async function recordTaskToken(tx: Tx, id: string, accessor: string): Promise<TaskRow | undefined> {
+  return tx
+    .updateTable('tasks')
+    .set({ vault_token_accessor: accessor })
+    .where('id', '=', id)
+    .where('status', '=', 'open')
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export async function findTask(db: DbOrTx, id: string): Promise<TaskRow | undefined> {
   return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -1,44 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import { type Access, accessDenied } from '../access/access';
-import type { DomainUnitOfWork } from '../access/unit';
-import { type ScopeCatalogue, vaultPoliciesFor } from '../config/scope-catalogue';
-import type { Db, TaskStatus } from '../db/database';
+import { accessDenied } from '../access/access';
+import type { TaskStatus } from '../db/database';
 import { type Actor, actorId } from '../identity/human';
 import type { Principal } from '../identity/identity.types';
-import type { PolicyAction, TaskFacts } from '../policy';
-import { trackHandles } from '../revocation/outbox';
-import { buildReceipt, type GrantSummary } from '../revocation/receipt';
-import type { Clock } from '../shared/clock';
+import type { PolicyAction } from '../policy';
+import { buildReceipt } from '../revocation/receipt';
 import { type GrantlineError, InvalidRequest } from '../shared/errors';
-import type { Logger } from '../shared/logger';
-import type { MintedToken, TokenCustody, VaultAdapter } from '../vault';
-import { CHILD_TOKEN_POLICY } from '../vault/child-token-policy';
 import { insertApproval } from './approval.repository';
 import { approvalRecordedEvent, deciderOf } from './approval-decider';
 import { TaskNotFound, TaskNotOpen } from './task.errors';
-import { findTask, insertTask, listTasks } from './task.repository';
+import { findTask, listTasks } from './task.repository';
 import type { ApprovalInput, OpenTaskInput } from './task.schema';
 import { approvalView, taskView } from './task.view';
-import { closeTask, type GrantsOfTask } from './task-close';
+import { closeTask } from './task-close';
 import { taskFacts } from './task-facts';
-import { resolveTaskTargets } from './task-targets';
+import { openTask } from './task-open';
+import type { TaskServiceDeps } from './task-service.deps';
 
-export interface TaskServiceDeps {
-  db: Db;
-  uow: DomainUnitOfWork;
-  vault: VaultAdapter;
-  custody: TokenCustody;
-  access: Access;
-  catalogue: ScopeCatalogue;
-  /** The broker's own trust domain: delegate wildcards may only cover its paths. */
-  trustDomain: string;
-  clock: Clock;
-  logger: Logger;
-  /** The grants domain, for close and receipts (handed in at composition: tasks never import grants). */
-  grants: GrantsOfTask & { listOfTask(db: Db, taskId: string): Promise<GrantSummary[]> };
-  /** Called after a close commits so the revocation worker starts at once. */
-  onRevocationQueued: () => Promise<void> | void;
-}
+export type { TaskServiceDeps } from './task-service.deps';
 
 type TaskAction = Extract<PolicyAction, 'ReadTask' | 'CloseTask' | 'ApproveTask' | 'ReadLineage'>;
 const READS: TaskAction[] = ['ReadTask', 'ReadLineage'];
@@ -135,122 +113,6 @@ export function createTaskService(deps: TaskServiceDeps) {
 async function receiptOf(deps: TaskServiceDeps, id: string) {
   const task = (await findTask(deps.db, id))!;
   return buildReceipt(deps.db, task, await deps.grants.listOfTask(deps.db, id));
-}
-
-function checkScopes(catalogue: ScopeCatalogue, scopes: string[]) {
-  const unknown = scopes.filter((s) => !catalogue.has(s));
-  if (unknown.length)
-    throw new InvalidRequest(`unknown scope(s): ${unknown.join(', ')}`, { unknown_scopes: unknown });
-}
-
-/** Opens a task: policy, then the task's orphan Vault token, then the row (revoking the token if that fails). */
-async function openTask(deps: TaskServiceDeps, log: Logger, principal: Principal, input: OpenTaskInput) {
-  checkScopes(deps.catalogue, input.scopes);
-  const id = randomUUID();
-  const ceiling = [...new Set(input.scopes)].sort();
-  const targets = resolveTaskTargets(deps, {
-    ceiling,
-    audiences: input.audiences,
-    delegates: input.delegates,
-  });
-  const draft: TaskFacts = {
-    id,
-    owner: principal.spiffeId,
-    agents: input.agents,
-    audiences: targets.audiences,
-    ceiling,
-    status: 'open',
-    taskType: input.context.task_type,
-    dataSensitivity: input.context.data_sensitivity,
-    riskScore: input.context.risk_score,
-  };
-  const allowed = await deps.access.authorize(principal, { action: 'OpenTask', task: draft }, { taskId: id });
-  const token = await deps.vault.createOrphanToken({
-    policies: [...vaultPoliciesFor(deps.catalogue, ceiling), CHILD_TOKEN_POLICY],
-    ttlSeconds: input.ttl,
-    displayName: `grantline-task-${id.slice(0, 8)}`,
-    meta: { grantline_task: id },
-    renewable: false,
-  });
-  try {
-    await deps.custody.keep('task', id, token.clientToken);
-    const task = await deps.uow.run({}, (w) => {
-      w.audit(allowed.event);
-      return insertOpenTask(w, {
-        id,
-        principal,
-        input,
-        ceiling,
-        targets,
-        token,
-        policyVersion: allowed.decision.policyVersion,
-      });
-    });
-    log.info({ taskId: id, accessor: token.accessor }, 'task opened');
-    return taskView(task, deps.clock.now());
-  } catch (err) {
-    await deps.vault
-      .revokeTokenByAccessor(token.accessor)
-      .catch((e) =>
-        log.error(
-          { taskId: id, accessor: token.accessor, err: e },
-          'could not revoke the token of a task that failed to open',
-        ),
-      );
-    throw err;
-  }
-}
-
-async function insertOpenTask(
-  w: Parameters<Parameters<DomainUnitOfWork['run']>[1]>[0],
-  q: {
-    id: string;
-    principal: Principal;
-    input: OpenTaskInput;
-    ceiling: string[];
-    targets: { audiences: string[]; delegates: string[] };
-    token: MintedToken;
-    policyVersion: string;
-  },
-) {
-  const expiresAt = new Date(w.now.getTime() + q.input.ttl * 1000);
-  const limits = q.input.limits;
-  const row = await insertTask(w.tx, {
-    id: q.id,
-    owner: q.principal.spiffeId,
-    purpose: q.input.purpose,
-    agents: [...new Set(q.input.agents)],
-    scopes: q.ceiling,
-    ...q.targets,
-    context: JSON.stringify(q.input.context),
-    ttl_seconds: q.input.ttl,
-    ...limits,
-    max_actions: limits.max_actions ?? null,
-    vault_token_accessor: q.token.accessor,
-    policy_version: q.policyVersion,
-    expires_at: expiresAt,
-  });
-  await trackHandles(w.tx, {
-    taskId: q.id,
-    grantId: null,
-    handles: [{ kind: 'task_token', scope: null, accessor: q.token.accessor, expiresAt }],
-  });
-  w.audit({
-    type: 'task.opened',
-    taskId: q.id,
-    principal: q.principal.spiffeId,
-    payload: {
-      purpose: q.input.purpose,
-      agents: row.agents,
-      scopes: q.ceiling,
-      ...q.targets,
-      ttl: q.input.ttl,
-      limits,
-      context: q.input.context,
-      vault_token_accessor: q.token.accessor,
-    },
-  });
-  return row;
 }
 
 async function approve(deps: TaskServiceDeps, principal: Principal, id: string, input: ApprovalInput) {
