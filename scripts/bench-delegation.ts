@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { closeAndWait, countInactive, outstandingLeases, sample } from './bench-close';
+import { withCpu } from './bench-cpu';
 import { agentId, type BenchTarget, expectStatus, openTask, requestGrant } from './bench-harness';
 import { type LoadResult, round, runLoad, waitUntil } from './bench-load';
 import { offer, redeem } from './bench-tree';
@@ -29,24 +30,25 @@ async function makeOffers(b: BenchTarget, o: { offers: number; concurrency: numb
   const parents: string[] = [];
   for (let i = 0; i < Math.ceil(o.offers / MAX_FANOUT); i++)
     parents.push((await requestGrant(b, taskId, root, [KV])).grant_id);
-  const queues: Array<Array<{ token: string; parent: string }>> = subs.map(() => []);
+  const queue: Array<{ token: string; parent: string; to: string }> = [];
   const created = await runLoad({
     concurrency: o.concurrency,
     durationMs: 300_000,
     total: o.offers,
     op: async (_w, i) => {
       const parent = parents[Math.floor(i / MAX_FANOUT)]!;
-      const token = await offer(b, root, parent, subs[i % subs.length]!, { budget: 1, mayRedelegate: false });
-      queues[i % subs.length]!.push({ token, parent });
+      const to = subs[i % subs.length]!;
+      const token = await offer(b, root, parent, to, { budget: 1, mayRedelegate: false });
+      queue.push({ token, parent, to });
     },
   });
   if (created.errors) throw new Error(`offers failed: ${created.firstError}`);
-  return { taskId, root, subs, parents, queues, created };
+  return { taskId, root, subs, parents, queue, created };
 }
 
 /**
- * RFC 8693 redemptions: `concurrency` sub-agents, each redeeming the offers bound to it (made beforehand
- * from the root agent's grants) until the deadline or the offers run out. Then one parent grant is revoked
+ * RFC 8693 redemptions by `concurrency` workers, each redeeming the next offer as the sub-agent it is bound
+ * to (offers made beforehand from the root agent's grants) until the deadline or the offers run out. Then one parent grant is revoked
  * with its whole subtree (up to 1000 children), timed until the call returns and until Vault confirms.
  */
 export async function benchRedemptions(
@@ -54,19 +56,21 @@ export async function benchRedemptions(
   o: { offers: number; seconds: number; concurrency: number },
 ): Promise<DelegationResult> {
   const made = await makeOffers(b, o);
-  // Warm-up: one redemption per sub-agent, not measured.
-  await Promise.all(made.subs.map((s, w) => redeem(b, s, made.queues[w]!.pop()!.token)));
+  // Warm-up: a redemption by each of 16 sub-agents, not measured.
+  await Promise.all(made.queue.splice(0, o.concurrency).map((x) => redeem(b, x.to, x.token)));
   const children: Array<{ token: string; parent: string }> = [];
-  const redemptions = await runLoad({
-    concurrency: o.concurrency,
-    durationMs: o.seconds * 1000,
-    op: async (w) => {
-      const next = made.queues[w]!.pop();
-      if (!next) throw new Error('out of offers');
-      const granted = await redeem(b, made.subs[w]!, next.token);
-      children.push({ token: granted.access_token, parent: next.parent });
-    },
-  });
+  const redemptions = await withCpu(b.pids, () =>
+    runLoad({
+      concurrency: o.concurrency,
+      durationMs: o.seconds * 1000,
+      total: made.queue.length,
+      op: async (_w, i) => {
+        const next = made.queue[i]!;
+        const granted = await redeem(b, next.to, next.token);
+        children.push({ token: granted.access_token, parent: next.parent });
+      },
+    }),
+  );
   const parent = made.parents[0]!;
   const t0 = performance.now();
   const res = await b.http.call('POST', `/v1/grants/${parent}/revoke`, {

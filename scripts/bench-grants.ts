@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { vaultPoliciesFor } from '../server/config/scope-catalogue';
 import { CHILD_TOKEN_POLICY } from '../server/vault/child-token-policy';
 import { closeAndWait } from './bench-close';
+import { withCpu } from './bench-cpu';
 import { agentId, type BenchTarget, LARGE_LIMITS, openTask, requestGrant } from './bench-harness';
 import { type LoadResult, round, runLoad } from './bench-load';
 
@@ -30,11 +31,13 @@ export async function benchBrokerGrants(b: BenchTarget, o: GrantsPhase): Promise
   const taskId = await openTask(b, agents, [o.scope], { limits });
   // Warm-up (JIT, pools, keep-alive sockets on every worker): a few grants per agent, not measured.
   for (let i = 0; i < 3; i++) await Promise.all(agents.map((a) => requestGrant(b, taskId, a, [o.scope])));
-  const result = await runLoad({
-    concurrency: o.concurrency,
-    durationMs: o.seconds * 1000,
-    op: async (w) => void (await requestGrant(b, taskId, agents[w]!, [o.scope])),
-  });
+  const result = await withCpu(b.pids, () =>
+    runLoad({
+      concurrency: o.concurrency,
+      durationMs: o.seconds * 1000,
+      op: async (w) => void (await requestGrant(b, taskId, agents[w]!, [o.scope])),
+    }),
+  );
   const closed = await closeAndWait(b, taskId, 120_000);
   return { ...result, cleanup: { grants: result.ops + agents.length * 3, ...closed } };
 }
@@ -85,7 +88,9 @@ export async function benchDirectVault(
   };
   try {
     for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: o.concurrency }, op));
-    const result = await runLoad({ concurrency: o.concurrency, durationMs: o.seconds * 1000, op });
+    const result = await withCpu(b.pids, () =>
+      runLoad({ concurrency: o.concurrency, durationMs: o.seconds * 1000, op }),
+    );
     const t0 = performance.now();
     await b.vault.revokeTokenByAccessor(task.accessor);
     return { ...result, cleanupMs: round(performance.now() - t0) };

@@ -4,6 +4,7 @@ import type { ScopeCatalogue } from '../server/config/scope-catalogue';
 import type { DbHandle } from '../server/db/pool';
 import { mintDevJwtSvid } from '../server/dev/identity/dev-trust-domain';
 import type { VaultAdapter } from '../server/vault';
+import type { CpuPids } from './bench-cpu';
 
 /** The identities the bench acts as, all in the dev trust domain (real ES256 JWT-SVIDs the broker verifies). */
 export const ORCHESTRATOR = 'spiffe://dev.grantline.local/orchestrator/bench';
@@ -131,6 +132,8 @@ export interface BenchTarget {
   /** The Vault adapter the broker uses, built here from the same settings: the direct comparison. */
   vault: VaultAdapter;
   catalogue: ScopeCatalogue;
+  /** Whose CPU the measured loops are charged (read from /proc on this machine). */
+  pids?: CpuPids;
 }
 
 export interface TaskLimits {

@@ -3,6 +3,7 @@ import { createDb } from '../server/db/pool';
 import { createLogger } from '../server/shared/logger';
 import { createVaultAdapter } from '../server/vault';
 import { benchClose } from './bench-close';
+import type { CpuPids } from './bench-cpu';
 import { benchRedemptions } from './bench-delegation';
 import { benchBrokerGrants, benchDirectVault } from './bench-grants';
 import { type BenchTarget, createBenchHttp } from './bench-harness';
@@ -22,6 +23,7 @@ export interface LoadInit {
   dbName: string;
   vault: { addr: string; token: string };
   configDir: string;
+  pids?: CpuPids;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: each phase takes its own argument shape, checked by the caller
@@ -62,6 +64,7 @@ function targetOf(init: LoadInit): BenchTarget {
       { logger: quiet },
     ),
     catalogue: loadScopeCatalogue(init.configDir),
+    ...(init.pids ? { pids: init.pids } : {}),
   };
 }
 

@@ -7,10 +7,13 @@ import type { KitResult } from './bench-kit';
 import type { LineageResult } from './bench-lineage';
 import { type LoadResult, round } from './bench-load';
 
+type CpuPerOp = Record<string, number | null>;
+type Measured = LoadResult & { cpuPerOp?: CpuPerOp };
+
 /** The broker against the same Vault work done directly, in the same run. */
 export interface Comparison {
-  broker: LoadResult;
-  direct: DirectVaultResult;
+  broker: Measured;
+  direct: DirectVaultResult & { cpuPerOp?: CpuPerOp };
 }
 
 /** Everything measured against one Vault (the dev Vault standalone, or OpenBao). */
@@ -20,7 +23,7 @@ export interface VaultRun {
   db?: Comparison;
   redeem?: Comparison;
   /** kv grants on a task whose grants may not delegate (no custody write): what custody costs. */
-  kvNoDelegation?: LoadResult;
+  kvNoDelegation?: Measured;
   delegation?: DelegationResult;
   memory: Array<{ pid: number; rssMb: number; peakMb: number }>;
   profile?: unknown;
@@ -74,6 +77,16 @@ export function vaultFigures(v: VaultRun) {
       vault_direct_redemption_per_s: redeem?.direct.perSec ?? null,
       kv_grants_without_delegation_per_s: v.kvNoDelegation?.perSec ?? null,
     },
+    /** CPU milliseconds per operation, by process (broker workers, Vault, PostgreSQL, load generator). */
+    cpu_per_op: {
+      kv_grant: kv?.broker.cpuPerOp ?? null,
+      vault_direct_kv: kv?.direct.cpuPerOp ?? null,
+      db_grant: db?.broker.cpuPerOp ?? null,
+      vault_direct_db: db?.direct.cpuPerOp ?? null,
+      redemption: redeem?.broker.cpuPerOp ?? null,
+      vault_direct_redemption: redeem?.direct.cpuPerOp ?? null,
+      kv_grant_without_delegation: v.kvNoDelegation?.cpuPerOp ?? null,
+    },
     broker: {
       rss_peak_mb: v.memory.length ? Math.max(...v.memory.map((m) => m.peakMb)) : null,
       rss_peak_mb_per_worker: v.memory.map((m) => m.peakMb),
@@ -94,6 +107,7 @@ export function resultsJson(raw: BenchRaw, meta: Record<string, unknown>) {
     ratios: top?.ratios ?? {},
     latency: top?.latency ?? {},
     throughput: top?.throughput ?? {},
+    cpu_per_op: top?.cpu_per_op ?? {},
     close: c
       ? {
           grants: c.grants,

@@ -51,6 +51,20 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The postmaster of the PostgreSQL the bench uses (the checkpointer's parent), for CPU accounting. */
+async function postmasterPid(adminUrl: string): Promise<number> {
+  const r = await adminQuery(
+    adminUrl,
+    "select pid from pg_stat_activity where backend_type = 'checkpointer'",
+  );
+  try {
+    const stat = fs.readFileSync(`/proc/${Number(r.rows[0]?.pid)}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1; // PostgreSQL runs on another machine: its CPU is not counted
+  }
+}
+
 /** Drops the scratch databases, any login Vault left in the demo group, then the group. */
 export async function dropScratch(adminUrl: string, dbName: string, demoDatabase: string): Promise<void> {
   await adminQuery(adminUrl, `drop database if exists ${dbName} with (force)`);
@@ -155,6 +169,7 @@ export async function startStack(o: StackOptions): Promise<Stack | undefined> {
       dbName,
       vault: { addr: vault.addr, token: vault.token },
       configDir: path.resolve(__dirname, '..', '..', 'config'),
+      pids: { broker: broker.pid, vault: vault.pid, postgres: await postmasterPid(o.adminUrl) },
     });
     cleanups.push(() => load.stop());
     const memory = () =>

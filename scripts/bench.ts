@@ -45,8 +45,19 @@ async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-const perf = (r: { perSec: number; p50Ms: number; p99Ms: number; errors: number }) =>
-  `${r.perSec}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.errors ? `, ${r.errors} errors` : ''}`;
+type Perf = {
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  cpuPerOp?: Record<string, number | null>;
+};
+const cpu = (c: Perf['cpuPerOp']) =>
+  c
+    ? `; CPU ms/op: broker ${c.broker_ms}, Vault ${c.vault_ms}, PostgreSQL ${c.postgres_ms}, load ${c.load_ms}`
+    : '';
+const perf = (r: Perf) =>
+  `${r.perSec}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.errors ? `, ${r.errors} errors` : ''}${cpu(r.cpuPerOp)}`;
 
 async function ratioPhases(stack: Stack, run: VaultRun, kind: VaultKind): Promise<void> {
   const load = { seconds: s.loadSeconds, concurrency: s.concurrency };
