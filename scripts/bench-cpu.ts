@@ -4,27 +4,30 @@ import { childrenOf } from './bench-processes';
 const TICK_MS = 10; // USER_HZ is 100 on Linux: /proc times are in 10 ms ticks
 
 /** CPU time (ms) a process used: its own, plus its waited-for children's when `reaped` (a postmaster's). */
-export function cpuMsOf(pid: number, reaped = false): number {
+export function cpuMsOf(pid: number, reaped = false, only?: 'user' | 'system'): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
     // Fields after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
-    const own = Number(f[11]) + Number(f[12]);
-    return (own + (reaped ? Number(f[13]) + Number(f[14]) : 0)) * TICK_MS;
+    const user = f[11]! + (reaped ? f[13]! : 0);
+    const system = f[12]! + (reaped ? f[14]! : 0);
+    return (only === 'user' ? user : only === 'system' ? system : user + system) * TICK_MS;
   } catch {
     return 0;
   }
 }
 
 /** A process and everything below it that is alive now, plus what its finished children used. */
-export function treeCpuMs(pid: number): number {
-  let total = cpuMsOf(pid, true);
-  for (const child of childrenOf(pid)) total += treeCpuMs(child);
+export function treeCpuMs(pid: number, only?: 'user' | 'system'): number {
+  let total = cpuMsOf(pid, true, only);
+  for (const child of childrenOf(pid)) total += treeCpuMs(child, only);
   return total;
 }
 
 export interface CpuSnapshot {
   broker: number;
+  /** Of the broker's, the kernel's share (system calls: sockets, the log file). */
+  brokerSystem: number;
   vault: number;
   postgres: number;
   load: number;
@@ -32,6 +35,7 @@ export interface CpuSnapshot {
 
 export const cpuDiff = (a: CpuSnapshot, b: CpuSnapshot): CpuSnapshot => ({
   broker: b.broker - a.broker,
+  brokerSystem: b.brokerSystem - a.brokerSystem,
   vault: b.vault - a.vault,
   postgres: b.postgres - a.postgres,
   load: b.load - a.load,
@@ -42,6 +46,7 @@ export function cpuPerOp(d: CpuSnapshot, ops: number) {
   const per = (ms: number) => (ops > 0 ? Math.round((ms / ops) * 100) / 100 : null);
   return {
     broker_ms: per(d.broker),
+    broker_system_ms: per(d.brokerSystem),
     vault_ms: per(d.vault),
     postgres_ms: per(d.postgres),
     load_ms: per(d.load),
@@ -59,6 +64,7 @@ export interface CpuPids {
 export function cpuSnapshot(p: CpuPids): CpuSnapshot {
   return {
     broker: treeCpuMs(p.broker),
+    brokerSystem: treeCpuMs(p.broker, 'system'),
     vault: treeCpuMs(p.vault),
     postgres: treeCpuMs(p.postgres),
     load: cpuMsOf(process.pid),

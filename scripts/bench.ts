@@ -54,7 +54,7 @@ type Perf = {
 };
 const cpu = (c: Perf['cpuPerOp']) =>
   c
-    ? `; CPU ms/op: broker ${c.broker_ms}, Vault ${c.vault_ms}, PostgreSQL ${c.postgres_ms}, load ${c.load_ms}`
+    ? `; CPU ms/op: broker ${c.broker_ms} (system ${c.broker_system_ms}), Vault ${c.vault_ms}, PostgreSQL ${c.postgres_ms}, load ${c.load_ms}`
     : '';
 const perf = (r: Perf) =>
   `${r.perSec}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.errors ? `, ${r.errors} errors` : ''}${cpu(r.cpuPerOp)}`;
