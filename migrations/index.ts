@@ -4,7 +4,6 @@ import * as auditLog from './2026_11_24_0002_create_audit_log';
 import * as feedCommitOrder from './2026_11_30_0200_feed_commit_order';
 import * as revocationVerified from './2026_11_30_0300_revocation_verified';
 import * as taskTargets from './2026_12_01_0001_task_targets_and_args_digest';
-import * as refuseFunction from './2026_12_02_0001_refuse_function';
 
 /** Every migration, by file name; the Migrator runs them in name (date) order. */
 export const migrations: Record<string, Migration> = {
@@ -13,5 +12,4 @@ export const migrations: Record<string, Migration> = {
   '2026_11_30_0200_feed_commit_order': feedCommitOrder,
   '2026_11_30_0300_revocation_verified': revocationVerified,
   '2026_12_01_0001_task_targets_and_args_digest': taskTargets,
-  '2026_12_02_0001_refuse_function': refuseFunction,
 };

@@ -1,6 +1,5 @@
 import { appendAuditEvents } from '../audit/audit.service';
 import type { AuditEventInput } from '../audit/audit.types';
-import { auditAppendSteps } from '../audit/audit-steps';
 import type { Db } from '../db/database';
 import { createUnitOfWork, type UnitOfWork, type Work } from '../db/unit-of-work';
 import type { Clock } from '../shared/clock';
@@ -17,6 +16,5 @@ export function createDomainUnitOfWork(db: Db, clock: Clock): DomainUnitOfWork {
     appendAudit: async (tx, events, at) => {
       await appendAuditEvents(tx, events, { now: () => at });
     },
-    auditSteps: auditAppendSteps,
   });
 }

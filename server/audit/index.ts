@@ -8,5 +8,4 @@ export type {
   VerifyOptions,
   VerifyResult,
 } from './audit.types';
-export { auditAppendSteps } from './audit-steps';
 export { CanonicalJsonError, canonicalJson } from './canonical-json';

@@ -21,13 +21,3 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
-
-/** SQLSTATE of `grantline_refuse(reason)`: a one-statement unit found that what it relied on is gone. */
-export const REFUSED_SQLSTATE = 'GLR01';
-
-/** The reason a one-statement unit was undone by one of its checks, or undefined for any other error. */
-export function refusalReason(err: unknown): string | undefined {
-  if (!err || typeof err !== 'object') return undefined;
-  const { code, message } = err as { code?: unknown; message?: unknown };
-  return code === REFUSED_SQLSTATE && typeof message === 'string' ? message : undefined;
-}

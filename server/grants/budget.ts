@@ -1,12 +1,11 @@
 import type { GrantRow, Tx } from '../db/database';
-import type { Cte } from '../db/one-statement';
 import { QuotaExceeded } from '../shared/errors';
 import {
   drawTaskBudget,
-  grantSlotStep,
   releaseApprovalsOf,
   returnGrantSlot,
   returnTaskBudget,
+  takeGrantSlot,
 } from '../tasks';
 import { GrantNoLongerActive } from './grant.errors';
 import * as grants from './grant.repository';
@@ -19,13 +18,13 @@ import * as offers from './offer.repository';
  * flows back to the pool it came from. This module is the only place these rules live.
  */
 
-/**
- * A new grant's draw, the first step of its reservation (`task_slot`): a direct grant takes a task slot
- * and its cost; a delegated one a slot only.
- */
-export function reserveForGrantStep(q: { taskId: string; cost: number; delegated: boolean; now: Date }): Cte {
+/** A new grant's draw: a direct grant takes a task slot and its cost; a delegated one a slot only. */
+export async function reserveForGrant(
+  tx: Tx,
+  q: { taskId: string; cost: number; delegated: boolean; now: Date },
+): Promise<void> {
   // A delegated grant's cost comes out of its offer's reservation, already taken from the parent.
-  return grantSlotStep({ taskId: q.taskId, cost: q.delegated ? 0 : q.cost, now: q.now });
+  await takeGrantSlot(tx, { taskId: q.taskId, cost: q.delegated ? 0 : q.cost, now: q.now });
 }
 
 /**

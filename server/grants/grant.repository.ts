@@ -1,6 +1,5 @@
-import { type RawBuilder, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { DbOrTx, GrantRow, NewGrant, Tx } from '../db/database';
-import { type Cte, cte } from '../db/one-statement';
 
 /** The only writer of the `grants` table: its state (status) and its budget columns. */
 
@@ -26,25 +25,6 @@ export async function listGrantsOfTask(db: DbOrTx, taskId: string) {
     .where('task_id', '=', taskId)
     .orderBy('issued_at')
     .execute();
-}
-
-/** The new grant's row (`grant_new`), a step of its one-statement reservation, written when `when` holds. */
-export function insertGrantStep(row: NewGrant, when: RawBuilder<boolean>): Cte {
-  const columns = Object.keys(row) as Array<keyof NewGrant>;
-  return cte(
-    'grant_new',
-    sql`insert into grants (${sql.join(columns.map((c) => sql.ref(c)))})
-      select ${sql.join(columns.map((c) => sql`${row[c]}`))} where ${when} returning id`,
-  );
-}
-
-/** pending → active (`grant_active`, no row when a close revoked it meanwhile), recording its token. */
-export function activateGrantStep(id: string, accessor: string): Cte {
-  return cte(
-    'grant_active',
-    sql`update grants set status = 'active', vault_token_accessor = ${accessor}
-      where id = ${id} and status = 'pending' returning id`,
-  );
 }
 
 /** pending → active; false when the grant was revoked meanwhile (its task closed while we minted). */

@@ -6,7 +6,7 @@ import type { IdentityService, Principal } from '../identity';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import { type GrantsOfTask, loadTask, type TaskCache, taskFacts } from '../tasks';
+import { type GrantsOfTask, loadTask, taskFacts } from '../tasks';
 import type { TokenIssuer } from '../tokens/access-token';
 import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../vault';
 import type { OfferDelegationInput, TokenExchangeInput } from './delegation.schema';
@@ -21,8 +21,6 @@ import { offerDelegation } from './offer.service';
 
 export interface GrantServiceDeps {
   db: Db;
-  /** Open tasks as this process knows them, for the grant path (shared with the tasks service). */
-  tasks: TaskCache;
   uow: DomainUnitOfWork;
   access: Access;
   vault: VaultAdapter;
@@ -68,7 +66,7 @@ async function revokeGrant(deps: GrantServiceDeps, principal: Principal, grantId
 
 /** The grants domain: issue (direct and delegated, one pipeline), offer, revoke. */
 export function createGrantService(deps: GrantServiceDeps) {
-  const issueGrant = createGrantPipeline({ ...deps, onTaskNotOpen: (id) => deps.tasks.forget(id) });
+  const issueGrant = createGrantPipeline(deps);
   const issuing = { ...deps, issueGrant };
   return {
     request: (principal: Principal, taskId: string, input: RequestGrantInput) =>

@@ -1,6 +1,5 @@
-import { type RawBuilder, sql } from 'kysely';
-import type { DbOrTx, GrantRow, OfferRow, Tx } from '../db/database';
-import { type Cte, cte } from '../db/one-statement';
+import { sql } from 'kysely';
+import type { DbOrTx, OfferRow, Tx } from '../db/database';
 
 /** The only writer of the `delegation_offers` table. */
 
@@ -18,39 +17,16 @@ export async function findOffer(db: DbOrTx, id: string): Promise<OfferRow | unde
   return db.selectFrom('delegation_offers').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** The offer a delegation token names and the grant that made it, in one round trip. */
-export async function findOfferWithParent(
-  db: DbOrTx,
-  id: string,
-): Promise<{ offer: OfferRow; parent: GrantRow } | undefined> {
-  const r = await sql<{ offer: OfferRow; parent: GrantRow }>`
-    select to_jsonb(o) as offer, to_jsonb(g) as parent
-    from delegation_offers o join grants g on g.id = o.parent_grant_id where o.id = ${id}`.execute(db);
-  const row = r.rows[0];
-  return row && { offer: revive(row.offer), parent: revive(row.parent) };
-}
-
-/** to_jsonb gives timestamps as text: the rows as the driver would have returned them. */
-function revive<T extends object>(row: T): T {
-  const out = { ...row } as Record<string, unknown>;
-  for (const k of ['created_at', 'expires_at', 'redeemed_at', 'issued_at', 'revoked_at'])
-    if (typeof out[k] === 'string') out[k] = new Date(out[k] as string);
-  return out as T;
-}
-
-/**
- * Consumes the offer exactly once (`offer_used`, a step of the grant's reservation, when `when` holds):
- * only one of any number of concurrent redemptions updates the row.
- */
-export function consumeOfferStep(
-  q: { id: string; grantId: string; now: Date },
-  when: RawBuilder<boolean>,
-): Cte {
-  return cte(
-    'offer_used',
-    sql`update delegation_offers set status = 'redeemed', redeemed_at = ${q.now}, redeemed_grant_id = ${q.grantId}
-      where id = ${q.id} and status = 'pending' and expires_at > ${q.now} and ${when} returning id`,
-  );
+/** Consumes the offer exactly once: only one of any number of concurrent redemptions updates the row. */
+export async function consumeOffer(tx: Tx, q: { id: string; grantId: string; now: Date }): Promise<boolean> {
+  const r = await tx
+    .updateTable('delegation_offers')
+    .set({ status: 'redeemed', redeemed_at: q.now, redeemed_grant_id: q.grantId })
+    .where('id', '=', q.id)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', q.now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 /** A redemption whose grant was never issued makes the offer redeemable again (until it expires). */

@@ -1,8 +1,11 @@
-import type { RawBuilder } from 'kysely';
 import type { Tx } from '../db/database';
-import type { Cte } from '../db/one-statement';
-import { insertLeases, insertLeasesStep, type TrackedHandle } from './leases.repository';
-import { enqueueJob, expireLeasesOfGrants, insertFeedEntries } from './revocation.repository';
+import {
+  enqueueJob,
+  expireLeasesOfGrants,
+  insertFeedEntries,
+  insertLeases,
+  type TrackedHandle,
+} from './revocation.repository';
 
 /**
  * What the domains ask of revocation, inside their own unit of work: track what Vault minted, queue its
@@ -17,15 +20,6 @@ export function trackHandles(
   q: { taskId: string; grantId: string | null; handles: TrackedHandle[] },
 ): Promise<void> {
   return insertLeases(tx, q);
-}
-
-/** The same, as step `name` of a one-statement unit (written only when `when` holds). */
-export function trackHandlesStep(
-  name: string,
-  q: { taskId: string; grantId: string | null; handles: TrackedHandle[] },
-  when: RawBuilder<boolean>,
-): Cte {
-  return insertLeasesStep(name, q, when);
 }
 
 /** The whole token tree of a closing task: its task token first (Vault cascades), then every lease. */

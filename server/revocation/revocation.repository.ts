@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DbOrTx, JobRow, LeaseRow, LeaseState, Tx } from '../db/database';
+import type { DbOrTx, JobRow, LeaseKind, LeaseRow, LeaseState, Tx } from '../db/database';
 
 /** The only writer of `revocation_jobs` (the outbox), `leases` (every Vault handle) and `revocation_feed`. */
 
@@ -133,6 +133,41 @@ export async function countIrrevocableLeases(db: DbOrTx, taskId: string): Promis
     .where('state', '=', 'irrevocable')
     .execute();
   return rows.length;
+}
+
+/** A Vault handle to track (and revoke): a token by accessor or a lease by id. */
+export interface TrackedHandle {
+  kind: LeaseKind;
+  scope: string | null;
+  leaseId?: string | undefined;
+  accessor?: string | undefined;
+  expiresAt: Date;
+  /** A database login the lease opened, and the target it lives on. */
+  dbRole?: string | undefined;
+  dbTarget?: string | undefined;
+}
+
+export async function insertLeases(
+  tx: Tx,
+  q: { taskId: string; grantId: string | null; handles: TrackedHandle[] },
+): Promise<void> {
+  if (q.handles.length === 0) return;
+  await tx
+    .insertInto('leases')
+    .values(
+      q.handles.map((h) => ({
+        task_id: q.taskId,
+        grant_id: q.grantId,
+        scope: h.scope,
+        kind: h.kind,
+        vault_lease_id: h.leaseId ?? null,
+        vault_token_accessor: h.accessor ?? null,
+        expires_at: h.expiresAt,
+        db_role: h.dbRole ?? null,
+        db_target: h.dbTarget ?? null,
+      })),
+    )
+    .execute();
 }
 
 /** Leases of grants that expired on their own: Vault lets them lapse; the receipt says `expired`. */

@@ -1,6 +1,5 @@
-import { type Insertable, type RawBuilder, sql } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { ApprovalRow, ApprovalsTable, DbOrTx, Tx } from '../db/database';
-import { type Cte, cte } from '../db/one-statement';
 
 /** The only writer of the `approvals` table. */
 
@@ -31,16 +30,15 @@ export async function findLiveApproval(
   return query.executeTakeFirst();
 }
 
-/** Consumes single-use approvals (`approvals_used`, when `when` holds); one a concurrent request used is left out. */
-export function consumeApprovalsStep(
-  q: { ids: string[]; grantId: string; now: Date },
-  when: RawBuilder<boolean>,
-): Cte {
-  return cte(
-    'approvals_used',
-    sql`update approvals set used_at = ${q.now}, used_by_grant = ${q.grantId}
-      where id = any(${q.ids}::uuid[]) and used_at is null and ${when} returning id`,
-  );
+/** Consumes a single-use approval; false when another request used it first. */
+export async function consumeApproval(tx: Tx, id: string, grantId: string, now: Date): Promise<boolean> {
+  const result = await tx
+    .updateTable('approvals')
+    .set({ used_at: now, used_by_grant: grantId })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 /** A grant that was never issued gives back the single-use approvals it consumed. */

@@ -1,11 +1,7 @@
-import { type RawBuilder, sql } from 'kysely';
 import type { ScopeCatalogue } from '../config/scope-catalogue';
-import type { ApprovalRow, DbOrTx } from '../db/database';
-import { type Cte, refuseUnless, rowsOf } from '../db/one-statement';
-import { consumeApprovalsStep, findLiveApproval, releaseApprovalsOf } from './approval.repository';
-
-/** The refusal a grant's reservation is undone with when one of its single-use approvals was used first. */
-export const SINGLE_USE_TAKEN = 'single-use approval taken';
+import type { ApprovalRow, DbOrTx, Tx } from '../db/database';
+import { AccessDenied } from '../shared/errors';
+import { consumeApproval, findLiveApproval, releaseApprovalsOf } from './approval.repository';
 
 /** The live approval for each privileged scope among `scopes` (none for the others). */
 export async function liveApprovals(
@@ -27,21 +23,15 @@ export async function liveApprovals(
   return found;
 }
 
-/**
- * Steps of a grant's reservation consuming the single-use approvals it rests on (when `when` holds): if
- * another request used one first, the whole reservation is undone (refusal SINGLE_USE_TAKEN, a 403).
- */
-export function consumeSingleUseSteps(
+/** Consumes the single-use approvals a grant rests on; 403 when another request used one first. */
+export async function consumeSingleUse(
+  tx: Tx,
   q: { approvals: ApprovalRow[]; grantId: string; now: Date },
-  when: RawBuilder<boolean>,
-): Cte[] {
-  const ids = q.approvals.filter((a) => a.single_use).map((a) => a.id);
-  if (ids.length === 0) return [];
-  const allUsed = sql<boolean>`(not (${when}) or ${rowsOf('approvals_used')} = ${ids.length})`;
-  return [
-    consumeApprovalsStep({ ids, grantId: q.grantId, now: q.now }, when),
-    refuseUnless('approvals_check', allUsed, SINGLE_USE_TAKEN),
-  ];
+): Promise<void> {
+  for (const a of q.approvals.filter((x) => x.single_use)) {
+    if (!(await consumeApproval(tx, a.id, q.grantId, q.now)))
+      throw new AccessDenied(`the single-use approval for ${a.scope} was already used`);
+  }
 }
 
 export { releaseApprovalsOf };

@@ -1,12 +1,7 @@
 /** The tasks module as other parts see it: its repositories stay private (dependency-cruiser checks). */
 
 export { listApprovals } from './approval.repository';
-export {
-  consumeSingleUseSteps,
-  liveApprovals,
-  releaseApprovalsOf,
-  SINGLE_USE_TAKEN,
-} from './approvals';
+export { consumeSingleUse, liveApprovals, releaseApprovalsOf } from './approvals';
 export { TaskNotFound, TaskNotOpen } from './task.errors';
 export { findTask as loadTask } from './task.repository';
 export {
@@ -16,16 +11,14 @@ export {
   type TaskServiceDeps,
 } from './task.service';
 export { approvalView, type TaskView, taskView } from './task.view';
-export { createTaskCache, type TaskCache } from './task-cache';
 export { closeTask, finishClose, type GrantsOfTask } from './task-close';
 export { expireTasks } from './task-expiry';
 export { taskFacts } from './task-facts';
 export {
   drawTaskBudget,
-  grantSlotStep,
   releaseActive,
   returnGrantSlot,
   returnTaskBudget,
-  whySlotRefused,
+  takeGrantSlot,
 } from './task-limits';
 export { admitsHolder, requireAdmitted } from './task-targets';

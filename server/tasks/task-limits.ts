@@ -1,4 +1,4 @@
-import type { DbOrTx } from '../db/database';
+import type { DbOrTx, TaskRow, Tx } from '../db/database';
 import { QuotaExceeded } from '../shared/errors';
 import { TaskNotFound, TaskNotOpen } from './task.errors';
 import * as tasks from './task.repository';
@@ -8,11 +8,17 @@ import * as tasks from './task.repository';
  * budget a direct grant costs), the task's budget pool for delegations, and the active count.
  */
 
-/** A grant's slot, as the `task_slot` step of its one-statement reservation (no row: refused). */
-export const grantSlotStep = tasks.takeGrantSlotStep;
+/** Takes a grant's slot or throws which limit refused (429) or why the task cannot issue (409/404). */
+export async function takeGrantSlot(
+  tx: Tx,
+  q: { taskId: string; cost: number; now: Date },
+): Promise<TaskRow> {
+  const row = await tasks.takeGrantSlot(tx, q);
+  if (row) return row;
+  throw await whySlotRefused(tx, q.taskId, q.cost, q.now);
+}
 
-/** Why the slot was refused: which limit (429), or why the task cannot issue (409/404). */
-export async function whySlotRefused(db: DbOrTx, taskId: string, cost: number, now: Date): Promise<Error> {
+async function whySlotRefused(db: DbOrTx, taskId: string, cost: number, now: Date): Promise<Error> {
   const t = await tasks.findTask(db, taskId);
   if (!t) return new TaskNotFound();
   if (t.status !== 'open') return new TaskNotOpen(t.status);

@@ -1,6 +1,5 @@
 import { type Insertable, sql } from 'kysely';
 import type { DbOrTx, TaskRow, TaskStatus, TasksTable, Tx } from '../db/database';
-import { type Cte, cte } from '../db/one-statement';
 
 /** The only writer of the `tasks` table (approvals live in approval.repository.ts). */
 
@@ -36,20 +35,21 @@ export async function lockOneExpiredTask(tx: Tx, now: Date): Promise<TaskRow | u
 }
 
 /**
- * Takes one grant's share of the task's limits in a single UPDATE, as the first step of the grant's
- * one-statement reservation (`task_slot`): the row lock serialises concurrent requests, and the WHERE
- * clause admits a request only while every limit still holds, so 200 parallel requests against a budget
- * of 50 issue exactly 50. No row when a limit (or the task's state) refused.
+ * Takes one grant's share of the task's limits in a single UPDATE: the row lock serialises concurrent
+ * requests, and the WHERE clause admits a request only while every limit still holds, so 200 parallel
+ * requests against a budget of 50 issue exactly 50. Undefined when a limit (or the task's state) refused.
  */
-export function takeGrantSlotStep(q: { taskId: string; cost: number; now: Date }): Cte {
-  return cte(
-    'task_slot',
-    sql`update tasks set grants_issued = grants_issued + 1, active_grants = active_grants + 1,
+export async function takeGrantSlot(
+  tx: Tx,
+  q: { taskId: string; cost: number; now: Date },
+): Promise<TaskRow | undefined> {
+  const result = await sql<TaskRow>`
+    update tasks set grants_issued = grants_issued + 1, active_grants = active_grants + 1,
       budget_spent = budget_spent + ${q.cost}
     where id = ${q.taskId} and status = 'open' and expires_at > ${q.now}
       and grants_issued < max_grants and active_grants < max_active and budget_spent + ${q.cost} <= budget
-    returning id`,
-  );
+    returning *`.execute(tx);
+  return result.rows[0];
 }
 
 /** Gives back a slot taken for a grant that was never issued (and `cost` of the task's budget). */

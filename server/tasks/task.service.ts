@@ -17,7 +17,6 @@ import { TaskNotFound, TaskNotOpen } from './task.errors';
 import { findTask, insertTask, listTasks } from './task.repository';
 import type { ApprovalInput, OpenTaskInput } from './task.schema';
 import { approvalView, taskView } from './task.view';
-import type { TaskCache } from './task-cache';
 import { closeTask, type GrantsOfTask } from './task-close';
 import { taskFacts } from './task-facts';
 import { resolveTaskTargets } from './task-targets';
@@ -37,8 +36,6 @@ export interface TaskServiceDeps {
   grants: GrantsOfTask & { listOfTask(db: Db, taskId: string): Promise<GrantSummary[]> };
   /** Called after a close commits so the revocation worker starts at once. */
   onRevocationQueued: () => Promise<void> | void;
-  /** Open tasks this process keeps in memory for the grant path: a task closed here is forgotten at once. */
-  cache?: TaskCache;
 }
 
 type TaskAction = Extract<PolicyAction, 'ReadTask' | 'CloseTask' | 'ApproveTask' | 'ReadLineage'>;
@@ -116,7 +113,6 @@ export function createTaskService(deps: TaskServiceDeps) {
         });
         return true;
       });
-      deps.cache?.forget(id);
       if (closedNow) {
         log.info({ taskId: id }, 'task closing');
         await deps.onRevocationQueued();

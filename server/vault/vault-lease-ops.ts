@@ -31,8 +31,7 @@ export function createSecretOps({ transport, broker, logger }: OpsDeps): SecretO
       // Read WITH the grant's token: the lease then belongs to that token and dies with it (§4).
       const c = { op: 'readDynamicSecret', method: 'read', path, token } as const;
       const secret = toDynamicSecret(await transport.call({ ...c, idempotent: false }), c);
-      // Debug: the grant's own log line names the lease.
-      logger.debug(
+      logger.info(
         { path, leaseId: secret.leaseId, ttl: secret.leaseDuration },
         'vault dynamic secret issued',
       );

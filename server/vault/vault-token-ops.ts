@@ -48,8 +48,7 @@ export function createTokenOps({ transport, broker, logger }: OpsDeps): TokenOps
         body: childTokenBody(o),
       } as const;
       const minted = toMintedToken(await transport.call({ ...c, idempotent: false }), c, false);
-      // Debug: a child token is a grant's, and the grant's own log line names its accessor.
-      logger.debug({ accessor: minted.accessor, ttl: minted.leaseDuration }, 'vault child token created');
+      logger.info({ accessor: minted.accessor, ttl: minted.leaseDuration }, 'vault child token created');
       return minted;
     },
 

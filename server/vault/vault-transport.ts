@@ -76,16 +76,11 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
       : opts.client.write(c.path, c.body ?? {}, { headers });
   };
 
-  // OpenBao repeats some warnings on every call of a kind (e.g. each KV read): each distinct one is
-  // logged at info once per process, then at debug, so the log is not one line per grant of them.
-  const seen = new Set<string>();
   const logWarnings = (c: VaultCall, body: unknown) => {
     const warnings = (body as { warnings?: unknown } | null | undefined)?.warnings;
-    if (!Array.isArray(warnings) || warnings.length === 0) return;
-    const key = `${c.op} ${JSON.stringify(warnings)}`;
-    const level = seen.has(key) ? 'debug' : 'info';
-    if (seen.size < 1000) seen.add(key);
-    log[level]({ op: c.op, path: c.path, ...c.logFields, warnings }, 'vault returned warnings');
+    if (Array.isArray(warnings) && warnings.length > 0) {
+      log.info({ op: c.op, path: c.path, ...c.logFields, warnings }, 'vault returned warnings');
+    }
   };
 
   async function call(c: VaultCall): Promise<unknown> {

@@ -4,7 +4,7 @@ import { createGrantService, grantsOfTask } from '../grants/grant.service';
 import { createGrantExpiry } from '../grants/grant-expiry';
 import { createIntrospectionService } from '../grants/introspection.service';
 import { createLineageService } from '../grants/lineage.service';
-import { createTaskCache, createTaskService, expireTasks } from '../tasks';
+import { createTaskService, expireTasks } from '../tasks';
 import { createTokenCustody } from '../vault';
 import type { Infrastructure } from './infrastructure';
 import { buildRevocation } from './revocation';
@@ -29,16 +29,9 @@ export function buildServices(infra: Infrastructure) {
     logger,
     onRevocationQueued,
   };
-  const taskCache = createTaskCache(db);
-  const tasks = createTaskService({
-    ...common,
-    trustDomain: identity.trustDomain,
-    grants: grantsOfTask,
-    cache: taskCache,
-  });
+  const tasks = createTaskService({ ...common, trustDomain: identity.trustDomain, grants: grantsOfTask });
   const grants = createGrantService({
     ...common,
-    tasks: taskCache,
     identity,
     tokens,
     metrics,

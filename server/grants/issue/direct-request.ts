@@ -5,7 +5,7 @@ import type { Db, TaskRow } from '../../db/database';
 import type { Principal } from '../../identity/identity.types';
 import type { Clock } from '../../shared/clock';
 import { GrantlineError, InvalidTarget } from '../../shared/errors';
-import { type TaskCache, TaskNotFound, TaskNotOpen } from '../../tasks';
+import { loadTask, TaskNotFound, TaskNotOpen } from '../../tasks';
 import { UnknownScope } from '../grant.errors';
 import type { RequestGrantInput } from '../grant.schema';
 import { decideGrant } from './decide';
@@ -14,8 +14,6 @@ import { grantTtl, remainingSeconds } from './ttl';
 
 export interface DirectRequestDeps {
   db: Db;
-  /** Open tasks as this process knows them (status and counters are checked when the slot is taken). */
-  tasks: TaskCache;
   access: Access;
   catalogue: ScopeCatalogue;
   clock: Clock;
@@ -30,7 +28,7 @@ async function validate(
   taskId: string,
   input: RequestGrantInput,
 ) {
-  const task = await deps.tasks.load(taskId);
+  const task = await loadTask(deps.db, taskId);
   if (!task) throw new TaskNotFound();
   const scopes = [...new Set(input.scopes)].sort();
   const unknown = scopes.filter((s) => !deps.catalogue.has(s));

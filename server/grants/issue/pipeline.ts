@@ -1,26 +1,23 @@
-import { sql } from 'kysely';
 import type { Access } from '../../access/access';
 import type { DomainUnitOfWork } from '../../access/unit';
+import type { AuditEventInput } from '../../audit/audit.types';
 import type { ScopeCatalogue } from '../../config/scope-catalogue';
-import type { Db } from '../../db/database';
-import { rowsOf } from '../../db/one-statement';
-import { queueGrantRevocation, trackHandles, trackHandlesStep } from '../../revocation/outbox';
+import { queueGrantRevocation, trackHandles } from '../../revocation/outbox';
 import type { Clock } from '../../shared/clock';
-import { GrantlineError, Unavailable } from '../../shared/errors';
+import { GrantlineError, InvalidRequest, Unavailable } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
+import { consumeSingleUse } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
 import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../../vault';
-import { releaseReservation } from '../budget';
+import { releaseReservation, reserveForGrant } from '../budget';
 import { TaskClosedWhileIssuing } from '../grant.errors';
-import { failGrant } from '../grant.repository';
-import { activate, untracked } from './activate';
+import { activateGrant, failGrant, insertGrant } from '../grant.repository';
+import { consumeOffer } from '../offer.repository';
 import { type MintedHandle, MintFailed, type MintResult, mintGrant } from './mint';
 import { depthOf, type GrantPlan, type GrantResponse } from './plan';
-import { reserve } from './reserve';
 
 export interface PipelineDeps {
-  db: Db;
   uow: DomainUnitOfWork;
   access: Access;
   vault: VaultAdapter;
@@ -32,8 +29,6 @@ export interface PipelineDeps {
   metrics: Metrics;
   connectionValues: Record<string, string | number>;
   onRevocationQueued: () => Promise<void> | void;
-  /** A reservation found the task no longer open (the task cache forgets it). */
-  onTaskNotOpen(taskId: string): void;
 }
 
 /**
@@ -76,9 +71,8 @@ export function createGrantPipeline(deps: PipelineDeps) {
       throw err;
     }
     deps.metrics.grantsIssued.inc({ kind: plan.delegation ? 'delegated' : 'direct' });
-    const leaseIds = minted.handles.flatMap((h) => (h.leaseId ? [h.leaseId] : []));
     log.info(
-      { grantId: plan.grantId, taskId: plan.task.id, accessor: minted.grantToken.accessor, leaseIds },
+      { grantId: plan.grantId, taskId: plan.task.id, accessor: minted.grantToken.accessor },
       'grant issued',
     );
     return {
@@ -93,11 +87,64 @@ export function createGrantPipeline(deps: PipelineDeps) {
   };
 }
 
-const tracking = (plan: GrantPlan, handles: MintedHandle[]) => ({
+const untracked = (handles: MintedHandle[]) => handles.filter((h) => !h.tracked);
+
+const refusedEvent = (plan: GrantPlan, err: GrantlineError): AuditEventInput => ({
+  type: 'grant.refused',
   taskId: plan.task.id,
   grantId: plan.grantId,
-  handles,
+  principal: plan.holder,
+  payload: {
+    error: err.code,
+    reason: err.message,
+    ...(err.details?.limit ? { limit: err.details.limit } : {}),
+  },
 });
+
+/**
+ * Step: the grant row (`pending`), its share of the limits, the single-use approvals and the redeemed
+ * offer, in one unit holding the task row. When a limit refuses after policy allowed, both go on record.
+ */
+async function reserve(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<void> {
+  try {
+    await deps.uow.run({ task: plan.task.id }, async (w) => {
+      const d = plan.delegation;
+      await insertGrant(w.tx, {
+        id: plan.grantId,
+        task_id: plan.task.id,
+        parent_id: d?.parent.id ?? null,
+        offer_id: d?.offerId ?? null,
+        depth: depthOf(plan),
+        holder: plan.holder,
+        chain: plan.chain,
+        scopes: plan.scopes,
+        audience: plan.audience,
+        ttl_seconds: plan.ttlSeconds,
+        cost: plan.cost,
+        budget_reserved: d?.budget ?? null,
+        may_redelegate: plan.mayRedelegate,
+        // A delegated grant's own scopes draw on its reservation at once; a direct grant draws on the task.
+        budget_spent: d ? plan.cost : 0,
+        constraints: JSON.stringify(plan.constraints),
+        policy_ids: plan.allowed.decision.policyIds,
+        policy_version: plan.allowed.decision.policyVersion,
+        approval_id: plan.approvals[0]?.id ?? null,
+        args_digest: plan.argsDigest,
+        cert_thumbprint: plan.certThumbprint ?? null,
+        issued_at: now,
+        expires_at: new Date(now.getTime() + plan.ttlSeconds * 1000),
+      });
+      await consumeSingleUse(w.tx, { approvals: plan.approvals, grantId: plan.grantId, now });
+      await reserveForGrant(w.tx, { taskId: plan.task.id, cost: plan.cost, delegated: d !== null, now });
+      if (d && !(await consumeOffer(w.tx, { id: d.offerId, grantId: plan.grantId, now })))
+        throw new InvalidRequest('the delegation was already redeemed');
+    });
+  } catch (err) {
+    if (err instanceof GrantlineError && err.status < 500)
+      await deps.access.recordRefusal(plan.allowed, refusedEvent(plan, err));
+    throw err;
+  }
+}
 
 /** Step: the grant's Vault token, a child of the task's (or the parent grant's), and its secrets. */
 async function mint(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<MintResult> {
@@ -114,13 +161,10 @@ async function mint(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<Min
       { depth: depthOf(plan), mayRedelegate: plan.mayRedelegate },
       plan.task.max_depth,
     ),
-    // One statement, one round trip, in parallel with the secret reads.
-    recordGrantToken: async (handle) => {
-      await deps.uow.once(() => ({
-        steps: [trackHandlesStep('grant_token', tracking(plan, [handle]), sql<boolean>`true`)],
-        answer: { recorded: rowsOf('grant_token') },
-      }));
-    },
+    recordGrantToken: (handle) =>
+      deps.uow.run({}, (w) =>
+        trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: [handle] }),
+      ),
   });
 }
 
@@ -139,6 +183,62 @@ function sign(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<string> {
     ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
     ...(plan.argsDigest ? { argsDigest: plan.argsDigest } : {}),
   });
+}
+
+function issuedEvent(plan: GrantPlan, minted: MintResult): AuditEventInput {
+  return {
+    type: plan.delegation ? 'grant.delegated' : 'grant.issued',
+    taskId: plan.task.id,
+    grantId: plan.grantId,
+    principal: plan.holder,
+    payload: {
+      scopes: plan.scopes,
+      audience: plan.audience,
+      ttl: plan.ttlSeconds,
+      cost: plan.cost,
+      depth: depthOf(plan),
+      chain: plan.chain,
+      parent_id: plan.delegation?.parent.id ?? null,
+      offer_id: plan.delegation?.offerId ?? null,
+      policy_ids: plan.allowed.decision.policyIds,
+      policy_version: plan.allowed.decision.policyVersion,
+      approval_ids: plan.approvals.map((a) => a.id),
+      args_digest: plan.argsDigest,
+      vault_token_accessor: minted.grantToken.accessor,
+      lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId),
+      budget_reserved: plan.delegation?.budget ?? null,
+    },
+  };
+}
+
+/**
+ * Step: pending → active with every Vault handle tracked and the decision recorded with its outcome.
+ * No task row lock: nothing here writes the task (the leases' foreign key only takes a key-share), so a
+ * close holding the task waits for this grant row and this unit never waits for close.
+ */
+async function activate(deps: PipelineDeps, plan: GrantPlan, minted: MintResult): Promise<void> {
+  const active = await deps.uow.run({}, async (w) => {
+    const ok = await activateGrant(w.tx, plan.grantId, minted.grantToken.accessor);
+    await trackHandles(w.tx, {
+      taskId: plan.task.id,
+      grantId: plan.grantId,
+      handles: untracked(minted.handles),
+    });
+    if (!ok) {
+      await queueGrantRevocation(w.tx, {
+        taskId: plan.task.id,
+        grantId: plan.grantId,
+        grantIds: [plan.grantId],
+        now: w.now,
+      });
+      w.afterCommit(deps.onRevocationQueued);
+      w.audit(plan.allowed.event);
+      return false;
+    }
+    w.audit(plan.allowed.event, issuedEvent(plan, minted));
+    return true;
+  });
+  if (!active) throw new TaskClosedWhileIssuing();
 }
 
 /**
@@ -166,7 +266,7 @@ async function compensate(
   return deps.uow.run({ task: plan.task.id }, async (w) => {
     const failed = await failGrant(w.tx, plan.grantId, 'minting failed', w.now);
     if (failed) await releaseReservation(w.tx, failed);
-    await trackHandles(w.tx, tracking(plan, untracked(handles)));
+    await trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: untracked(handles) });
     if (handles.length) {
       await queueGrantRevocation(w.tx, {
         taskId: plan.task.id,

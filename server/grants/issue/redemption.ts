@@ -5,7 +5,7 @@ import type { Db, GrantRow, OfferRow, TaskRow } from '../../db/database';
 import type { IdentityService, Principal } from '../../identity';
 import type { Clock } from '../../shared/clock';
 import { InvalidRequest, InvalidTarget, QuotaExceeded, UnsupportedGrantType } from '../../shared/errors';
-import { requireAdmitted, type TaskCache } from '../../tasks';
+import { loadTask, requireAdmitted } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
 import {
   ACCESS_TOKEN_TYPE,
@@ -13,15 +13,15 @@ import {
   TOKEN_EXCHANGE,
   type TokenExchangeInput,
 } from '../delegation.schema';
+import { findGrant } from '../grant.repository';
 import { narrowScopes } from '../narrow';
-import { findOfferWithParent } from '../offer.repository';
+import { findOffer } from '../offer.repository';
 import { decideGrant } from './decide';
 import type { GrantPlan, GrantResponse } from './plan';
 import { remainingSeconds } from './ttl';
 
 export interface RedemptionDeps {
   db: Db;
-  tasks: TaskCache;
   access: Access;
   catalogue: ScopeCatalogue;
   identity: IdentityService;
@@ -68,9 +68,8 @@ async function liveOffer(deps: RedemptionDeps, actor: Principal, subjectToken: s
   const claims = await deps.tokens.verifyDelegationToken(subjectToken).catch((err: Error) => {
     throw new InvalidRequest(`the subject_token is not a valid delegation token: ${err.message}`);
   });
-  const found = await findOfferWithParent(deps.db, claims.offerId);
-  if (!found) throw new InvalidRequest('unknown delegation');
-  const { offer, parent } = found;
+  const offer = await findOffer(deps.db, claims.offerId);
+  if (!offer) throw new InvalidRequest('unknown delegation');
   if (offer.to_holder !== actor.spiffeId) {
     const reason = 'the delegation is bound to another workload (may_act)';
     await deps.access.recordRefusal(null, {
@@ -85,7 +84,8 @@ async function liveOffer(deps: RedemptionDeps, actor: Principal, subjectToken: s
   const now = deps.clock.now();
   if (offer.status !== 'pending' || offer.expires_at <= now)
     throw new InvalidRequest(`the delegation is ${offer.status === 'pending' ? 'expired' : offer.status}`);
-  const task = (await deps.tasks.load(offer.task_id))!;
+  const parent = (await findGrant(deps.db, offer.parent_grant_id))!;
+  const task = (await loadTask(deps.db, offer.task_id))!;
   if (parent.status !== 'active' || task.status !== 'open')
     throw new InvalidRequest('the delegating grant or its task is no longer active');
   await requireAdmittedOnRecord(deps, actor, offer, task);
