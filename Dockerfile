@@ -1,14 +1,19 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript and bundle the console with the dev dependencies.
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The broker imports @grantline/sdk (its SPIFFE Workload API client; the CLI's client): an npm workspace.
+COPY sdk/typescript/package.json sdk/typescript/tsconfig.build.json ./sdk/typescript/
+RUN npm ci --no-audit --no-fund --include-workspace-root --workspace sdk/typescript
 COPY tsconfig.json tsconfig.build.json ./
+COPY sdk/typescript/src ./sdk/typescript/src
 COPY server ./server
+# The web console's source: `npm run build` bundles it into dist/console, which the broker serves.
+COPY console ./console
 COPY migrations ./migrations
 COPY scripts ./scripts
-RUN npm run build \
+RUN npx tsc -p tsconfig.build.json && npm run build --workspace sdk/typescript \
  # The dev defaults (dev Vault, dev trust domain, embedded PostgreSQL, demo) and the bench scripts stay
  # out of the production image: server/wiring/dev-defaults.ts loads them only when configuration asks.
  && rm -rf dist/server/dev dist/scripts
@@ -22,8 +27,11 @@ ENV NODE_ENV=production \
     GRANTLINE_HOME=/var/lib/grantline
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY sdk/typescript/package.json ./sdk/typescript/
+RUN npm ci --omit=dev --no-audit --no-fund --include-workspace-root --workspace sdk/typescript \
+ && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/sdk/typescript/dist ./sdk/typescript/dist
 COPY bin ./bin
 COPY config ./config
 RUN groupadd --system grantline && useradd --system --gid grantline --home /var/lib/grantline grantline \

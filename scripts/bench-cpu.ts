@@ -7,7 +7,10 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux: /proc times are in 10 ms ticks
 export function cpuMsOf(pid: number, reaped = false, only?: 'user' | 'system'): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     // Fields after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
     const user = f[11]! + (reaped ? f[13]! : 0);
     const system = f[12]! + (reaped ? f[14]! : 0);

@@ -1,5 +1,5 @@
 /**
- * Rewrites server/identity/workload-api/workload-proto.generated.ts from workload.proto. The runtime
+ * Rewrites sdk/typescript/src/workload-api/workload-proto.generated.ts from workload.proto. The runtime
  * loads the generated descriptor (compiled code needs no .proto file beside it, e.g. in the Docker
  * image); a unit test fails while the two disagree. Run: npm run build && node dist/scripts/generate-workload-proto.js
  */
@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadSync } from '@grpc/proto-loader';
 
-const SOURCE_DIR = path.join('server', 'identity', 'workload-api');
+const SOURCE_DIR = path.join('sdk', 'typescript', 'src', 'workload-api');
 export const PROTO_FILE = path.join(SOURCE_DIR, 'workload.proto');
 export const GENERATED_FILE = path.join(SOURCE_DIR, 'workload-proto.generated.ts');
 

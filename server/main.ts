@@ -1,5 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
+import type { RequestHandler } from 'express';
+import type { AuditSequencer } from './audit';
 import type { Config } from './config/config';
 import { loadScopeCatalogue, type ScopeCatalogue } from './config/scope-catalogue';
 import { migrateToLatest } from './db/migrator';
@@ -16,10 +18,12 @@ import { createLogger, type Logger } from './shared/logger';
 import { createMetrics, type Metrics } from './shared/metrics';
 import { createTokenIssuer, type TokenIssuer } from './tokens/access-token';
 import { loadSigningKeys } from './tokens/signing-keys';
+import { startAuditLog } from './wiring/audit-log';
+import { buildConsole } from './wiring/console';
 import { connectDatabase, type DatabaseConnection } from './wiring/database';
 import { loadDevSigningKey, startDevTrustDomain } from './wiring/dev-defaults';
 import { closeServer, listen, startTlsServer, urlOf } from './wiring/http-server';
-import { startSvidTls } from './wiring/identity-source';
+import { identitySourceOptions, startSvidTls } from './wiring/identity-source';
 import { buildServices, type Infrastructure, type Services } from './wiring/services';
 import { connectVault, type VaultConnection } from './wiring/vault-connection';
 
@@ -37,6 +41,8 @@ export interface Broker {
   tokens: TokenIssuer;
   catalogue: ScopeCatalogue;
   worker: RevocationWorker;
+  /** The audit log's sequencer (leading or following). */
+  auditSequencer: AuditSequencer;
   /** Runs one expiry sweep and drains due revocation jobs now (tests, and `grantline` admin paths). */
   runBackgroundOnce(): Promise<void>;
   /** One reconciliation pass now (tests); orphans are acted on once older than the grace period. */
@@ -63,9 +69,7 @@ function identityFor(config: Config, deps: { logger: Logger; metrics: Metrics; c
     config: {
       trustDomain: config.identity.trustDomain ?? '',
       audience: config.identity.audience,
-      ...(config.identity.bundleSource
-        ? { bundle: { source: config.identity.bundleSource } }
-        : { devHome: config.home }),
+      ...identitySourceOptions(config),
       federation: config.identity.federation,
       maxSvidLifetimeSeconds: config.identity.maxSvidLifetimeSeconds,
       leewaySeconds: config.identity.leewaySeconds,
@@ -132,9 +136,10 @@ function readinessOf(infra: Infrastructure): Record<string, ReadinessCheck> {
   };
 }
 
-function appFor(infra: Infrastructure, services: Services) {
+function appFor(infra: Infrastructure, services: Services, consoleRouter: RequestHandler) {
   const { db, tokens, catalogue } = infra;
   return createApp({
+    mounts: [{ path: '/console', handler: consoleRouter }],
     logger: infra.logger,
     metrics: infra.metrics,
     readiness: readinessOf(infra),
@@ -174,9 +179,9 @@ async function startOperatorServer(config: Config, infra: Infrastructure, cleanu
 /** The API app on the (already listening) API server, then the operator and the optional mTLS listeners. */
 async function serveOn(
   server: http.Server,
-  q: { config: Config; infra: Infrastructure; services: Services; cleanups: Cleanup[] },
+  q: { config: Config; infra: Infrastructure; services: Services; cleanups: Cleanup[]; url: string },
 ) {
-  const app = appFor(q.infra, q.services);
+  const app = appFor(q.infra, q.services, await buildConsole(q.infra, q.services, q.url));
   server.on('request', app);
   const operatorUrl = await startOperatorServer(q.config, q.infra, q.cleanups);
   const tls = await startMtls(q.config, q.infra.identity, app);
@@ -201,6 +206,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
     cleanups.push(() => closeServer(server, config.http.shutdownGraceSeconds * 1000));
     const url = urlOf('http', config.http.host, server);
     const tokens = await tokenIssuerFor(config, { url, logger, clock });
+    const audit = await startAuditLog({ config, databaseUrl: database.url, logger, clock, tokens, cleanups });
     const infra = {
       config,
       db: database.db,
@@ -213,9 +219,10 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       clock,
       logger,
       metrics,
+      audit,
     };
     const services = buildServices(infra);
-    const { operatorUrl, tlsUrl } = await serveOn(server, { config, infra, services, cleanups });
+    const { operatorUrl, tlsUrl } = await serveOn(server, { config, infra, services, cleanups, url });
     if (!opts.manualBackground) startBackground(services, config, logger, cleanups);
     cleanups.push(() => services.worker.stop());
     cleanups.push(() => services.hub.stop());
@@ -240,6 +247,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
       tokens,
       catalogue,
       worker: services.worker,
+      auditSequencer: audit.sequencer,
       reconcileOnce: (dryRun) => services.reconcileOnce(dryRun),
       runBackgroundOnce: async () => {
         await services.sweepOnce();
@@ -247,6 +255,7 @@ export async function startBroker(config: Config, opts: StartOptions = {}): Prom
         await services
           .reconcileOnce()
           .catch((err) => logger.warn({ err: (err as Error).message }, 'reconciliation failed'));
+        await audit.sequencer.runOnce();
       },
       stop: () => {
         stopping ??= undo().then(() => logger.info('grantline stopped'));

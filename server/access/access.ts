@@ -1,7 +1,7 @@
 import type { AuditEventInput } from '../audit/audit.types';
 import type { UnitOfWork } from '../db/unit-of-work';
-import type { Principal } from '../identity/identity.types';
-import type { Decision, PolicyEngine, PolicyRequest } from '../policy';
+import { type Actor, actorId, isHuman } from '../identity/human';
+import type { Decision, PolicyEngine, PolicyPrincipal, PolicyRequest } from '../policy';
 import { AccessDenied, type GrantlineError } from '../shared/errors';
 import type { Metrics } from '../shared/metrics';
 import { decisionEvent, type ResourceIds } from './decision-event';
@@ -52,20 +52,23 @@ export function accessDenied(action: string, d: Decision): AccessDenied {
  * comes back as `Authorized` for the unit of work that acts on it, or (for reads) is recorded at once.
  */
 export function createAccess(deps: AccessDeps) {
-  const toPolicyPrincipal = (p: Principal) => ({
-    spiffeId: p.spiffeId,
-    trustDomain: p.trustDomain,
-    path: p.path,
-    local: p.trustDomain === deps.trustDomain,
-  });
+  const toPolicyPrincipal = (p: Actor): PolicyPrincipal =>
+    isHuman(p)
+      ? { kind: 'human', issuer: p.issuer, subject: p.subject, roles: [...p.roles] }
+      : {
+          spiffeId: p.spiffeId,
+          trustDomain: p.trustDomain,
+          path: p.path,
+          local: p.trustDomain === deps.trustDomain,
+        };
 
-  function evaluate(principal: Principal, req: DecisionRequest): Decision {
+  function evaluate(principal: Actor, req: DecisionRequest): Decision {
     const decision = deps.policy.authorize({ ...req, principal: toPolicyPrincipal(principal) });
     deps.metrics.decisions.inc({ action: req.action, decision: decision.allowed ? 'allow' : 'deny' });
     return decision;
   }
 
-  function decide(principal: Principal, q: Question): { decision: Decision; summary: DecisionRequest } {
+  function decide(principal: Actor, q: Question): { decision: Decision; summary: DecisionRequest } {
     if ('decide' in q) return { decision: q.decide((req) => evaluate(principal, req)), summary: q.summary };
     return { decision: evaluate(principal, q), summary: q };
   }
@@ -73,16 +76,16 @@ export function createAccess(deps: AccessDeps) {
   const record = (events: AuditEventInput[]) => deps.uow.run({}, async (w) => w.audit(...events));
 
   async function authorize(
-    principal: Principal,
+    principal: Actor,
     q: Question,
     ids: ResourceIds = {},
     opts: AuthorizeOptions = {},
   ): Promise<Authorized> {
     const { decision, summary } = decide(principal, q);
-    const event = decisionEvent(principal.spiffeId, summary, decision, ids);
+    const event = decisionEvent(actorId(principal), summary, decision, ids);
     if (!decision.allowed) {
       await record([
-        opts.idsOnDeny ? decisionEvent(principal.spiffeId, summary, decision, opts.idsOnDeny) : event,
+        opts.idsOnDeny ? decisionEvent(actorId(principal), summary, decision, opts.idsOnDeny) : event,
       ]);
       throw opts.deniedAs ? opts.deniedAs(decision) : accessDenied(summary.action, decision);
     }
@@ -92,12 +95,7 @@ export function createAccess(deps: AccessDeps) {
   return {
     authorize,
     /** For reads: the decision, allow or deny, is on the record before anything is returned. */
-    async authorizeRead(
-      principal: Principal,
-      q: Question,
-      ids: ResourceIds = {},
-      opts: AuthorizeOptions = {},
-    ) {
+    async authorizeRead(principal: Actor, q: Question, ids: ResourceIds = {}, opts: AuthorizeOptions = {}) {
       const allowed = await authorize(principal, q, ids, opts);
       await record([allowed.event]);
       return allowed.decision;
@@ -111,7 +109,7 @@ export function createAccess(deps: AccessDeps) {
      * Whether policy would allow, without deciding anything for the request: to filter a list to what
      * the caller may see, or to choose between 403 and 404 for a refusal already on the record.
      */
-    wouldAllow: (principal: Principal, req: DecisionRequest) => evaluate(principal, req).allowed,
+    wouldAllow: (principal: Actor, req: DecisionRequest) => evaluate(principal, req).allowed,
   };
 }
 

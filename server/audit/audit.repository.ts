@@ -1,163 +1,130 @@
-import { type Selectable, sql } from 'kysely';
-import type { AuditEventsTable, DbOrTx, Tx } from '../db/database';
+import { sql } from 'kysely';
+import type { DbOrTx, Tx } from '../db/database';
 import type { AuditEvent } from './audit.types';
-import type { HashTemplate } from './audit-hash';
+import { type LegacyRow, leafFromBody, leafFromLegacy } from './audit-leaf';
 
-/** One event ready to chain: validated fields, its canonical payload and its hash template. */
-export interface ChainInput {
+/** One validated event ready to insert: its canonical payload and its canonical body. */
+export interface NewEventRow {
   at: Date;
   type: string;
   taskId: string | null;
   grantId: string | null;
   principal: string | null;
   payloadJson: string;
-  template: HashTemplate;
-}
-
-export interface AuditHead {
-  seq: number;
-  hash: string;
-}
-
-type AuditRow = Selectable<AuditEventsTable>;
-
-const COLUMNS = [
-  'seq',
-  'at',
-  'type',
-  'task_id',
-  'grant_id',
-  'principal',
-  'payload',
-  'prev_hash',
-  'hash',
-] as const;
-
-export function toAuditEvent(row: AuditRow): AuditEvent {
-  return {
-    seq: Number(row.seq),
-    at: row.at,
-    type: row.type,
-    taskId: row.task_id,
-    grantId: row.grant_id,
-    principal: row.principal,
-    payload: row.payload,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
+  body: string;
 }
 
 /**
- * Appends one event in ONE statement (the hot path: every grant transaction pays it): lock the head row,
- * insert the next event with its hash finished by PostgreSQL's sha256 over the caller-built template,
- * move the head. The lock is held until the caller's transaction ends, so concurrent appenders in any
- * process queue here and the chain never forks; in READ COMMITTED the waiter then reads the new head.
- * Requires a UTF8 database (the hash is over the UTF-8 bytes of the canonical text).
+ * Inserts events in ONE statement, in order. Nothing shared is locked: `seq` comes from a sequence and
+ * `tx` (the inserting transaction's xid8) from the column default, so concurrent appenders never wait
+ * for each other; the sequencer orders them after commit. The returned events are in input order.
  */
-export async function insertChainedOne(tx: Tx, e: ChainInput): Promise<AuditEvent> {
-  const t = e.template;
-  const result = await sql<AuditRow>`
-    with
-    head as (select seq, hash from audit_head where id = 1 for update),
-    inserted as (
-      insert into audit_events (seq, at, type, task_id, grant_id, principal, payload, prev_hash, hash)
-      select head.seq + 1, ${e.at.toISOString()}::timestamptz, ${e.type}, ${e.taskId}::uuid, ${e.grantId}::uuid,
-        ${e.principal}, ${e.payloadJson}::jsonb, head.hash,
-        encode(sha256(convert_to(
-          ${t.beforePrevHash}::text || head.hash || ${t.beforeSeq}::text || (head.seq + 1)::text || ${t.afterSeq}::text,
-          'UTF8')), 'hex')
-      from head
-      returning *
-    ),
-    moved as (update audit_head h set seq = inserted.seq, hash = inserted.hash from inserted where h.id = 1)
-    select * from inserted`.execute(tx);
-  const row = result.rows[0];
-  if (!row) throw new Error('audit_head row is missing: the audit migration has not run');
-  return toAuditEvent(row);
+export async function insertEvents(tx: Tx, rows: readonly NewEventRow[]): Promise<AuditEvent[]> {
+  if (rows.length === 0) return [];
+  const seqs = rows.length === 1 ? [await insertOne(tx, rows[0]!)] : await insertMany(tx, rows);
+  return rows.map((r, i) => ({
+    seq: seqs[i]!,
+    at: r.at,
+    type: r.type,
+    taskId: r.taskId,
+    grantId: r.grantId,
+    principal: r.principal,
+    payload: JSON.parse(r.payloadJson) as Record<string, unknown>,
+  }));
 }
 
-/**
- * Appends `events` in order in ONE statement under the same head lock: a recursive CTE walks the chain,
- * finishing each hash as insertChainedOne does. The recursion joins the input once per step, so the
- * cost grows with the square of the count: callers chunk.
- */
-export async function insertChainedMany(tx: Tx, events: readonly ChainInput[]): Promise<AuditEvent[]> {
-  const col = <T>(pick: (e: ChainInput) => T): T[] => events.map(pick);
-  const result = await sql<AuditRow>`
-    with recursive
-    head as (select seq, hash from audit_head where id = 1 for update),
-    input as (
-      select * from unnest(
-        ${col((e) => e.at.toISOString())}::timestamptz[], ${col((e) => e.type)}::text[],
-        ${col((e) => e.taskId)}::uuid[], ${col((e) => e.grantId)}::uuid[], ${col((e) => e.principal)}::text[],
-        ${col((e) => e.payloadJson)}::text[], ${col((e) => e.template.beforePrevHash)}::text[],
-        ${col((e) => e.template.beforeSeq)}::text[], ${col((e) => e.template.afterSeq)}::text[]
-      ) with ordinality as i(at, type, task_id, grant_id, principal, payload, t_prev, t_seq, t_after, n)
-    ),
-    chain(n, seq, prev_hash, hash) as (
-      select 0::bigint, seq, null::text, hash from head
-      union all
-      select i.n, c.seq + 1, c.hash,
-        encode(sha256(convert_to(i.t_prev || c.hash || i.t_seq || (c.seq + 1)::text || i.t_after, 'UTF8')), 'hex')
-      from chain c join input i on i.n = c.n + 1
-    ),
-    inserted as (
-      insert into audit_events (seq, at, type, task_id, grant_id, principal, payload, prev_hash, hash)
-      select c.seq, i.at, i.type, i.task_id, i.grant_id, i.principal, i.payload::jsonb, c.prev_hash, c.hash
-      from chain c join input i on i.n = c.n
-      returning *
-    ),
-    moved as (
-      update audit_head h set seq = last.seq, hash = last.hash
-      from (select seq, hash from inserted order by seq desc limit 1) last
-      where h.id = 1
-    )
-    select * from inserted order by seq`.execute(tx);
-  return result.rows.map(toAuditEvent);
+/** The hot path (one event per grant transaction): a plain insert, cheap to parse and plan. */
+async function insertOne(tx: Tx, r: NewEventRow): Promise<number> {
+  const result = await sql<{ seq: string }>`
+    insert into audit_events (at, type, task_id, grant_id, principal, payload, body)
+    values (${r.at.toISOString()}::timestamptz, ${r.type}, ${r.taskId}::uuid, ${r.grantId}::uuid, ${r.principal},
+      ${r.payloadJson}::jsonb, ${r.body})
+    returning seq`.execute(tx);
+  return Number(result.rows[0]!.seq);
 }
 
-export async function readHead(db: DbOrTx): Promise<AuditHead> {
-  const row = await db
-    .selectFrom('audit_head')
-    .select(['seq', 'hash'])
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow();
-  return { seq: Number(row.seq), hash: row.hash };
+async function insertMany(tx: Tx, rows: readonly NewEventRow[]): Promise<number[]> {
+  const col = <T>(pick: (r: NewEventRow) => T) => rows.map(pick);
+  const result = await sql<{ seq: string }>`
+    insert into audit_events (at, type, task_id, grant_id, principal, payload, body)
+    select at, type, task_id, grant_id, principal, payload::jsonb, body from unnest(
+      ${col((r) => r.at.toISOString())}::timestamptz[], ${col((r) => r.type)}::text[],
+      ${col((r) => r.taskId)}::uuid[], ${col((r) => r.grantId)}::uuid[], ${col((r) => r.principal)}::text[],
+      ${col((r) => r.payloadJson)}::text[], ${col((r) => r.body)}::text[]
+    ) with ordinality as i(at, type, task_id, grant_id, principal, payload, body, n)
+    order by n
+    returning seq`.execute(tx);
+  // nextval is taken row by row in the order the sorted input reaches the insert.
+  return result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
 }
 
-/** The largest seq stored, 0 for an empty log. */
-export async function readMaxSeq(db: DbOrTx): Promise<number> {
-  const row = await db
-    .selectFrom('audit_events')
-    .select((eb) => eb.fn.max('seq').as('max'))
-    .executeTakeFirstOrThrow();
-  return row.max === null ? 0 : Number(row.max);
+/** A sequenced event as stored: its leaf index, and either its body or its legacy chain fields. */
+export interface LeafRow {
+  leaf_index: string;
+  body: string | null;
+  seq: string;
+  at: Date;
+  type: string;
+  task_id: string | null;
+  grant_id: string | null;
+  principal: string | null;
+  payload: Record<string, unknown>;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
-/** Keyset page for the chain walk: seq in (afterSeq, uptoSeq], ascending. `afterSeq` null: from the start. */
-export async function readChainPage(
-  db: DbOrTx,
-  page: { afterSeq: number | null; uptoSeq: number; limit: number },
-): Promise<AuditEvent[]> {
-  let q = db.selectFrom('audit_events').select(COLUMNS).where('seq', '<=', String(page.uptoSeq));
-  if (page.afterSeq !== null) q = q.where('seq', '>', String(page.afterSeq));
-  const rows = await q.orderBy('seq').limit(page.limit).execute();
-  return rows.map(toAuditEvent);
+/** The exact leaf text of a stored event. */
+export function leafTextOf(row: LeafRow): string {
+  const index = Number(row.leaf_index);
+  if (row.body !== null) return leafFromBody(row.body, index);
+  return leafFromLegacy(
+    { ...row, seq: Number(row.seq), prev_hash: row.prev_hash ?? '', hash: row.hash ?? '' } as LegacyRow,
+    index,
+  );
 }
 
 export interface AuditFilter {
   taskId?: string;
   grantId?: string;
   principal?: string;
-  afterSeq: number;
+  afterLeaf: number;
   limit: number;
 }
 
-export async function findAuditEvents(db: DbOrTx, f: AuditFilter): Promise<AuditEvent[]> {
-  let q = db.selectFrom('audit_events').select(COLUMNS).where('seq', '>', String(f.afterSeq));
-  if (f.taskId !== undefined) q = q.where('task_id', '=', f.taskId);
-  if (f.grantId !== undefined) q = q.where('grant_id', '=', f.grantId);
-  if (f.principal !== undefined) q = q.where('principal', '=', f.principal);
-  const rows = await q.orderBy('seq').limit(f.limit).execute();
-  return rows.map(toAuditEvent);
+const LEAF_COLUMNS = sql`l.leaf_index, e.body, e.seq, e.at, e.type, e.task_id, e.grant_id, e.principal,
+  e.payload, e.prev_hash, e.hash`;
+
+/** Sequenced events matching every filter, ascending by leaf index, after `afterLeaf`. */
+export async function findLeafRows(db: DbOrTx, f: AuditFilter): Promise<LeafRow[]> {
+  const where = [sql`l.leaf_index > ${f.afterLeaf}`];
+  if (f.taskId !== undefined) where.push(sql`e.task_id = ${f.taskId}::uuid`);
+  if (f.grantId !== undefined) where.push(sql`e.grant_id = ${f.grantId}::uuid`);
+  if (f.principal !== undefined) where.push(sql`e.principal = ${f.principal}`);
+  const result = await sql<LeafRow>`
+    select ${LEAF_COLUMNS} from audit_leaves l join audit_events e on e.seq = l.seq
+    where ${sql.join(where, sql` and `)}
+    order by l.leaf_index limit ${f.limit}`.execute(db);
+  return result.rows;
+}
+
+/** One sequenced event by its leaf index. */
+export async function findLeafRow(db: DbOrTx, leafIndex: number): Promise<LeafRow | undefined> {
+  const result = await sql<LeafRow>`
+    select ${LEAF_COLUMNS} from audit_leaves l join audit_events e on e.seq = l.seq
+    where l.leaf_index = ${leafIndex}`.execute(db);
+  return result.rows[0];
+}
+
+/** The leaf indexes (null while not yet sequenced) of the events of a task or of some grants. */
+export async function findEventLeaves(
+  db: DbOrTx,
+  of: { taskId: string } | { grantIds: readonly string[] },
+): Promise<Array<{ grant_id: string | null; type: string; leaf_index: number | null }>> {
+  if ('grantIds' in of && of.grantIds.length === 0) return [];
+  const where =
+    'taskId' in of ? sql`e.task_id = ${of.taskId}::uuid` : sql`e.grant_id = any(${of.grantIds}::uuid[])`;
+  const result = await sql<{ grant_id: string | null; type: string; leaf_index: string | null }>`
+    select e.grant_id, e.type, l.leaf_index from audit_events e left join audit_leaves l on l.seq = e.seq
+    where ${where} order by l.leaf_index nulls last, e.seq`.execute(db);
+  return result.rows.map((r) => ({ ...r, leaf_index: r.leaf_index === null ? null : Number(r.leaf_index) }));
 }

@@ -1,36 +1,40 @@
 import type { DbOrTx, Tx } from '../db/database';
 import { type Clock, systemClock } from '../shared/clock';
 import { InvalidRequest } from '../shared/errors';
-import { type ChainInput, findAuditEvents, insertChainedMany, insertChainedOne } from './audit.repository';
-import type { AuditEvent, AuditEventInput, AuditQuery } from './audit.types';
+import {
+  findEventLeaves,
+  findLeafRows,
+  insertEvents,
+  leafTextOf,
+  type NewEventRow,
+} from './audit.repository';
+import type { AuditEvent, AuditEventInput, AuditQuery, LoggedEvent } from './audit.types';
 import { checkAuditEvent } from './audit-event.guard';
-import { auditHashTemplate } from './audit-hash';
+import { eventBody, loggedEvent } from './audit-leaf';
 
-export { verifyAuditChain } from './audit-chain.verifier';
-
-/** Events per statement: the chaining CTE joins its input once per step, so keep each step cheap. */
-const APPEND_CHUNK = 500;
+/** Events per statement: one unnest insert each. */
+const APPEND_CHUNK = 1000;
 const MAX_LIST_LIMIT = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Appends one event inside the CALLER's transaction, so the audit row commits or rolls back with the
- * state change it records. It locks the chain head until that transaction ends: append last, right
- * before commit, and never around a network call. One round trip. Use READ COMMITTED (the default): in
- * REPEATABLE READ or SERIALIZABLE a transaction that waited for the head fails with a serialization error.
+ * state change it records. One insert, no shared row locked: appenders in any number of transactions and
+ * brokers never wait for each other. The sequencer gives the event its leaf index after commit.
  */
 export async function appendAuditEvent(
   tx: Tx,
   event: AuditEventInput,
   clock: Clock = systemClock,
 ): Promise<AuditEvent> {
-  return insertChainedOne(tx, toChainInput(event, clock.now()));
+  const [stored] = await insertEvents(tx, [toEventRow(event, clock.now())]);
+  return stored!;
 }
 
 /**
- * Appends many events in order under one head lock (closing a task with a thousand grants), inside the
- * caller's transaction; one round trip per 500 events. All events share the clock reading. Every event
- * is validated before anything is written.
+ * Appends many events in order inside the caller's transaction (closing a task with a thousand grants);
+ * one statement per 1000 events. All events share the clock reading; every event is validated before
+ * anything is written. Events of one transaction keep their order in the log.
  */
 export async function appendAuditEvents(
   tx: Tx,
@@ -39,18 +43,17 @@ export async function appendAuditEvents(
 ): Promise<AuditEvent[]> {
   if (events.length === 0) return [];
   const at = clock.now();
-  const inputs = events.map((event) => toChainInput(event, at));
-  if (inputs.length === 1) return [await insertChainedOne(tx, inputs[0]!)];
+  const rows = events.map((event) => toEventRow(event, at));
   const stored: AuditEvent[] = [];
-  for (let i = 0; i < inputs.length; i += APPEND_CHUNK) {
-    stored.push(...(await insertChainedMany(tx, inputs.slice(i, i + APPEND_CHUNK))));
+  for (let i = 0; i < rows.length; i += APPEND_CHUNK) {
+    stored.push(...(await insertEvents(tx, rows.slice(i, i + APPEND_CHUNK))));
   }
   return stored;
 }
 
-function toChainInput(event: AuditEventInput, at: Date): ChainInput {
+function toEventRow(event: AuditEventInput, at: Date): NewEventRow {
   const checked = checkAuditEvent(event);
-  // A JS Date carries milliseconds, exactly what timestamptz keeps of it and what the hash covers.
+  // A JS Date carries milliseconds, exactly what timestamptz keeps of it and what the body states.
   const fields = {
     at,
     type: checked.type,
@@ -58,32 +61,56 @@ function toChainInput(event: AuditEventInput, at: Date): ChainInput {
     grantId: checked.grantId,
     principal: checked.principal,
   };
-  return {
-    ...fields,
-    payloadJson: checked.payloadJson,
-    template: auditHashTemplate(fields, checked.payloadJson),
-  };
+  return { ...fields, payloadJson: checked.payloadJson, body: eventBody(fields, checked.payloadJson) };
 }
 
-/** Events matching every given filter, ascending by seq, after `afterSeq`: page with the last seq seen. */
-export async function listAuditEvents(db: DbOrTx, q: AuditQuery): Promise<AuditEvent[]> {
+/**
+ * Sequenced events matching every given filter, ascending by leaf index, after `afterLeaf`: page with
+ * the last leaf index seen. Each is exactly the object its leaf commits to.
+ */
+export async function listAuditEvents(db: DbOrTx, q: AuditQuery): Promise<LoggedEvent[]> {
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_LIST_LIMIT) {
     throw new InvalidRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
   }
-  const afterSeq = q.afterSeq ?? 0;
-  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0)
+  const afterLeaf = q.afterLeaf ?? -1;
+  if (!Number.isSafeInteger(afterLeaf) || afterLeaf < -1)
     throw new InvalidRequest('after must be a non-negative integer');
-  return findAuditEvents(db, {
+  const rows = await findLeafRows(db, {
     taskId: optionalUuid('task', q.taskId),
     grantId: optionalUuid('grant', q.grantId),
     principal: q.principal,
-    afterSeq,
+    afterLeaf,
     limit: q.limit,
   });
+  return rows.map((r) => loggedEvent(leafTextOf(r)));
 }
 
 function optionalUuid(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!UUID.test(value)) throw new InvalidRequest(`${name} must be a uuid`);
   return value.toLowerCase();
+}
+
+/** One event's place in the log: its type and leaf index (null until the sequencer has reached it). */
+export interface EventLeaf {
+  type: string;
+  leaf_index: number | null;
+}
+
+/**
+ * The leaf indexes of the events of a task, or of some grants, grouped by grant id (`null`: the task's
+ * own events), in log order: what lineage and receipts cite so an auditor can prove each with an
+ * inclusion proof.
+ */
+export async function eventLeaves(
+  db: DbOrTx,
+  of: { taskId: string } | { grantIds: readonly string[] },
+): Promise<Map<string | null, EventLeaf[]>> {
+  const byGrant = new Map<string | null, EventLeaf[]>();
+  for (const r of await findEventLeaves(db, of)) {
+    const list = byGrant.get(r.grant_id) ?? [];
+    list.push({ type: r.type, leaf_index: r.leaf_index });
+    byGrant.set(r.grant_id, list);
+  }
+  return byGrant;
 }

@@ -15,46 +15,56 @@ export interface AuditEventInput {
   payload: Record<string, unknown>;
 }
 
-/** A stored event: `seq` orders the log; `hash` = sha256 over the canonical record including `prevHash`. */
+/**
+ * An event as appended, before the sequencer gives it a leaf index. `seq` is the insert order inside
+ * the database only; the log's order is the leaf index, assigned in commit order after commit.
+ */
 export interface AuditEvent {
   seq: number;
-  /** The appender's clock at write time, millisecond precision (the same instant the hash covers). */
+  /** The appender's clock at write time, millisecond precision. */
   at: Date;
   type: string;
   taskId: string | null;
   grantId: string | null;
   principal: string | null;
   payload: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
 }
 
-export type ChainBreak = 'hash_mismatch' | 'prev_hash_mismatch' | 'sequence_gap' | 'head_mismatch';
-
-export interface VerifyResult {
-  ok: boolean;
-  /** Events whose sequence, link and hash were checked and found intact. */
-  checked: number;
-  /** The head read when the walk started: what an operator records or anchors elsewhere. */
-  headSeq: number;
-  headHash: string;
-  /** The first broken link: for a `sequence_gap`, the first missing seq. */
-  brokenAt?: { seq: number; reason: ChainBreak };
-}
-
-export interface VerifyOptions {
-  /** Events read per query (keyset pagination on seq). Default 5000. */
-  batchSize?: number;
-  /** Called after each batch with the events checked so far and the head's seq (the total to check). */
-  onProgress?: (checked: number, total: number) => void;
-}
+/**
+ * An event as the API returns it and as its leaf commits to it (RFC 8785 canonical JSON of exactly
+ * this object): `at`, `type`, `task_id`, `grant_id`, `principal`, `payload` and `leaf_index`; events
+ * written before the transparency log also carry their hash-chain fields `seq`, `prev_hash`, `hash`.
+ */
+export type LoggedEvent = {
+  leaf_index: number;
+  at: string;
+  type: string;
+  task_id: string | null;
+  grant_id: string | null;
+  principal: string | null;
+  payload: Record<string, unknown>;
+  seq?: number;
+  prev_hash?: string;
+  hash?: string;
+};
 
 export interface AuditQuery {
   taskId?: string;
   grantId?: string;
   principal?: string;
-  /** Return events with seq strictly greater than this (the last seq of the previous page). */
-  afterSeq?: number;
+  /** Return events with a leaf index strictly greater than this (the last one of the previous page). */
+  afterLeaf?: number;
   /** 1..1000. */
   limit: number;
+}
+
+/** A signed tree head (RFC 9162 §4.10), as the API returns it. */
+export interface Checkpoint {
+  tree_size: number;
+  /** Base64 of the 32-byte SHA-256 root. */
+  root_hash: string;
+  /** Milliseconds since the epoch, strictly increasing from one checkpoint to the next. */
+  timestamp: number;
+  /** Compact JWS (ES256) whose payload is the RFC 8785 JSON of {root_hash, timestamp, tree_size}. */
+  signature: string;
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx, GrantRow } from '../db/database';
+import { type EventLeaf, eventLeaves } from './audit.service';
 
 export interface LineageNode {
   grant_id: string;
@@ -11,6 +12,10 @@ export interface LineageNode {
   ttl: number;
   cost: number;
   budget: { reserved: number | null; spent: number };
+  /** Its action share (null: it draws on its parent's pool), what its pool gave out, what its calls cost. */
+  actions: { reserved: number | null; spent: number; used: number };
+  /** Where its token is accepted (`aud`). */
+  audiences: string[];
   may_redelegate: boolean;
   children_count: number;
   constraints: unknown;
@@ -20,6 +25,11 @@ export interface LineageNode {
   approval: {
     id: string;
     approver: string;
+    /** The verified identity behind the approval: an OIDC issuer and subject, or a trust domain and SVID. */
+    approver_kind: string | null;
+    approver_issuer: string | null;
+    approver_subject: string | null;
+    approval_request_id: string | null;
     scope: string;
     expires_at: string;
     args_digest: string | null;
@@ -35,6 +45,8 @@ export interface LineageNode {
     lease_id: string | null;
     token_accessor: string | null;
   }>;
+  /** The audit events of this hop with their leaf indexes (null until sequenced): provable one by one. */
+  audit_events: EventLeaf[];
   children: LineageNode[];
 }
 
@@ -47,11 +59,22 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
     .where('grant_id', 'in', ids)
     .orderBy('created_at')
     .execute();
+  const trail = await eventLeaves(db, { grantIds: ids });
   const approvalIds = grants.map((g) => g.approval_id).filter((a): a is string => a !== null);
   const approvals = approvalIds.length
     ? await db
         .selectFrom('approvals')
-        .select(['id', 'approver', 'scope', 'expires_at', 'args_digest'])
+        .select([
+          'id',
+          'approver',
+          'approver_kind',
+          'approver_issuer',
+          'approver_subject',
+          'approval_request_id',
+          'scope',
+          'expires_at',
+          'args_digest',
+        ])
         .where('id', 'in', approvalIds)
         .execute()
     : [];
@@ -67,6 +90,8 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
       ttl: g.ttl_seconds,
       cost: g.cost,
       budget: { reserved: g.budget_reserved, spent: g.budget_spent },
+      actions: { reserved: g.actions_reserved, spent: g.actions_spent, used: g.actions_used },
+      audiences: g.audiences,
       may_redelegate: g.may_redelegate,
       children_count: g.children,
       constraints: g.constraints,
@@ -77,6 +102,10 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
         ? {
             id: a.id,
             approver: a.approver,
+            approver_kind: a.approver_kind,
+            approver_issuer: a.approver_issuer,
+            approver_subject: a.approver_subject,
+            approval_request_id: a.approval_request_id,
             scope: a.scope,
             expires_at: a.expires_at.toISOString(),
             args_digest: a.args_digest,
@@ -95,6 +124,7 @@ async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> 
           lease_id: l.vault_lease_id,
           token_accessor: l.vault_token_accessor,
         })),
+      audit_events: trail.get(g.id) ?? [],
       children: [],
     };
   });

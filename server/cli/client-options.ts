@@ -1,18 +1,15 @@
 import { readFile } from 'node:fs/promises';
+import type { GrantlineClient, IdentitySource } from '@grantline/sdk';
 import type { Command } from 'commander';
 import { grantlineHome } from '../config/home';
-import {
-  type BrokerClient,
-  BrokerHttpError,
-  BrokerUnreachable,
-  createBrokerClient,
-  formatBrokerError,
-} from './broker-client';
 import { errLines } from './cli-output';
-import { fetchWorkloadSvid } from './workload-svid';
+
+/**
+ * What every client command shares. The HTTP client is `@grantline/sdk`, loaded only when a command runs
+ * (never for `--help`): the CLI has no client of its own.
+ */
 
 export const DEFAULT_BROKER_URL = 'http://127.0.0.1:8080';
-const DEV_SVID_TTL_SECONDS = 300;
 
 /** The options every client command takes. */
 export interface ClientOptions {
@@ -57,24 +54,7 @@ export function devAudience(env: NodeJS.ProcessEnv = process.env): string {
   return env.GRANTLINE_AUDIENCE || 'grantline';
 }
 
-/** Mints a dev JWT-SVID (5 min); a failure explains that this needs the dev trust domain. */
-export async function mintDevSvid(spiffeId: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  try {
-    // The dev trust domain is dev code (server/dev), loaded only when `--as` asks for it.
-    const { mintDevJwtSvid } = await import('../dev/identity/dev-trust-domain.js');
-    return await mintDevJwtSvid({
-      home: grantlineHome(env),
-      spiffeId,
-      audience: devAudience(env),
-      ttlSeconds: DEV_SVID_TTL_SECONDS,
-    });
-  } catch (err) {
-    throw new CliFailure(`cannot mint a dev SVID for ${spiffeId}: ${(err as Error).message}`, [
-      '  --as only works with the dev trust domain (spiffe://dev.grantline.local) under $GRANTLINE_HOME;',
-      '  otherwise pass --svid <file> with an SVID from your SPIFFE provider',
-    ]);
-  }
-}
+const sdk = () => import('@grantline/sdk');
 
 async function readSvidFile(file: string): Promise<string> {
   let text: string;
@@ -91,49 +71,122 @@ async function readSvidFile(file: string): Promise<string> {
   return token;
 }
 
-/** The caller's SVID as a lazy, memoised source: from --svid, or minted for --as. */
-async function workloadSvid(env: NodeJS.ProcessEnv): Promise<string> {
+async function devIdentity(spiffeId: string, env: NodeJS.ProcessEnv): Promise<IdentitySource> {
+  const { devTrustDomain } = await sdk();
   try {
-    return await fetchWorkloadSvid(devAudience(env), env);
+    return devTrustDomain({ spiffeId, home: grantlineHome(env) });
   } catch (err) {
-    throw new CliFailure(`cannot get an SVID from the Workload API: ${(err as Error).message}`);
+    throw new CliFailure(`cannot mint a dev SVID for ${spiffeId}: ${(err as Error).message}`, [
+      '  --as only works with the dev trust domain (spiffe://dev.grantline.local) under $GRANTLINE_HOME;',
+      '  otherwise pass --svid <file> with an SVID from your SPIFFE provider',
+    ]);
+  }
+}
+
+async function workloadIdentity(env: NodeJS.ProcessEnv): Promise<IdentitySource> {
+  const socket = env.SPIFFE_ENDPOINT_SOCKET?.trim();
+  if (!socket)
+    throw new CliFailure('--workload-api needs SPIFFE_ENDPOINT_SOCKET (e.g. unix:///run/spire/agent.sock)');
+  const { workloadApi } = await sdk();
+  return workloadApi({ socket, ...(env.GRANTLINE_SPIFFE_ID ? { spiffeId: env.GRANTLINE_SPIFFE_ID } : {}) });
+}
+
+/**
+ * Who the caller is: a JWT-SVID file (--svid), the dev trust domain (--as), or the SPIFFE Workload API
+ * (--workload-api, or by default when SPIFFE_ENDPOINT_SOCKET is set and neither other option is given).
+ */
+export async function identityFrom(
+  opts: Pick<ClientOptions, 'svid' | 'as' | 'workloadApi'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<IdentitySource> {
+  const given = [opts.svid, opts.as, opts.workloadApi].filter(Boolean).length;
+  if (given > 1) throw new CliFailure('give one of --svid <file>, --as <spiffe-id> or --workload-api');
+  if (opts.svid) return (await sdk()).staticToken(await readSvidFile(opts.svid));
+  if (opts.as) return devIdentity(opts.as, env);
+  if (opts.workloadApi || env.SPIFFE_ENDPOINT_SOCKET) return workloadIdentity(env);
+  throw new CliFailure('who are you? give --svid <file>, --as <spiffe-id> or --workload-api');
+}
+
+function checkedUrl(url: string): string {
+  if (!URL.canParse(url)) throw new CliFailure(`--broker ${url} is not a URL (e.g. ${DEFAULT_BROKER_URL})`);
+  if (!/^https?:$/.test(new URL(url).protocol))
+    throw new CliFailure(`--broker ${url} must be an http:// or https:// URL`);
+  return url;
+}
+
+/** The --broker URL checked (http or https) and without a trailing slash. */
+export function normaliseBaseUrl(url: string): string {
+  return checkedUrl(url).replace(/\/+$/, '');
+}
+
+/** Is a broker answering `/healthz` at `url`? (No SVID needed: liveness is public.) */
+export async function brokerIsUp(url: string, timeoutMs = 1500): Promise<boolean> {
+  const base = normaliseBaseUrl(url);
+  try {
+    const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    // Refused, reset or timed out: nothing usable answers there.
+    return false;
   }
 }
 
 /**
- * The caller's SVID as a lazy, memoised source: from --svid, minted for --as, or fetched from the
- * Workload API (--workload-api, or by default when SPIFFE_ENDPOINT_SOCKET is set and neither is given).
+ * An `@grantline/sdk` client for the command's broker and identity; `close` also closes the identity
+ * source (a Workload API stream would otherwise keep the process alive).
  */
-export function svidSource(
-  opts: Pick<ClientOptions, 'svid' | 'as' | 'workloadApi'>,
+export async function clientFrom(
+  opts: ClientOptions,
   env: NodeJS.ProcessEnv = process.env,
-) {
-  const given = [opts.svid, opts.as, opts.workloadApi].filter(Boolean).length;
-  if (given > 1) throw new CliFailure('give one of --svid <file>, --as <spiffe-id> or --workload-api');
-  const fromWorkloadApi = opts.workloadApi || (given === 0 && Boolean(env.SPIFFE_ENDPOINT_SOCKET));
-  if (given === 0 && !fromWorkloadApi)
-    throw new CliFailure('who are you? give --svid <file>, --as <spiffe-id> or --workload-api');
-  let cached: Promise<string> | undefined;
-  return () => {
-    cached ??= fromWorkloadApi
-      ? workloadSvid(env)
-      : opts.svid
-        ? readSvidFile(opts.svid)
-        : mintDevSvid(opts.as as string, env);
-    return cached;
+): Promise<GrantlineClient> {
+  const url = checkedUrl(brokerUrl(opts, env));
+  const identity = await identityFrom(opts, env);
+  const client = (await sdk()).createGrantlineClient({ url, identity, audience: devAudience(env) });
+  return {
+    ...client,
+    async close() {
+      await client.close();
+      await identity.close?.();
+    },
   };
 }
 
-export function clientFrom(opts: ClientOptions, env: NodeJS.ProcessEnv = process.env): BrokerClient {
-  return createBrokerClient({ baseUrl: brokerUrl(opts, env), svid: svidSource(opts, env) });
+/** Runs `fn` with a client for the command, and closes it after. */
+export async function withClient<T>(opts: ClientOptions, fn: (c: GrantlineClient) => Promise<T>): Promise<T> {
+  const client = await clientFrom(opts);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function detailValue(value: unknown): string {
+  if (Array.isArray(value))
+    return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join('; ');
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** `error: <description> (<code>)` then one line per detail (reasons, limit, unknown_scopes …). */
+export function brokerErrorLines(err: { message: string; details: Record<string, unknown> }): string[] {
+  const lines = [`error: ${err.message}`];
+  for (const [key, value] of Object.entries(err.details)) {
+    if (value !== undefined && value !== null) lines.push(`  ${key}: ${detailValue(value)}`);
+  }
+  return lines;
 }
 
 /** Prints a known failure to stderr and sets exit code 1; anything else propagates (a bug, with its message). */
-export function reportFailure(err: unknown): boolean {
-  if (err instanceof BrokerHttpError) errLines(formatBrokerError(err));
-  else if (err instanceof BrokerUnreachable) errLines([`error: ${err.message}`]);
-  else if (err instanceof CliFailure) errLines(err.lines);
-  else return false;
+export async function reportFailure(err: unknown): Promise<boolean> {
+  if (err instanceof CliFailure) errLines(err.lines);
+  else {
+    const { BrokerError, BrokerUnreachableError, IdentityError } = await sdk();
+    if (err instanceof BrokerError) errLines(brokerErrorLines(err));
+    else if (err instanceof BrokerUnreachableError || err instanceof IdentityError)
+      errLines([`error: ${err.message}`]);
+    else return false;
+  }
   process.exitCode = 1;
   return true;
 }
@@ -149,7 +202,7 @@ export function clientAction<A extends unknown[]>(
     try {
       await fn(...args);
     } catch (err) {
-      if (!reportFailure(err)) throw err;
+      if (!(await reportFailure(err))) throw err;
     }
   };
 }

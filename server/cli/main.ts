@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit';
+import { registerConsoleCommand } from './commands/console';
 import { registerDemoCommand } from './commands/demo';
 import { registerDevCommands } from './commands/dev';
 import { registerDevVaultCommand } from './commands/devvault';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDevCommands(program);
   registerDevVaultCommand(program);
   registerDemoCommand(program);
+  registerConsoleCommand(program);
   return program;
 }
 

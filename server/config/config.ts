@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config.errors';
+import { consoleProblems, consoleSection } from './console-config';
 import { type Env, envSchema } from './env.schema';
 import { grantlineHome } from './home';
 import { identitySourceProblems, trustSourceOf } from './identity-source';
@@ -66,6 +67,7 @@ function crossFieldProblems(env: Env): Problem[] {
   const exposed = isExposed(env);
   // The dev defaults hold every key on local disk (anyone who reads them is any workload) and a dev Vault
   // whose root token sits in memory: never let a deployment fall back to them by leaving a variable out.
+  problems.push(...consoleProblems(env, exposed));
   if (devDefaults.length > 0 && exposed && !env.GRANTLINE_ALLOW_DEV) {
     problems.push({
       key: devDefaults.join('/'),
@@ -74,6 +76,15 @@ function crossFieldProblems(env: Env): Problem[] {
     });
   }
   problems.push(...identitySourceProblems(env));
+  if (env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE && !env.GRANTLINE_AUDIT_KEY_FILE) {
+    problems.push({
+      key: 'GRANTLINE_AUDIT_KEY_FILE',
+      problem: 'required when GRANTLINE_PREVIOUS_AUDIT_KEY_FILE is set',
+    });
+  }
+  if (env.GRANTLINE_AUDIT_KEY_FILE && env.GRANTLINE_AUDIT_KEY_FILE === env.GRANTLINE_SIGNING_KEY_FILE) {
+    problems.push({ key: 'GRANTLINE_AUDIT_KEY_FILE', problem: 'must not be the token signing key file' });
+  }
   if (env.GRANTLINE_TRUST_BUNDLE && !env.GRANTLINE_TRUST_DOMAIN) {
     problems.push({ key: 'GRANTLINE_TRUST_DOMAIN', problem: 'required when GRANTLINE_TRUST_BUNDLE is set' });
   }
@@ -203,6 +214,15 @@ function build(env: Env, configDir: string, federation: FederatedDomain[], envRa
       reconcileIntervalSeconds: env.GRANTLINE_RECONCILE_INTERVAL,
       reconcileLoginPattern: env.GRANTLINE_RECONCILE_LOGIN_PATTERN,
     },
+    /** The transparency log: its checkpoint key (unset → the dev key under home) and sequencer pace. */
+    audit: {
+      keyFile: env.GRANTLINE_AUDIT_KEY_FILE,
+      previousKeyFile: env.GRANTLINE_PREVIOUS_AUDIT_KEY_FILE,
+      sequencerIntervalMs: env.GRANTLINE_AUDIT_SEQUENCER_INTERVAL_MS,
+      checkpointIntervalMs: env.GRANTLINE_AUDIT_CHECKPOINT_INTERVAL_MS,
+    },
+    approvals: { requestTtlSeconds: env.GRANTLINE_APPROVAL_REQUEST_TTL },
+    console: consoleSection(env, env.NODE_ENV === 'production'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from '../shared/duration';
+import { consoleEnvSchema } from './console-config';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -19,6 +20,7 @@ const nonEmpty = z.string().min(1);
  * no secret (VAULT_TOKEN, key files) has a default.
  */
 export const envSchema = z.object({
+  ...consoleEnvSchema.shape,
   GRANTLINE_HOST: nonEmpty.default('127.0.0.1'),
   GRANTLINE_PORT: port.default(8080),
   /** The operator listener (`/metrics`, `/healthz`, `/readyz`); default loopback, GRANTLINE_PORT + 1. */
@@ -47,6 +49,10 @@ export const envSchema = z.object({
   GRANTLINE_TLS_PORT: port.default(8443),
   GRANTLINE_SIGNING_KEY_FILE: nonEmpty.optional(),
   GRANTLINE_PREVIOUS_SIGNING_KEY_FILE: nonEmpty.optional(),
+  GRANTLINE_AUDIT_KEY_FILE: nonEmpty.optional(),
+  GRANTLINE_PREVIOUS_AUDIT_KEY_FILE: nonEmpty.optional(),
+  GRANTLINE_AUDIT_SEQUENCER_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(100),
+  GRANTLINE_AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).max(60000).default(500),
   GRANTLINE_ACCESS_TOKEN_TTL: duration.default(300),
   GRANTLINE_ACCESS_TOKEN_MAX_TTL: duration.default(3600),
   GRANTLINE_SHUTDOWN_GRACE: duration.default(10),
@@ -67,6 +73,8 @@ export const envSchema = z.object({
       }
     }, 'not a regular expression')
     .default('^v-token-gr-'),
+  /** How long an asynchronous approval request waits for an approver before it expires. */
+  GRANTLINE_APPROVAL_REQUEST_TTL: duration.default(900),
   DATABASE_URL: url.optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Without VAULT_ADDR: `auto` runs OpenBao (`bao server -dev`) when installed, else the dev Vault. */

@@ -1,4 +1,4 @@
-import { WorkloadEndpointInvalid, workloadApiTarget } from '../shared/spiffe-endpoint';
+import { WorkloadEndpointInvalid, workloadApiTarget } from '@grantline/sdk/workload-api';
 import type { Env } from './env.schema';
 
 type Problem = { key: string; problem: string };

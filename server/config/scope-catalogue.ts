@@ -31,6 +31,8 @@ const vaultSpec = z.discriminatedUnion('kind', [
 const scopeSpec = z.strictObject({
   description: z.string().max(500).optional(),
   cost: z.number().int().min(0).max(1_000_000),
+  /** What one tool call with a token carrying this scope counts against `max_actions` (default 1). */
+  action_cost: z.number().int().min(0).max(1_000_000).default(1),
   sensitivity: z.enum(['low', 'medium', 'high']),
   privileged: z.boolean().default(false),
   vault: vaultSpec,

@@ -2,6 +2,18 @@ import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+import type {
+  AuditCheckpointsTable,
+  AuditEventsTable,
+  AuditHeadTable,
+  AuditLeavesTable,
+  AuditSequencerTable,
+  AuditTreeNodesTable,
+} from './audit-tables';
+
+export type * from './audit-tables';
+
 type Json<T = Record<string, unknown>> = ColumnType<T, string | T | undefined, string | T>;
 
 export type TaskStatus = 'open' | 'closing' | 'closed' | 'expired';
@@ -29,9 +41,13 @@ export interface TasksTable {
   max_depth: number;
   max_fanout: number;
   budget: number;
+  /** Tool calls (weighted by cost) the task's grants may make in all; null: counted, not capped. */
+  max_actions: number | null;
   grants_issued: Generated<number>;
   active_grants: Generated<number>;
   budget_spent: Generated<number>;
+  /** What the task's own action pool gave out: direct grants' calls and shares reserved for offers. */
+  actions_spent: Generated<number>;
   vault_token_accessor: string | null;
   policy_version: string | null;
   created_at: Generated<Date>;
@@ -54,6 +70,45 @@ export interface ApprovalsTable {
   used_by_grant: string | null;
   created_at: Generated<Date>;
   expires_at: Timestamp;
+  /** Who decided, verified: an OIDC issuer and subject (a human) or the trust domain and SPIFFE ID. */
+  approver_kind: ApproverKind | null;
+  approver_issuer: string | null;
+  approver_subject: string | null;
+  approval_request_id: string | null;
+}
+
+export type ApproverKind = 'human' | 'workload';
+export type ApprovalRequestStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface ApprovalRequestsTable {
+  id: string;
+  task_id: string;
+  requester: string;
+  scopes: string[];
+  audience: string;
+  tool: string | null;
+  target: string | null;
+  intent: string | null;
+  args_digest: string;
+  args_preview: string | null;
+  risk: Json;
+  status: ColumnType<ApprovalRequestStatus, ApprovalRequestStatus | undefined, ApprovalRequestStatus>;
+  policy_ids: ColumnType<string[], string[] | undefined, string[]>;
+  policy_version: string;
+  decided_by_kind: ApproverKind | null;
+  decided_by_issuer: string | null;
+  decided_by_subject: string | null;
+  decided_by_name: string | null;
+  decision_reason: string | null;
+  decided_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export interface ConsoleSignInLinksTable {
+  jti: string;
+  used_at: Timestamp;
+  expires_at: Timestamp;
 }
 
 export interface GrantsTable {
@@ -65,11 +120,18 @@ export interface GrantsTable {
   holder: string;
   chain: string[];
   scopes: string[];
-  audience: string;
+  /** The token's `aud`: one audience, or the RFC 8707 resources the grant was asked for. */
+  audiences: string[];
   ttl_seconds: number;
   cost: number;
   budget_reserved: number | null;
   budget_spent: Generated<number>;
+  /** The action share its offer reserved for it; null: it draws on its parent's pool (or the task's). */
+  actions_reserved: number | null;
+  /** What its own pool gave out (calls of the grants drawing on it, shares reserved below it). */
+  actions_spent: Generated<number>;
+  /** What its own tool calls cost. */
+  actions_used: Generated<number>;
   children: Generated<number>;
   may_redelegate: Generated<boolean>;
   constraints: Json;
@@ -96,6 +158,8 @@ export interface DelegationOffersTable {
   scopes: string[];
   ttl_seconds: number;
   budget: number;
+  /** Actions reserved from the parent's pool for the child; null: the child shares its parent's. */
+  actions: number | null;
   may_redelegate: boolean;
   status: ColumnType<OfferStatus, OfferStatus | undefined, OfferStatus>;
   policy_ids: ColumnType<string[], string[] | undefined, string[]>;
@@ -163,35 +227,36 @@ export interface SigningKeysTable {
   retired_at: NullableTimestamp;
 }
 
-export interface AuditEventsTable {
-  seq: string;
-  at: Timestamp;
-  type: string;
-  task_id: string | null;
-  grant_id: string | null;
-  principal: string | null;
-  payload: Json;
-  prev_hash: string;
-  hash: string;
-}
-
-export interface AuditHeadTable {
-  id: number;
-  seq: string;
-  hash: string;
+export interface UsageReportsTable {
+  /** Chosen by the reporter: a retried report has the same id and counts once. */
+  id: string;
+  grant_id: string;
+  task_id: string;
+  reported_by: string;
+  calls: number;
+  counted: number;
+  charged: number;
+  received_at: Generated<Date>;
 }
 
 export interface Database {
   tasks: TasksTable;
   approvals: ApprovalsTable;
+  approval_requests: ApprovalRequestsTable;
+  console_sign_in_links: ConsoleSignInLinksTable;
   grants: GrantsTable;
   delegation_offers: DelegationOffersTable;
   leases: LeasesTable;
   revocation_jobs: RevocationJobsTable;
   revocation_feed: RevocationFeedTable;
+  usage_reports: UsageReportsTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  audit_leaves: AuditLeavesTable;
+  audit_tree_nodes: AuditTreeNodesTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_sequencer: AuditSequencerTable;
 }
 
 export type Db = Kysely<Database>;
@@ -203,6 +268,7 @@ export type TaskRow = Selectable<TasksTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type LeaseRow = Selectable<LeasesTable>;
 export type ApprovalRow = Selectable<ApprovalsTable>;
+export type ApprovalRequestRow = Selectable<ApprovalRequestsTable>;
 export type OfferRow = Selectable<DelegationOffersTable>;
 export type JobRow = Selectable<RevocationJobsTable>;
 export type NewGrant = Insertable<GrantsTable>;

@@ -19,6 +19,7 @@ export const REAL_IDENTITIES = {
   agentA: '/agent/a',
   agentB: '/agent/b',
   auditor: '/auditor/compliance',
+  approver: '/approver/alice-desk',
   resource: '/resource/orders-api',
 } as const;
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import {
@@ -10,9 +10,6 @@ import {
   signingKeyFromPem,
 } from '../tokens/key-material';
 import { SigningKeyError } from '../tokens/token.errors';
-
-const KEY_FILE = 'signing-key.pem';
-const META_FILE = 'signing-key.json';
 
 interface KeyMetadata {
   kid: string;
@@ -27,14 +24,16 @@ interface KeyMetadata {
 export async function loadOrCreateDevKey(
   home: string,
   deps: { logger: Logger; clock: Clock },
+  /** `signing-key` (tokens) or `audit-key` (audit checkpoints): `<name>.pem` and `<name>.json`. */
+  name = 'signing-key',
 ): Promise<SigningKey> {
   const dir = join(home, 'keys');
-  const keyPath = join(dir, KEY_FILE);
+  const keyPath = join(dir, `${name}.pem`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const created = await createKeyFileIfMissing(dir, keyPath);
   await tightenMode(keyPath, deps.logger);
   const key = await signingKeyFromPem(await readFile(keyPath, 'utf8'), keyPath);
-  await writeMetadataIfStale(join(dir, META_FILE), key.kid, deps.clock);
+  await writeMetadataIfStale(join(dir, `${name}.json`), key.kid, deps.clock);
   if (created) {
     deps.logger.warn(
       { kid: key.kid, path: keyPath },
@@ -52,7 +51,7 @@ export async function loadOrCreateDevKey(
  */
 async function createKeyFileIfMissing(dir: string, keyPath: string): Promise<boolean> {
   if (await exists(keyPath)) return false;
-  const tmp = join(dir, `.${KEY_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(keyPath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   await writeFile(tmp, generateSigningKeyPem(), { flag: 'wx', mode: 0o600 });
   try {
     await link(tmp, keyPath);

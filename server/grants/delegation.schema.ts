@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { safeText, scopeName, spiffeIdField } from '../tasks/task.schema';
+import { audienceField, scopeName, spiffeIdField } from '../tasks/task.schema';
 
 export const offerDelegationSchema = z.strictObject({
   to: spiffeIdField,
   scopes: z.array(scopeName).min(1).max(20),
   ttl: z.union([z.number().int().min(1).max(86400), z.string().max(16)]).optional(),
   budget: z.number().int().min(0).max(100_000_000).default(0),
+  /** Actions reserved from the parent's pool for the child; absent: the child shares its parent's. */
+  actions: z.number().int().min(0).max(100_000_000).optional(),
   may_redelegate: z.boolean().default(false),
 });
 export type OfferDelegationInput = z.infer<typeof offerDelegationSchema>;
@@ -13,6 +15,8 @@ export type OfferDelegationInput = z.infer<typeof offerDelegationSchema>;
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+const oneOrMore = z.union([audienceField, z.array(audienceField).min(1).max(10)]);
 
 /** RFC 8693 §2.1, form-encoded. Unknown parameters are ignored, as RFC 6749 §3.2 asks. */
 export const tokenExchangeSchema = z.object({
@@ -25,8 +29,9 @@ export const tokenExchangeSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:/ -]{0,2000}$/, 'space-separated scope names')
     .optional(),
-  audience: safeText(1, 256).optional(),
-  resource: z.string().max(2000).optional(),
+  /** RFC 8693 §2.1 and RFC 8707 §2: either may be repeated (a form repeats the parameter). */
+  audience: oneOrMore.optional(),
+  resource: oneOrMore.optional(),
   requested_token_type: z.string().max(200).optional(),
 });
 export type TokenExchangeInput = z.infer<typeof tokenExchangeSchema>;

@@ -1,6 +1,7 @@
 import type { DomainUnitOfWork } from '../access/unit';
 import type { Db } from '../db/database';
 import { queueGrantRevocation } from '../revocation/outbox';
+import { returnActionsToPool } from './actions';
 import { releaseReservation, returnToPool } from './budget';
 import { expireDueGrants, failGrant, stalePendingGrants, tasksWithExpiredGrants } from './grant.repository';
 import { settleExpired } from './grant-revocation';
@@ -39,20 +40,26 @@ export function createGrantExpiry(deps: ExpiryDeps) {
     return deps.uow.run({ tasks: due }, async (w, locked) => {
       if (locked.length === 0) return 0;
       const offers = await expireDueOffers(w.tx, locked, now);
-      for (const o of offers)
+      for (const o of offers) {
         await returnToPool(w.tx, {
           taskId: o.task_id,
           parentId: o.parent_grant_id,
           amount: o.budget,
           releaseChild: true,
         });
+        await returnActionsToPool(w.tx, {
+          taskId: o.task_id,
+          grantId: o.parent_grant_id,
+          amount: o.actions ?? 0,
+        });
+      }
       w.audit(
         ...offers.map((o) => ({
           type: 'delegation.expired',
           taskId: o.task_id,
           grantId: o.parent_grant_id,
           principal: null,
-          payload: { offer_id: o.id, budget_returned: o.budget },
+          payload: { offer_id: o.id, budget_returned: o.budget, actions_returned: o.actions },
         })),
       );
       return offers.length;

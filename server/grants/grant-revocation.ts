@@ -2,6 +2,7 @@ import type { DomainWork } from '../access/unit';
 import type { AuditEventInput } from '../audit/audit.types';
 import { lapseLeasesOf, publishRevoked, queueGrantRevocation } from '../revocation/outbox';
 import { releaseActive } from '../tasks';
+import { returnActions } from './actions';
 import { returnBudgets } from './budget';
 import { markRevoked, type RevokedGrant } from './grant.repository';
 import { revokePendingOffersOfTask } from './offer.repository';
@@ -42,6 +43,8 @@ export async function revokeSubtree(
     reason: q.reason,
     now: w.now,
   });
+  // Actions first: their return reads the pending offers that returning the budget revokes.
+  await returnActions(w.tx, { taskId: q.taskId, grantIds: ids });
   await returnBudgets(w.tx, { taskId: q.taskId, grantIds: ids });
   await releaseActive(w.tx, q.taskId, revoked.length);
   await queueGrantRevocation(w.tx, { taskId: q.taskId, grantId: q.grantId, grantIds: ids, now: w.now });
@@ -71,6 +74,7 @@ export async function settleExpired(w: W, expired: Array<{ id: string; task_id: 
   for (const g of expired) byTask.set(g.task_id, [...(byTask.get(g.task_id) ?? []), g.id]);
   for (const [taskId, ids] of byTask) {
     await releaseActive(w.tx, taskId, ids.length);
+    await returnActions(w.tx, { taskId, grantIds: ids });
     await returnBudgets(w.tx, { taskId, grantIds: ids });
   }
   await lapseLeasesOf(

@@ -128,11 +128,11 @@ export async function childSlotState(tx: Tx, parentId: string) {
     .executeTakeFirstOrThrow();
 }
 
-/** The ended grants' reservation facts, deepest first. */
+/** The ended grants' reservation facts (budget and actions), deepest first. */
 export async function reservationsOf(tx: Tx, ids: string[]) {
   return tx
     .selectFrom('grants')
-    .select(['id', 'parent_id', 'budget_reserved', 'depth'])
+    .select(['id', 'parent_id', 'budget_reserved', 'depth', 'actions_reserved'])
     .where('id', 'in', ids)
     .orderBy('depth', 'desc')
     .execute();
@@ -170,6 +170,69 @@ export async function returnToGrant(
     .where('id', '=', q.grantId)
     .returning(['budget_reserved', 'status', 'parent_id'])
     .executeTakeFirstOrThrow();
+}
+
+// --- action columns (the rules are in actions.ts) ---
+
+/** The action pool a grant draws on: itself or its nearest ancestor with a reserved share (else none). */
+export async function actionPoolOf(tx: Tx, grantId: string) {
+  const r = await sql<{ id: string; actions_reserved: number; actions_spent: number }>`
+    with recursive up as (
+      select id, parent_id, actions_reserved, actions_spent, 0 as hops from grants where id = ${grantId}
+      union all
+      select g.id, g.parent_id, g.actions_reserved, g.actions_spent, up.hops + 1
+      from grants g join up on g.id = up.parent_id where up.actions_reserved is null)
+    select id, actions_reserved, actions_spent from up where actions_reserved is not null
+    order by hops limit 1`.execute(tx);
+  return r.rows[0];
+}
+
+/** Draws `amount` from a grant's reserved share; false when it has less than that left. */
+export async function drawGrantActions(tx: Tx, poolId: string, amount: number): Promise<boolean> {
+  const r = await sql<{ id: string }>`
+    update grants set actions_spent = actions_spent + ${amount}
+    where id = ${poolId} and actions_reserved is not null and actions_spent + ${amount} <= actions_reserved
+    returning id`.execute(tx);
+  return r.rows.length === 1;
+}
+
+/** What a grant's own calls cost, for its lineage. */
+export async function addActionsUsed(tx: Tx, grantId: string, amount: number): Promise<void> {
+  await sql`update grants set actions_used = actions_used + ${amount} where id = ${grantId}`.execute(tx);
+}
+
+/** An ended grant's share is settled (nothing more drawn from or returned through it); returns its unspent part. */
+export async function settleActions(tx: Tx, id: string): Promise<number> {
+  const r = await sql<{ unspent: number }>`
+    update grants g set actions_spent = g.actions_reserved from grants old
+    where g.id = ${id} and old.id = g.id and g.actions_reserved is not null
+    returning old.actions_reserved - old.actions_spent as unspent`.execute(tx);
+  return Math.max(0, r.rows[0]?.unspent ?? 0);
+}
+
+/** Gives `amount` back into a live grant's reserved share; tells the caller where to pass it otherwise. */
+export async function returnActionsToGrant(tx: Tx, q: { grantId: string; amount: number }) {
+  return tx
+    .updateTable('grants')
+    .set((eb) => ({
+      actions_spent: sql`case when ${eb.ref('actions_reserved')} is null or ${eb.ref('status')} not in ('pending', 'active')
+        then ${eb.ref('actions_spent')} else greatest(${eb.ref('actions_spent')} - ${q.amount}, 0) end`,
+    }))
+    .where('id', '=', q.grantId)
+    .returning(['actions_reserved', 'status', 'parent_id'])
+    .executeTakeFirstOrThrow();
+}
+
+/** The live grants requested directly on the task (the roots of its delegation trees). */
+export async function liveRootGrants(tx: Tx, taskId: string): Promise<string[]> {
+  const rows = await tx
+    .selectFrom('grants')
+    .select('id')
+    .where('task_id', '=', taskId)
+    .where('parent_id', 'is', null)
+    .where('status', 'in', ['pending', 'active'])
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 // --- reads for other parts ---

@@ -6,7 +6,7 @@ import type { IdentityService, Principal } from '../identity';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import { type GrantsOfTask, loadTask, taskFacts } from '../tasks';
+import { type ApprovalRequestService, type GrantsOfTask, loadTask, taskFacts } from '../tasks';
 import type { TokenIssuer } from '../tokens/access-token';
 import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../vault';
 import type { OfferDelegationInput, TokenExchangeInput } from './delegation.schema';
@@ -18,6 +18,8 @@ import { requestGrant } from './issue/direct-request';
 import { createGrantPipeline } from './issue/pipeline';
 import { redeemDelegation } from './issue/redemption';
 import { offerDelegation } from './offer.service';
+import type { UsageReportInput } from './usage.schema';
+import { reportUsage } from './usage.service';
 
 export interface GrantServiceDeps {
   db: Db;
@@ -33,6 +35,7 @@ export interface GrantServiceDeps {
   metrics: Metrics;
   connectionValues: Record<string, string | number>;
   ttl: { defaultSeconds: number; maxSeconds: number };
+  approvalRequests: ApprovalRequestService;
   onRevocationQueued: () => Promise<void> | void;
 }
 
@@ -64,7 +67,7 @@ async function revokeGrant(deps: GrantServiceDeps, principal: Principal, grantId
   return { grant_id: grantId, status: current!.status, revoked: revoked.map((g) => g.id) };
 }
 
-/** The grants domain: issue (direct and delegated, one pipeline), offer, revoke. */
+/** The grants domain: issue (direct and delegated, one pipeline), offer, revoke, meter. */
 export function createGrantService(deps: GrantServiceDeps) {
   const issueGrant = createGrantPipeline(deps);
   const issuing = { ...deps, issueGrant };
@@ -76,6 +79,9 @@ export function createGrantService(deps: GrantServiceDeps) {
       offerDelegation(deps, principal, parentId, input),
     revoke: (principal: Principal, grantId: string, reason: string) =>
       revokeGrant(deps, principal, grantId, reason),
+    /** A resource server's report of the tool calls made with the grant (action metering). */
+    reportUsage: (principal: Principal, grantId: string, input: UsageReportInput) =>
+      reportUsage(deps, principal, grantId, input),
   };
 }
 

@@ -48,7 +48,7 @@ export function createIntrospectionService(deps: IntrospectionDeps) {
       active: true,
       iss: claims.issuer,
       sub: claims.subject,
-      aud: claims.audience,
+      aud: claims.audiences.length === 1 ? claims.audiences[0] : claims.audiences,
       client_id: claims.clientId,
       scope: claims.scopes.join(' '),
       token_type: 'Bearer',

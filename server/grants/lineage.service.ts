@@ -1,7 +1,7 @@
 import type { Access } from '../access/access';
 import { grantLineage, taskLineage } from '../audit/lineage';
 import type { Db } from '../db/database';
-import type { Principal } from '../identity';
+import type { Actor } from '../identity';
 import type { Clock } from '../shared/clock';
 import { authorizeOnTask, taskView } from '../tasks';
 import { GrantNotFound } from './grant.errors';
@@ -10,7 +10,7 @@ import { findGrant } from './grant.repository';
 /** Lineage for auditors (and the task's owner): who acted for whom, under which constraints and decisions. */
 export function createLineageService(deps: { db: Db; access: Access; clock: Clock }) {
   /** ReadLineage on the task; a refusal is 404 (of the grant when one was asked for), on the record. */
-  async function authorize(principal: Principal, taskId: string, grantId?: string) {
+  async function authorize(principal: Actor, taskId: string, grantId?: string) {
     const { task, allowed } = await authorizeOnTask(deps, principal, taskId, 'ReadLineage', {
       ...(grantId ? { grantId, notFound: () => new GrantNotFound() } : {}),
     });
@@ -19,11 +19,11 @@ export function createLineageService(deps: { db: Db; access: Access; clock: Cloc
   }
 
   return {
-    async ofTask(principal: Principal, taskId: string) {
+    async ofTask(principal: Actor, taskId: string) {
       const task = await authorize(principal, taskId);
       return { task: taskView(task, deps.clock.now()), grants: await taskLineage(deps.db, taskId) };
     },
-    async ofGrant(principal: Principal, grantId: string) {
+    async ofGrant(principal: Actor, grantId: string) {
       const grant = await findGrant(deps.db, grantId);
       if (!grant) throw new GrantNotFound();
       const task = await authorize(principal, grant.task_id, grantId);

@@ -51,6 +51,18 @@ export async function revokePendingOffersOf(tx: Tx, grantId: string): Promise<nu
   return rows.map((r) => r.budget);
 }
 
+/** The action shares still held by a grant's pending offers (read before they are revoked with it). */
+export async function pendingOfferActionsOf(tx: Tx, grantId: string): Promise<number[]> {
+  const rows = await tx
+    .selectFrom('delegation_offers')
+    .select('actions')
+    .where('parent_grant_id', '=', grantId)
+    .where('status', '=', 'pending')
+    .where('actions', 'is not', null)
+    .execute();
+  return rows.map((r) => r.actions ?? 0);
+}
+
 /** Every pending offer of a closing task dies with it (the task's budget is gone with the task). */
 export async function revokePendingOffersOfTask(tx: Tx, taskId: string): Promise<void> {
   await tx
@@ -70,9 +82,15 @@ export async function tasksWithExpiredOffers(db: DbOrTx, now: Date, limit: numbe
 
 /** pending → expired for the due offers of these (locked) tasks. */
 export async function expireDueOffers(tx: Tx, taskIds: string[], now: Date) {
-  const r = await sql<{ id: string; task_id: string; parent_grant_id: string; budget: number }>`
+  const r = await sql<{
+    id: string;
+    task_id: string;
+    parent_grant_id: string;
+    budget: number;
+    actions: number | null;
+  }>`
     update delegation_offers set status = 'expired'
     where task_id = any(${taskIds}::uuid[]) and status = 'pending' and expires_at <= ${now}
-    returning id, task_id, parent_grant_id, budget`.execute(tx);
+    returning id, task_id, parent_grant_id, budget, actions`.execute(tx);
   return r.rows;
 }

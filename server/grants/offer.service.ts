@@ -9,6 +9,7 @@ import type { Clock } from '../shared/clock';
 import { AccessDenied, Conflict, GrantlineError, InvalidRequest, QuotaExceeded } from '../shared/errors';
 import { loadTask, requireAdmitted, TaskNotOpen } from '../tasks';
 import type { TokenIssuer } from '../tokens/access-token';
+import { reserveActionsForOffer } from './actions';
 import { reserveForOffer } from './budget';
 import type { OfferDelegationInput } from './delegation.schema';
 import { GrantNotFound } from './grant.errors';
@@ -77,6 +78,8 @@ async function reserve(
   const { task, parent, scopes, ttl } = q.hop;
   await deps.uow.run({ task: task.id }, async (w) => {
     await reserveForOffer(w.tx, { parent, budget: q.input.budget, maxFanout: task.max_fanout });
+    if (q.input.actions !== undefined)
+      await reserveActionsForOffer(w.tx, { parent, actions: q.input.actions });
     await insertOffer(w.tx, {
       id: q.offerId,
       task_id: task.id,
@@ -86,6 +89,7 @@ async function reserve(
       scopes,
       ttl_seconds: ttl,
       budget: q.input.budget,
+      actions: q.input.actions ?? null,
       may_redelegate: q.input.may_redelegate,
       policy_ids: q.allowed.decision.policyIds,
       policy_version: q.allowed.decision.policyVersion,
@@ -102,6 +106,7 @@ async function reserve(
         scopes,
         ttl,
         budget: q.input.budget,
+        actions: q.input.actions ?? null,
         may_redelegate: q.input.may_redelegate,
         depth: parent.depth + 1,
         expires_at: q.expiresAt.toISOString(),
@@ -165,10 +170,10 @@ export async function offerDelegation(
     action: 'DelegateGrant',
     task: hop.task,
     scopes: hop.scopes,
+    audiences: parent.audiences,
     argsDigest: parent.args_digest ?? undefined,
     context: {
       requestedTtl: hop.ttl,
-      audience: parent.audience,
       delegation: { depth: parent.depth + 1, chain: parent.chain, parentHolder: parent.holder },
     },
     grantId: parent.id,
@@ -196,6 +201,7 @@ export async function offerDelegation(
     scopes: hop.scopes,
     ttl: hop.ttl,
     budget: input.budget,
+    actions: input.actions ?? null,
     may_redelegate: input.may_redelegate,
   };
 }

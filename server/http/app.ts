@@ -3,7 +3,7 @@ import { NotFound } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import { errorHandler } from './error-mapper';
-import { noStore, parseBodies, requireSupportedMediaType } from './middleware/body';
+import { answerAsIssuer, noStore, parseBodies, requireSupportedMediaType } from './middleware/body';
 import { requestLogger, requestMetrics } from './middleware/request-context';
 import { healthRoutes, type ReadinessCheck } from './operator-app';
 import type { Route } from './routes';
@@ -18,6 +18,8 @@ export interface AppDeps {
   /** The route table; every route not marked public must first pass `authenticate`. */
   routes?: Route[];
   authenticate?: RequestHandler;
+  /** Sub-applications with their own authentication (the console, by session cookie), by path. */
+  mounts?: Array<{ path: string; handler: RequestHandler }>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -34,6 +36,7 @@ export function createApp(deps: AppDeps): Express {
   const routes = deps.routes ?? [];
   // Public routes are GETs and take no body.
   for (const r of routes.filter((x) => x.public)) app[r.method](r.path, r.handler);
+  for (const m of deps.mounts ?? []) app.use(m.path, m.handler);
   if (deps.authenticate) app.use(['/v1', '/oauth2'], deps.authenticate);
   // A body is read only after its sender authenticated, and only on a route that exists: an anonymous
   // caller cannot make the broker buffer or parse anything (it gets its 401 first).
@@ -41,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
     if (!deps.authenticate) throw new Error(`route ${r.method} ${r.path} needs an authenticator`);
     app[r.method](
       r.path,
+      ...(r.issuer ? [answerAsIssuer(r.issuer)] : []),
       requireSupportedMediaType,
       ...parseBodies,
       ...(r.credential ? [noStore] : []),

@@ -126,7 +126,12 @@ export function toHttpError(err: unknown): {
 
 export function sendError(res: Response, err: unknown): void {
   const { status, body, headers } = toHttpError(err);
-  res.set(headers).set('Cache-Control', 'no-store').status(status).json(body);
+  const iss: unknown = res.locals.iss;
+  res
+    .set(headers)
+    .set('Cache-Control', 'no-store')
+    .status(status)
+    .json(typeof iss === 'string' ? { ...body, iss } : body);
 }
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
+import { createWorkloadApiClient, type WorkloadApiClient } from '@grantline/sdk/workload-api';
 import { Unauthenticated } from '../shared/errors';
 import { authFailure } from './identity.errors';
 import type { IdentityDeps, IdentityService, Principal } from './identity.types';
@@ -7,7 +8,6 @@ import { planIdentity } from './identity-config';
 import { createJwtSvidVerifier, MAX_JWT_SVID_BYTES } from './jwt-svid-verifier';
 import { buildTlsServerOptions, peerCertificateChain } from './mtls';
 import { createTrustStore, type TrustStore } from './trust-store';
-import { createWorkloadApiClient, type WorkloadApiClient } from './workload-api';
 import { createWorkloadApiTrustStore } from './workload-api-trust-store';
 import { createServerSvidSource, type ServerSvidSource } from './workload-svid-source';
 import { verifyX509Svid } from './x509-svid-verifier';

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import type { WorkloadApiClient } from '@grantline/sdk/workload-api';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RefreshResult } from './trust-store';
-import type { WorkloadApiClient } from './workload-api';
 import type { ServerSvidSource } from './workload-svid-source';
 
 /** Who called: an authenticated SPIFFE workload. */

@@ -1,4 +1,12 @@
 export {
+  type Actor,
+  actorId,
+  CONSOLE_ROLES,
+  type ConsoleRole,
+  type HumanPrincipal,
+  isHuman,
+} from './human';
+export {
   type AuthFailureReason,
   BundleError,
   IdentityConfigError,

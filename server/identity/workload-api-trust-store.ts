@@ -1,10 +1,10 @@
 import type { X509Certificate } from 'node:crypto';
+import type { JwtBundles, Watch, WorkloadApiClient, X509Bundles } from '@grantline/sdk/workload-api';
 import type { Logger } from '../shared/logger';
 import { BundleError, InvalidSpiffeId } from './identity.errors';
 import { parseSpiffeId } from './spiffe-id';
 import { parseTrustBundle, type TrustBundle } from './trust-bundle';
 import type { RefreshResult, TrustStore } from './trust-store';
-import type { JwtBundles, Watch, WorkloadApiClient, X509Bundles } from './workload-api';
 
 export interface WorkloadApiTrustStoreDeps {
   client: WorkloadApiClient;

@@ -1,5 +1,5 @@
+import type { Watch, WorkloadApiClient, X509Context, X509Svid } from '@grantline/sdk/workload-api';
 import type { Logger } from '../shared/logger';
-import type { Watch, WorkloadApiClient, X509Context, X509Svid } from './workload-api';
 
 /** The broker's own X509-SVID, kept current from the Workload API (SPIRE rotates it at half its life). */
 export interface ServerSvidSource {

@@ -3,11 +3,13 @@ export { PolicyLoadError } from './policy.errors';
 export type {
   Decision,
   DecisionContext,
+  HumanFacts,
   PolicyAction,
   PolicyEngine,
   PolicyPrincipal,
   PolicyRequest,
   ScopeFacts,
   TaskFacts,
+  WorkloadFacts,
 } from './policy.types';
 export { POLICY_ACTIONS } from './policy.types';

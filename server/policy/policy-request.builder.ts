@@ -30,7 +30,10 @@ const RESOURCE_OF: Record<PolicyAction, ResourceKind> = {
   ReadLineage: 'task-or-service',
   CloseTask: 'task',
   ApproveTask: 'task',
+  ReadApprovals: 'task-or-service',
   RevokeGrant: 'task',
+  RequestApproval: 'scope',
+  ReportUsage: 'task',
   RequestGrant: 'scope',
   DelegateGrant: 'scope',
   RedeemGrant: 'scope',
@@ -42,7 +45,7 @@ const SERVICE: EntityUidJson = { type: 'Service', id: 'grantline' };
 export function buildCedarRequest(req: PolicyRequest): CedarRequest {
   const kind = RESOURCE_OF[req.action] as ResourceKind | undefined;
   if (kind === undefined) throw new PolicyInputError(`unknown policy action ${String(req.action)}`);
-  const principal = workloadEntity(req.principal);
+  const principal = principalEntity(req.principal);
   const action = { type: 'Action', id: req.action };
   const context = contextRecord(req.context ?? {});
   const base = { principal: principal.uid, action, context };
@@ -63,7 +66,14 @@ function requireFact<T>(fact: T | undefined, name: string, action: PolicyAction)
 
 type Entity = EntityJson & { uid: { type: string; id: string } };
 
-function workloadEntity(p: PolicyPrincipal): Entity {
+function principalEntity(p: PolicyPrincipal): Entity {
+  if (p.kind === 'human') {
+    return {
+      uid: { type: 'Human', id: `${p.issuer}#${p.subject}` },
+      attrs: { issuer: p.issuer, subject: p.subject, roles: [...p.roles] },
+      parents: [],
+    };
+  }
   return {
     uid: { type: 'Workload', id: p.spiffeId },
     attrs: { spiffe_id: p.spiffeId, trust_domain: p.trustDomain, path: p.path, local: p.local },

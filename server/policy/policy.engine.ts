@@ -42,7 +42,7 @@ function authorize(req: PolicyRequest, sets: CompiledPolicySets, version: string
     sets.shadow && (shadowSet && request.ok ? evaluate(shadowSet, sets, request.value, req) : enforced);
   if (request.ok && enforced.errors.length > 0) {
     log.warn(
-      { action: req.action, principal: req.principal.spiffeId, errors: enforced.errors },
+      { action: req.action, principal: principalName(req), errors: enforced.errors },
       'policy evaluation error',
     );
   }
@@ -55,6 +55,11 @@ function authorize(req: PolicyRequest, sets: CompiledPolicySets, version: string
     reasons: enforced.reasons,
   };
 }
+
+const principalName = (req: PolicyRequest): string =>
+  req.principal.kind === 'human'
+    ? `${req.principal.issuer}#${req.principal.subject}`
+    : req.principal.spiffeId;
 
 type Built = { ok: true; value: CedarRequest } | { ok: false; failure: Evaluation };
 

@@ -3,6 +3,8 @@ export type PolicyAction =
   | 'ReadTask'
   | 'CloseTask'
   | 'ApproveTask'
+  | 'ReadApprovals'
+  | 'RequestApproval'
   | 'RequestGrant'
   | 'DelegateGrant'
   | 'RedeemGrant'
@@ -10,13 +12,16 @@ export type PolicyAction =
   | 'Introspect'
   | 'ReadAudit'
   | 'ReadLineage'
-  | 'ReadRevocations';
+  | 'ReadRevocations'
+  | 'ReportUsage';
 
 export const POLICY_ACTIONS: readonly PolicyAction[] = [
   'OpenTask',
   'ReadTask',
   'CloseTask',
   'ApproveTask',
+  'ReadApprovals',
+  'RequestApproval',
   'RequestGrant',
   'DelegateGrant',
   'RedeemGrant',
@@ -25,16 +30,32 @@ export const POLICY_ACTIONS: readonly PolicyAction[] = [
   'ReadAudit',
   'ReadLineage',
   'ReadRevocations',
+  'ReportUsage',
 ];
 
+/** Who asks: a workload or a person. */
+export type PolicyPrincipal = WorkloadFacts | HumanFacts;
+
 /** The authenticated workload. Its SPIFFE ID is the Cedar entity id (`Workload::"spiffe://…"`). */
-export interface PolicyPrincipal {
+export interface WorkloadFacts {
+  kind?: 'workload';
   spiffeId: string;
   trustDomain: string;
   /** The SPIFFE ID's path, e.g. `/orchestrator/planner`. */
   path: string;
   /** In the broker's own trust domain (path-based roles are for local workloads only). */
   local: boolean;
+}
+
+/**
+ * A person signed in to the console: the Cedar entity `Human::"<issuer>#<subject>"` (an OIDC issuer has
+ * no fragment, OIDC Discovery §3, so the id is unambiguous). `roles` come from configuration.
+ */
+export interface HumanFacts {
+  kind: 'human';
+  issuer: string;
+  subject: string;
+  roles: string[];
 }
 
 export interface TaskFacts {

@@ -1,3 +1,4 @@
+import { eventLeaves } from '../audit';
 import type { DbOrTx, GrantStatus, LeaseRow, TaskRow } from '../db/database';
 import { jobsOfTask, leasesOfTask } from './revocation.repository';
 
@@ -39,6 +40,8 @@ function leaseView(l: LeaseRow) {
 export async function buildReceipt(db: DbOrTx, task: TaskRow, grants: GrantSummary[]) {
   const leases = await leasesOfTask(db, task.id);
   const jobs = await jobsOfTask(db, task.id);
+  // The leaf index of each event the receipt rests on, so each can be proved with an inclusion proof.
+  const trail = await eventLeaves(db, { taskId: task.id });
   const byGrant = new Map<string, LeaseRow[]>();
   for (const l of leases) if (l.grant_id) byGrant.set(l.grant_id, [...(byGrant.get(l.grant_id) ?? []), l]);
   const states: Record<string, number> = {};
@@ -61,6 +64,7 @@ export async function buildReceipt(db: DbOrTx, task: TaskRow, grants: GrantSumma
       pending_jobs: jobs.filter((j) => j.status === 'pending').length,
     },
     task_token: taskToken ? leaseView(taskToken) : null,
+    audit_events: trail.get(null) ?? [],
     grants: grants.map((g) => ({
       grant_id: g.id,
       parent_id: g.parent_id,
@@ -72,6 +76,7 @@ export async function buildReceipt(db: DbOrTx, task: TaskRow, grants: GrantSumma
       revoked_at: g.revoked_at?.toISOString() ?? null,
       revoke_reason: g.revoke_reason,
       leases: (byGrant.get(g.id) ?? []).map(leaseView),
+      audit_events: trail.get(g.id) ?? [],
     })),
     jobs: jobs.map((j) => ({
       id: j.id,

@@ -36,6 +36,11 @@ export const REDACT_PATHS = [
   'connection_url',
   '*.connection_url',
   '*.connectionString',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.id_token',
+  '*.code_verifier',
+  '*.csrf',
   'err.config.headers',
   'err.response.config',
 ];

@@ -9,11 +9,12 @@ export async function insertApproval(tx: Tx, row: Insertable<ApprovalsTable>): P
 
 /**
  * The newest approval for this scope that is live at `now`: not expired, not used up, and (when the
- * approval covers exact arguments) matching the digest of the arguments the agent presented.
+ * approval covers exact arguments) matching the digest of the arguments the agent presented. With
+ * `requestId`, only an approval given in answer to that approval request.
  */
 export async function findLiveApproval(
   db: DbOrTx,
-  q: { taskId: string; scope: string; now: Date; argsDigest?: string },
+  q: { taskId: string; scope: string; now: Date; argsDigest?: string; requestId?: string },
 ): Promise<ApprovalRow | undefined> {
   let query = db
     .selectFrom('approvals')
@@ -24,6 +25,7 @@ export async function findLiveApproval(
     .where((eb) => eb.or([eb('single_use', '=', false), eb('used_at', 'is', null)]))
     .orderBy('created_at', 'desc')
     .limit(1);
+  if (q.requestId) query = query.where('approval_request_id', '=', q.requestId);
   query = q.argsDigest
     ? query.where((eb) => eb.or([eb('args_digest', 'is', null), eb('args_digest', '=', q.argsDigest!)]))
     : query.where('args_digest', 'is', null);
@@ -52,4 +54,13 @@ export async function releaseApprovalsOf(tx: Tx, grantId: string): Promise<void>
 
 export async function listApprovals(db: DbOrTx, taskId: string): Promise<ApprovalRow[]> {
   return db.selectFrom('approvals').selectAll().where('task_id', '=', taskId).orderBy('created_at').execute();
+}
+
+export async function listApprovalsOfRequest(db: DbOrTx, requestId: string): Promise<ApprovalRow[]> {
+  return db
+    .selectFrom('approvals')
+    .selectAll()
+    .where('approval_request_id', '=', requestId)
+    .orderBy('scope')
+    .execute();
 }

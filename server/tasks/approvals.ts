@@ -7,7 +7,14 @@ import { consumeApproval, findLiveApproval, releaseApprovalsOf } from './approva
 export async function liveApprovals(
   db: DbOrTx,
   catalogue: ScopeCatalogue,
-  q: { taskId: string; scopes: string[]; now: Date; argsDigest?: string | undefined },
+  q: {
+    taskId: string;
+    scopes: string[];
+    now: Date;
+    argsDigest?: string | undefined;
+    /** Only approvals given in answer to this approval request. */
+    requestId?: string | undefined;
+  },
 ): Promise<Map<string, ApprovalRow>> {
   const found = new Map<string, ApprovalRow>();
   for (const scope of q.scopes) {
@@ -17,6 +24,7 @@ export async function liveApprovals(
       scope,
       now: q.now,
       ...(q.argsDigest ? { argsDigest: q.argsDigest } : {}),
+      ...(q.requestId ? { requestId: q.requestId } : {}),
     });
     if (approval) found.set(scope, approval);
   }
@@ -35,3 +43,12 @@ export async function consumeSingleUse(
 }
 
 export { releaseApprovalsOf };
+
+/** The privileged scopes among `scopes` that have no live approval in `live`. */
+export function privilegedWithout(
+  catalogue: ScopeCatalogue,
+  scopes: string[],
+  live: Map<string, ApprovalRow>,
+): string[] {
+  return scopes.filter((s) => catalogue.get(s)?.privileged && !live.has(s));
+}

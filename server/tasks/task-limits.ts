@@ -27,6 +27,8 @@ async function whySlotRefused(db: DbOrTx, taskId: string, cost: number, now: Dat
     return new QuotaExceeded('max_grants', `the task has issued its ${t.max_grants} grants`);
   if (t.active_grants >= t.max_active)
     return new QuotaExceeded('max_active', `the task already has ${t.max_active} active grants`);
+  if (t.max_actions !== null && t.actions_spent >= t.max_actions)
+    return new QuotaExceeded('max_actions', `the task has made its ${t.max_actions} actions`);
   return new QuotaExceeded(
     'budget',
     `the grant costs ${cost}, the task has ${t.budget - t.budget_spent} of its budget ${t.budget} left`,
@@ -37,3 +39,5 @@ export const returnGrantSlot = tasks.returnGrantSlot;
 export const releaseActive = tasks.releaseActive;
 export const drawTaskBudget = tasks.drawTaskBudget;
 export const returnTaskBudget = tasks.returnTaskBudget;
+export const drawTaskActions = tasks.drawTaskActions;
+export const returnTaskActions = tasks.returnTaskActions;

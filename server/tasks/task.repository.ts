@@ -48,6 +48,7 @@ export async function takeGrantSlot(
       budget_spent = budget_spent + ${q.cost}
     where id = ${q.taskId} and status = 'open' and expires_at > ${q.now}
       and grants_issued < max_grants and active_grants < max_active and budget_spent + ${q.cost} <= budget
+      and (max_actions is null or actions_spent < max_actions)
     returning *`.execute(tx);
   return result.rows[0];
 }
@@ -87,6 +88,26 @@ export async function returnTaskBudget(tx: Tx, taskId: string, amount: number): 
     .execute();
 }
 
+/**
+ * Draws `amount` from the task's action pool; false when it has less than that left. An uncapped task
+ * (`max_actions` null) always has enough: its calls are counted all the same.
+ */
+export async function drawTaskActions(tx: Tx, taskId: string, amount: number): Promise<boolean> {
+  const r = await sql<{ id: string }>`
+    update tasks set actions_spent = actions_spent + ${amount}
+    where id = ${taskId} and (max_actions is null or actions_spent + ${amount} <= max_actions)
+    returning id`.execute(tx);
+  return r.rows.length === 1;
+}
+
+export async function returnTaskActions(tx: Tx, taskId: string, amount: number): Promise<void> {
+  await tx
+    .updateTable('tasks')
+    .set((eb) => ({ actions_spent: sql`greatest(${eb.ref('actions_spent')} - ${amount}, 0)` }))
+    .where('id', '=', taskId)
+    .execute();
+}
+
 /** open → closing: no grant of it counts as active from here on. */
 export async function markClosing(tx: Tx, taskId: string, q: { now: Date; reason: string }): Promise<void> {
   await tx
@@ -106,5 +127,14 @@ export async function markFinished(
     .updateTable('tasks')
     .set({ status: q.status, closed_at: q.now })
     .where('id', '=', taskId)
+    .execute();
+}
+
+export async function findTasks(db: DbOrTx, ids: string[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('id', 'in', [...new Set(ids)])
     .execute();
 }

@@ -80,6 +80,8 @@ export const openTaskSchema = z.strictObject({
       max_depth: z.number().int().min(0).max(31).default(3),
       max_fanout: z.number().int().min(0).max(1000).default(5),
       budget: z.number().int().min(0).max(100_000_000).default(100),
+      /** Tool calls (times their action cost) all its grants together may make; absent: no cap. */
+      max_actions: z.number().int().min(0).max(1_000_000_000).optional(),
     })
     .default({ max_grants: 100, max_active: 20, max_depth: 3, max_fanout: 5, budget: 100 }),
   context: taskContextSchema.default({ task_type: 'general', data_sensitivity: 'medium', risk_score: 0 }),

@@ -3,6 +3,7 @@ import { type Access, accessDenied } from '../access/access';
 import type { DomainUnitOfWork } from '../access/unit';
 import { type ScopeCatalogue, vaultPoliciesFor } from '../config/scope-catalogue';
 import type { Db, TaskStatus } from '../db/database';
+import { type Actor, actorId } from '../identity/human';
 import type { Principal } from '../identity/identity.types';
 import type { PolicyAction, TaskFacts } from '../policy';
 import { trackHandles } from '../revocation/outbox';
@@ -13,6 +14,7 @@ import type { Logger } from '../shared/logger';
 import type { MintedToken, TokenCustody, VaultAdapter } from '../vault';
 import { CHILD_TOKEN_POLICY } from '../vault/child-token-policy';
 import { insertApproval } from './approval.repository';
+import { approvalRecordedEvent, deciderOf } from './approval-decider';
 import { TaskNotFound, TaskNotOpen } from './task.errors';
 import { findTask, insertTask, listTasks } from './task.repository';
 import type { ApprovalInput, OpenTaskInput } from './task.schema';
@@ -48,7 +50,7 @@ const READS: TaskAction[] = ['ReadTask', 'ReadLineage'];
  */
 export async function authorizeOnTask(
   deps: Pick<TaskServiceDeps, 'db' | 'access'>,
-  principal: Principal,
+  principal: Actor,
   id: string,
   action: TaskAction,
   opts: { grantId?: string; notFound?: () => GrantlineError } = {},
@@ -57,7 +59,10 @@ export async function authorizeOnTask(
   const task = await findTask(deps.db, id);
   if (!task) throw notFound();
   const facts = taskFacts(task);
-  const mayRead = () => deps.access.wouldAllow(principal, { action: 'ReadTask', task: facts });
+  // An approver sees a task's approvals without reading the task: a refused approval is 403 for it too.
+  const mayRead = () =>
+    deps.access.wouldAllow(principal, { action: 'ReadTask', task: facts }) ||
+    (action === 'ApproveTask' && deps.access.wouldAllow(principal, { action: 'ReadApprovals', task: facts }));
   const allowed = await deps.access.authorize(
     principal,
     { action, task: facts },
@@ -71,7 +76,7 @@ export function createTaskService(deps: TaskServiceDeps) {
   const log = deps.logger.child({ module: 'tasks' });
   const now = () => deps.clock.now();
 
-  async function readable(principal: Principal, id: string) {
+  async function readable(principal: Actor, id: string) {
     const { task, allowed } = await authorizeOnTask(deps, principal, id, 'ReadTask');
     await deps.access.recordAllowed(allowed);
     return task;
@@ -80,7 +85,7 @@ export function createTaskService(deps: TaskServiceDeps) {
   return {
     open: (principal: Principal, input: OpenTaskInput) => openTask(deps, log, principal, input),
 
-    async get(principal: Principal, id: string) {
+    async get(principal: Actor, id: string) {
       return taskView(await readable(principal, id), now());
     },
 
@@ -88,9 +93,9 @@ export function createTaskService(deps: TaskServiceDeps) {
      * Auditors (whoever may read the audit log) page through every task; anyone else through the tasks
      * they own, so the page is theirs and not the newest of everyone's. Policy still filters each task.
      */
-    async list(principal: Principal, q: { status?: TaskStatus; limit: number }) {
+    async list(principal: Actor, q: { status?: TaskStatus; limit: number }) {
       const seesAll = deps.access.wouldAllow(principal, { action: 'ReadAudit' });
-      const page = await listTasks(deps.db, { ...q, ...(seesAll ? {} : { owner: principal.spiffeId }) });
+      const page = await listTasks(deps.db, { ...q, ...(seesAll ? {} : { owner: actorId(principal) }) });
       return page
         .filter((t) => deps.access.wouldAllow(principal, { action: 'ReadTask', task: taskFacts(t) }))
         .map((t) => taskView(t, now()));
@@ -120,7 +125,7 @@ export function createTaskService(deps: TaskServiceDeps) {
       return receiptOf(deps, id);
     },
 
-    async receipt(principal: Principal, id: string) {
+    async receipt(principal: Actor, id: string) {
       await readable(principal, id);
       return receiptOf(deps, id);
     },
@@ -220,6 +225,7 @@ async function insertOpenTask(
     context: JSON.stringify(q.input.context),
     ttl_seconds: q.input.ttl,
     ...limits,
+    max_actions: limits.max_actions ?? null,
     vault_token_accessor: q.token.accessor,
     policy_version: q.policyVersion,
     expires_at: expiresAt,
@@ -252,31 +258,24 @@ async function approve(deps: TaskServiceDeps, principal: Principal, id: string, 
   if (!task.scopes.includes(input.scope))
     throw new InvalidRequest(`scope ${input.scope} is not in the task's ceiling`);
   if (task.status !== 'open') throw new TaskNotOpen(task.status);
+  // An approver workload records the consent of the person it speaks for (`approver`); its own SVID is
+  // the verified identity on the record.
+  const by = deciderOf(principal, deps.trustDomain, input.approver);
   const approval = await deps.uow.run({}, async (w) => {
     const row = await insertApproval(w.tx, {
       task_id: task.id,
       scope: input.scope,
       approver: input.approver,
+      approver_kind: by.kind,
+      approver_issuer: by.issuer,
+      approver_subject: by.subject,
       note: input.note ?? null,
       recorded_by: principal.spiffeId,
       single_use: input.single_use,
       args_digest: input.args_digest ?? null,
       expires_at: new Date(w.now.getTime() + input.ttl * 1000),
     });
-    w.audit(allowed.event, {
-      type: 'approval.recorded',
-      taskId: task.id,
-      principal: principal.spiffeId,
-      payload: {
-        approval_id: row.id,
-        scope: row.scope,
-        approver: row.approver,
-        expires_at: row.expires_at.toISOString(),
-        single_use: row.single_use,
-        args_digest: row.args_digest,
-        note: row.note,
-      },
-    });
+    w.audit(allowed.event, approvalRecordedEvent(row, by));
     return row;
   });
   return approvalView(approval);

@@ -39,7 +39,8 @@ export interface AccessTokenClaims {
   taskId: string;
   /** The task's owner: `sub`. */
   subject: string;
-  audience: string;
+  /** `aud`: a string when there is one, an array for several (RFC 7519 §4.1.3, RFC 8707). */
+  audiences: string[];
   scopes: string[];
   /** The current holder's SPIFFE ID: `client_id` and the outermost `act.sub`. */
   holder: string;
@@ -59,7 +60,8 @@ export interface VerifiedAccessToken {
   taskId: string;
   issuer: string;
   subject: string;
-  audience: string;
+  /** Every `aud` value, in the token's order. */
+  audiences: string[];
   scopes: string[];
   clientId: string;
   /** Decoded `act`, root holder first, current holder (= clientId) last. */
@@ -87,7 +89,7 @@ const REQUIRED = ['sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope', 'task
 const accessTokenPayload = z.object({
   iss: text,
   sub: text,
-  aud: text,
+  aud: z.union([text, z.array(text).min(1)]),
   jti: text,
   iat: numericDate,
   exp: numericDate,
@@ -117,6 +119,12 @@ export function createTokenIssuer(deps: { keys: SigningKeys; issuer: string; clo
   };
 }
 
+function audienceClaim(audiences: string[]): string | string[] {
+  if (audiences.length === 0) throw new InvalidTokenClaims('a token needs at least one audience');
+  const checked = audiences.map((a) => requireText('audience', a));
+  return checked.length === 1 ? checked[0]! : checked;
+}
+
 /** Mints an RFC 9068 access token whose `act` carries the delegation chain (RFC 8693 §4.1). */
 async function mintAccessToken(ctx: TokenContext, c: AccessTokenClaims): Promise<string> {
   const exp = expiryClaim(c.expiresAt, ctx.clock);
@@ -135,7 +143,7 @@ async function mintAccessToken(ctx: TokenContext, c: AccessTokenClaims): Promise
     .setProtectedHeader({ alg: SIGNING_ALG, kid: ctx.keys.current.kid, typ: ACCESS_TOKEN_TYP })
     .setIssuer(ctx.issuer)
     .setSubject(requireText('subject', c.subject))
-    .setAudience(requireText('audience', c.audience))
+    .setAudience(audienceClaim(c.audiences))
     .setJti(requireText('grantId', c.grantId))
     .setIssuedAt(c.issuedAt ? Math.floor(c.issuedAt.getTime() / 1000) : nowSeconds(ctx.clock))
     .setExpirationTime(exp)
@@ -171,7 +179,7 @@ async function verifyAccessToken(
     taskId: claims.task_id,
     issuer: claims.iss,
     subject: claims.sub,
-    audience: claims.aud,
+    audiences: [claims.aud].flat(),
     scopes: claims.scope,
     clientId: claims.client_id,
     chain,

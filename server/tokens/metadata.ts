@@ -17,6 +17,7 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint_auth_methods_supported: string[];
   revocation_endpoint_auth_methods_supported: string[];
   tls_client_certificate_bound_access_tokens: boolean;
+  authorization_response_iss_parameter_supported: boolean;
   scopes_supported?: string[];
 }
 
@@ -52,6 +53,9 @@ export function authorizationServerMetadata(
     introspection_endpoint_auth_methods_supported: [...authMethods],
     revocation_endpoint_auth_methods_supported: [...authMethods],
     tls_client_certificate_bound_access_tokens: true,
+    // RFC 9207 §3 (MCP authorization asks for it): every answer that issues a grant or refuses one
+    // names its issuer in `iss`, so a client talking to several authorization servers cannot mix them up.
+    authorization_response_iss_parameter_supported: true,
     ...(opts.scopesSupported ? { scopes_supported: [...opts.scopesSupported] } : {}),
   };
 }

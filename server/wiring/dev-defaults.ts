@@ -13,7 +13,9 @@ async function loadDev<T>(load: () => Promise<T>, what: string): Promise<T> {
   try {
     return await load();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    // Only the dev module itself missing means "a production build"; anything it fails to load is a bug.
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    if (!missing || !/module '[^']*[\\/]dev[\\/]/.test((err as Error).message)) throw err;
     throw new Error(
       `${what} is a development default and this build does not contain it: configure it (see README, "Production")`,
       { cause: err },
@@ -64,4 +66,27 @@ export async function loadDevSigningKey(home: string, deps: { logger: Logger; cl
     'the dev signing key (GRANTLINE_SIGNING_KEY_FILE unset)',
   );
   return loadOrCreateDevKey(home, deps);
+}
+
+/** The console's key file under `<home>/keys/` (GRANTLINE_CONSOLE_SESSION_KEY_FILE unset). */
+export async function devConsoleKeyFile(home: string): Promise<string> {
+  const { devConsoleKeyFile: make } = await loadDev(
+    () => import('../dev/console/session-key.js'),
+    'the dev console session key (GRANTLINE_CONSOLE_SESSION_KEY_FILE unset)',
+  );
+  return make(home);
+}
+
+/** The one-time dev sign-in links of `grantline console` (the dev trust domain is in use). */
+export async function loadDevSignIn() {
+  return loadDev(() => import('../dev/console/dev-sign-in.js'), 'the dev console sign-in');
+}
+
+/** The development audit checkpoint key under `<home>/keys/audit-key.pem` (GRANTLINE_AUDIT_KEY_FILE unset). */
+export async function loadDevAuditKey(home: string, deps: { logger: Logger; clock: Clock }) {
+  const { loadOrCreateDevKey } = await loadDev(
+    () => import('../dev/signing-key.js'),
+    'the dev audit key (GRANTLINE_AUDIT_KEY_FILE unset)',
+  );
+  return loadOrCreateDevKey(home, deps, 'audit-key');
 }

@@ -1,3 +1,4 @@
+import type { AuditKeys, AuditSequencer } from '../audit';
 import type { Config } from '../config/config';
 import type { ScopeCatalogue } from '../config/scope-catalogue';
 import type { Db } from '../db/database';
@@ -23,4 +24,6 @@ export interface Infrastructure {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** The audit log: its checkpoint keys and the sequencer this broker runs (wiring/audit-log.ts). */
+  audit: { keys: AuditKeys; sequencer: AuditSequencer };
 }

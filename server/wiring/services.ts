@@ -4,7 +4,7 @@ import { createGrantService, grantsOfTask } from '../grants/grant.service';
 import { createGrantExpiry } from '../grants/grant-expiry';
 import { createIntrospectionService } from '../grants/introspection.service';
 import { createLineageService } from '../grants/lineage.service';
-import { createTaskService, expireTasks } from '../tasks';
+import { createApprovalRequestService, createTaskService, expireTasks } from '../tasks';
 import { createTokenCustody } from '../vault';
 import type { Infrastructure } from './infrastructure';
 import { buildRevocation } from './revocation';
@@ -29,13 +29,20 @@ export function buildServices(infra: Infrastructure) {
     logger,
     onRevocationQueued,
   };
-  const tasks = createTaskService({ ...common, trustDomain: identity.trustDomain, grants: grantsOfTask });
+  const trustDomain = identity.trustDomain;
+  const tasks = createTaskService({ ...common, grants: grantsOfTask, trustDomain });
+  const approvalRequests = createApprovalRequestService({
+    ...common,
+    trustDomain,
+    requestTtlSeconds: config.approvals.requestTtlSeconds,
+  });
   const grants = createGrantService({
     ...common,
     identity,
     tokens,
     metrics,
     connectionValues: infra.vault.connectionValues,
+    approvalRequests,
     ttl: { defaultSeconds: config.tokens.defaultTtlSeconds, maxSeconds: config.tokens.maxTtlSeconds },
   });
   const grantExpiry = createGrantExpiry({ db, uow });
@@ -45,20 +52,31 @@ export function buildServices(infra: Infrastructure) {
     const offers = await grantExpiry.expireOffers(now);
     const expiredGrants = await grantExpiry.expireGrants(now);
     const abandoned = await grantExpiry.failAbandoned(now, onRevocationQueued);
-    if (expiredTasks || expiredGrants || abandoned || offers)
-      logger.info({ tasks: expiredTasks, grants: expiredGrants, abandoned, offers }, 'expiry sweep');
+    const requests = await approvalRequests.expire(now);
+    const swept = {
+      tasks: expiredTasks,
+      grants: expiredGrants,
+      abandoned,
+      offers,
+      approvalRequests: requests,
+    };
+    if (Object.values(swept).some((n) => n > 0)) logger.info(swept, 'expiry sweep');
   };
   return {
+    uow,
     access,
     hub,
     targets,
     reconcileOnce: (dryRun = false) => reconciler.reconcileOnce({ dryRun, targets: targets.names() }),
     tasks,
     grants,
+    approvalRequests,
     worker,
     sweepOnce,
     introspection: createIntrospectionService({ db, tokens, access, clock, feed }),
     lineage: createLineageService({ db, access, clock }),
+    auditSequencer: infra.audit.sequencer,
+    auditKeys: infra.audit.keys,
   };
 }
 

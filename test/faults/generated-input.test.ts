@@ -8,7 +8,7 @@ import {
   startTestBroker,
   type TestBroker,
 } from '../helpers/broker';
-import { grantOk, openTask } from '../helpers/scenario';
+import { argsDigest, grantOk, openTask } from '../helpers/scenario';
 import { buildCases } from './support/case-builders';
 import type { Fixture } from './support/route-templates';
 import { routesWithoutTemplate } from './support/route-templates';
@@ -17,7 +17,9 @@ import { loadSvidKeys } from './support/svid-cases';
 
 /** Rows of every table a request could add to: bad input must add none (DESIGN "Rules that must hold"). */
 async function rowCounts(t: TestBroker) {
-  const count = async (table: 'tasks' | 'grants' | 'approvals' | 'delegation_offers' | 'leases') =>
+  const count = async (
+    table: 'tasks' | 'grants' | 'approvals' | 'approval_requests' | 'delegation_offers' | 'leases',
+  ) =>
     Number(
       (
         await t.db.db
@@ -30,12 +32,16 @@ async function rowCounts(t: TestBroker) {
     tasks: await count('tasks'),
     grants: await count('grants'),
     approvals: await count('approvals'),
+    approvalRequests: await count('approval_requests'),
     offers: await count('delegation_offers'),
     leases: await count('leases'),
   };
 }
 
-/** A task, AGENT_A's grant in it, and an offer of that grant to AGENT_B: what the generated requests aim at. */
+/**
+ * A task, AGENT_A's grant in it, an offer of that grant to AGENT_B and AGENT_A's pending approval request
+ * for a privileged call: what the generated requests aim at.
+ */
 async function setUp(t: TestBroker): Promise<Fixture> {
   const taskId = await openTask(t, { scopes: ['kv:demo/api-key', 'tool:demo:deploy'] });
   const grant = await grantOk(t, taskId, ['kv:demo/api-key'], { audience: 'orders-api', ttl: '30m' });
@@ -44,7 +50,19 @@ async function setUp(t: TestBroker): Promise<Fixture> {
     body: { to: AGENT_B, scopes: ['kv:demo/api-key'], ttl: 600, budget: 1 },
   });
   if (offer.status !== 201) throw new Error(`offer: ${offer.status} ${JSON.stringify(offer.body)}`);
+  const asked = await t.call('POST', `/v1/tasks/${taskId}/grants`, {
+    as: AGENT_A,
+    body: {
+      scopes: ['tool:demo:deploy'],
+      audience: 'orders-api',
+      approval: 'request',
+      context: { tool: 'deploy', args_digest: argsDigest('deploy --target demo') },
+    },
+  });
+  if (asked.status !== 202)
+    throw new Error(`approval request: ${asked.status} ${JSON.stringify(asked.body)}`);
   return {
+    approvalRequestId: asked.body.id,
     taskId,
     grantId: grant.grant_id,
     delegationToken: offer.body.delegation_token,
@@ -126,5 +144,11 @@ describe('generated bad input against a running broker', () => {
       .where('parent_grant_id', '=', fixture.grantId)
       .execute();
     expect(offers.map((o) => o.status)).toEqual(['pending']);
+    const request = await t.db.db
+      .selectFrom('approval_requests')
+      .select('status')
+      .where('id', '=', fixture.approvalRequestId)
+      .executeTakeFirstOrThrow();
+    expect(request.status).toBe('pending');
   }, 600_000);
 });

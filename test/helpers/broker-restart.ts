@@ -10,7 +10,7 @@ import { configureDevVault } from '../../server/dev/vault-setup';
 import { startBroker } from '../../server/main';
 import { createLogger } from '../../server/shared/logger';
 import { createVaultAdapter, type VaultAdapter } from '../../server/vault';
-import { callerFor, devSvids, type TestBroker } from './broker';
+import { callerFor, clientsFor, devSvids, type TestBroker } from './broker';
 import { createTestDatabase, type TestDatabase, testServerUrl } from './database';
 import { configDirWithScopes } from './scenario';
 
@@ -82,6 +82,7 @@ export async function createDurableWorld(): Promise<DurableWorld> {
     async startBroker() {
       const broker = await startBroker(loadConfig(env), { logger, demoDatabase });
       const svid = devSvids(home);
+      const clients = clientsFor(broker.url, home);
       return {
         broker,
         db,
@@ -89,8 +90,12 @@ export async function createDurableWorld(): Promise<DurableWorld> {
         demoDatabase,
         logs,
         svid,
+        client: clients.client,
         call: callerFor(broker.url, svid),
-        stop: () => broker.stop(),
+        stop: async () => {
+          await clients.closeAll();
+          await broker.stop();
+        },
       };
     },
     async close() {

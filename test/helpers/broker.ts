@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createGrantlineClient, devTrustDomain, type GrantlineClient } from '@grantline/sdk';
 import pg from 'pg';
 import { loadConfig } from '../../server/config/config';
 import { mintDevJwtSvid } from '../../server/dev/identity/dev-trust-domain';
@@ -17,6 +18,8 @@ export const AGENT_C = 'spiffe://dev.grantline.local/agent/fetcher';
 export const STRANGER = 'spiffe://dev.grantline.local/agent/stranger';
 export const AUDITOR = 'spiffe://dev.grantline.local/auditor/compliance';
 export const RESOURCE = 'spiffe://dev.grantline.local/resource/orders-api';
+/** An approver workload: a system that records a person's consent (the orchestrator never approves). */
+export const APPROVER = 'spiffe://dev.grantline.local/approver/alice-desk';
 
 export interface TestBroker {
   broker: Broker;
@@ -26,6 +29,11 @@ export interface TestBroker {
   logs: string[];
   /** A JWT-SVID for `spiffeId` from the dev trust domain. */
   svid(spiffeId: string): Promise<string>;
+  /**
+   * An `@grantline/sdk` client acting as `spiffeId` (JWT-SVIDs from the broker's dev trust domain): what a
+   * workload's own code would call. Raw `call` stays for tests of the wire format.
+   */
+  client(spiffeId: string): GrantlineClient;
   /** Calls the broker as `as` (a SPIFFE ID) with JSON. */
   call(
     method: string,
@@ -60,6 +68,7 @@ export async function startTestBroker(
     ...(opts.manualBackground ? { manualBackground: true } : {}),
   });
   const svid = devSvids(home);
+  const clients = clientsFor(broker.url, home, opts.clock);
   return {
     broker,
     db,
@@ -67,8 +76,10 @@ export async function startTestBroker(
     demoDatabase,
     logs,
     svid,
+    client: clients.client,
     call: callerFor(broker.url, svid),
     async stop() {
+      await clients.closeAll();
       await broker.stop();
       await db.drop();
       const admin = new pg.Client({ connectionString: testServerUrl() });
@@ -89,6 +100,34 @@ export async function startTestBroker(
         await admin.end();
       }
       fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An SDK client for tests: quick retries (the broker is local), otherwise as a workload would use it. */
+export function sdkClient(url: string, identity: Parameters<typeof createGrantlineClient>[0]['identity']) {
+  return createGrantlineClient({ url, identity, retry: { baseDelayMs: 10, maxDelayMs: 50 } });
+}
+
+/**
+ * One SDK client per SPIFFE ID for the broker at `url`, with SVIDs from the dev trust domain in `home`,
+ * minted and refreshed on the broker's clock (a test that advances a manual clock must not see them expire).
+ */
+export function clientsFor(url: string, home: string, clock?: Clock) {
+  const clients = new Map<string, GrantlineClient>();
+  return {
+    client(spiffeId: string): GrantlineClient {
+      let c = clients.get(spiffeId);
+      if (!c) {
+        const now = clock ? () => clock.now().getTime() : undefined;
+        c = sdkClient(url, devTrustDomain({ spiffeId, home, ...(now ? { now } : {}) }));
+        clients.set(spiffeId, c);
+      }
+      return c;
+    },
+    async closeAll() {
+      for (const c of clients.values()) await c.close();
+      clients.clear();
     },
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { GrantContext, OpenTaskRequest } from '@grantline/sdk';
 import { sql } from 'kysely';
 import { AGENT_A, ORCHESTRATOR, openTaskBody, RESOURCE, type TestBroker } from './broker';
 
@@ -17,11 +18,10 @@ export interface GrantRequest {
   context?: Record<string, unknown>;
 }
 
-/** Opens a task as the orchestrator and returns its id; throws with the body when it was not 201. */
+/** Opens a task as the orchestrator (through the SDK) and returns its id; a refusal throws. */
 export async function openTask(t: TestBroker, overrides: Record<string, unknown> = {}): Promise<string> {
-  const res = await t.call('POST', '/v1/tasks', { as: ORCHESTRATOR, body: openTaskBody(overrides) });
-  if (res.status !== 201) throw new Error(`open task: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.id as string;
+  const task = await t.client(ORCHESTRATOR).tasks.open(openTaskBody(overrides) as OpenTaskRequest);
+  return task.id;
 }
 
 export function requestGrant(t: TestBroker, taskId: string, scopes: string[], o: GrantRequest = {}) {
@@ -36,15 +36,32 @@ export function requestGrant(t: TestBroker, taskId: string, scopes: string[], o:
   });
 }
 
-/** Requests a grant and throws with the body when it was not 201. */
+/** Requests a grant as the agent's own code would (through the SDK); a refusal throws a BrokerError. */
 export async function grantOk(t: TestBroker, taskId: string, scopes: string[], o: GrantRequest = {}) {
-  const res = await requestGrant(t, taskId, scopes, o);
-  if (res.status !== 201)
-    throw new Error(`grant ${scopes.join(' ')}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as GrantBody;
+  const grant = await t.client(o.as ?? AGENT_A).grants.request(taskId, {
+    scopes,
+    audience: o.audience ?? 'orders-api',
+    ttl: o.ttl ?? '10m',
+    context: (o.context ?? { tool: 'test' }) as GrantContext,
+  });
+  return grant as unknown as GrantBody;
+}
+
+/**
+ * `from` offers a delegation of `parentId` to `to`, and `to` redeems it with its own SVID (RFC 8693), both
+ * through the SDK. Returns the child grant.
+ */
+export async function delegateOk(
+  t: TestBroker,
+  q: { from: string; parentId: string; to: string; scopes: string[] } & Record<string, unknown>,
+) {
+  const { from, parentId, to, scopes, ...rest } = q;
+  const offer = await t.client(from).grants.delegate(parentId, { to, scopes, ttl: 300, ...rest });
+  return (await t.client(to).grants.redeem(offer.delegation_token)) as unknown as GrantBody;
 }
 
 export interface GrantBody {
+  iss: string;
   grant_id: string;
   task_id: string;
   access_token: string;
@@ -68,7 +85,7 @@ export async function introspect(t: TestBroker, token: string, as = RESOURCE) {
 export async function taskRow(t: TestBroker, taskId: string) {
   return t.db.db
     .selectFrom('tasks')
-    .select(['status', 'grants_issued', 'active_grants', 'budget_spent'])
+    .select(['status', 'grants_issued', 'active_grants', 'budget_spent', 'actions_spent'])
     .where('id', '=', taskId)
     .executeTakeFirstOrThrow();
 }

@@ -1,5 +1,5 @@
 import { runDevVault } from '../../server/dev/vault/run-dev-vault';
-import { AGENT_A, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
+import { AGENT_A, APPROVER, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
 import { runCli } from '../unit/cli/run-cli';
 
 describe('grantline client commands against a running broker', () => {
@@ -85,7 +85,7 @@ describe('grantline client commands against a running broker', () => {
       'task',
       'approve',
       id,
-      ...as(ORCHESTRATOR),
+      ...as(APPROVER),
       '--scope',
       'tool:demo:deploy',
       '--approver',
@@ -223,12 +223,15 @@ describe('grantline client commands against a running broker', () => {
     expect(run.stderr).toMatch(/^error: cannot reach the broker at http:\/\/127\.0\.0\.1:1: /);
   });
 
-  test('when the audit chain is verified from the database, then progress and the head are printed', async () => {
+  test('when the audit log is verified from the database, then progress, the root and the checkpoints are printed', async () => {
     process.env.DATABASE_URL = t.db.url;
+    await t.broker.auditSequencer.runOnce({ forceCheckpoint: true });
     const run = await runCli(['audit', 'verify']);
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toMatch(/^checked \d+\/\d+$/m);
-    expect(run.stdout).toMatch(/^ok: \d+ events, head seq \d+ hash [0-9a-f]{64}\n$/);
+    expect(run.stdout).toMatch(
+      /^ok: \d+ leaves, root \S{44}, \d+ checkpoints checked \(latest checkpoint at size \d+\)\n$/,
+    );
   });
 
   test('when the dev Vault is started, then VAULT_ADDR and VAULT_TOKEN are printed and it answers until stopped', async () => {

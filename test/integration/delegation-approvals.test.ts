@@ -1,4 +1,4 @@
-import { AGENT_A, AGENT_B, AUDITOR, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
+import { AGENT_A, AGENT_B, APPROVER, AUDITOR, startTestBroker, type TestBroker } from '../helpers/broker';
 import { grantOk, openTask } from '../helpers/scenario';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -18,7 +18,7 @@ describe('delegating privileged scopes, and refusals on the record', () => {
       limits: { max_grants: 20, max_active: 20, max_depth: 2, max_fanout: 1, budget: 50 },
     });
     await t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: 'tool:demo:deploy', approver: 'alice', ttl: '10m' },
     });
     const a = await grantOk(t, taskId, ['tool:demo:deploy']);
@@ -64,7 +64,7 @@ describe('delegating privileged scopes, and refusals on the record', () => {
   test('when the approval has expired, then a privileged hop is refused by policy', async () => {
     const taskId = await openTask(t);
     await t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: 'tool:demo:deploy', approver: 'alice', ttl: 10 },
     });
     const a = await grantOk(t, taskId, ['tool:demo:deploy']);

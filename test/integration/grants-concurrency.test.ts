@@ -34,6 +34,7 @@ describe('task limits hold under parallel grant requests', () => {
       grants_issued: 50,
       active_grants: 50,
       budget_spent: 50,
+      actions_spent: 0,
     });
     const view = await t.call('GET', `/v1/tasks/${taskId}`, {
       as: 'spiffe://dev.grantline.local/orchestrator/planner',
@@ -43,6 +44,8 @@ describe('task limits hold under parallel grant requests', () => {
       active_grants: 50,
       budget_spent: 50,
       budget_remaining: 0,
+      actions_spent: 0,
+      actions_remaining: null,
     });
     const grants = await t.db.db
       .selectFrom('grants')

@@ -1,5 +1,5 @@
 import { ManualClock } from '../../server/shared/clock';
-import { ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
+import { APPROVER, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
 import { argsDigest, openTask, requestGrant, taskRow } from '../helpers/scenario';
 
 const DEPLOY = 'tool:demo:deploy';
@@ -14,7 +14,7 @@ describe('privileged scopes need a live human approval', () => {
 
   const approve = (taskId: string, body: Record<string, unknown>) =>
     t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: DEPLOY, approver: 'alice@example.com', ...body },
     });
 
@@ -44,6 +44,11 @@ describe('privileged scopes need a live human approval', () => {
       approver: 'alice@example.com',
       single_use: false,
       used_at: null,
+      // The verified identity behind the consent: the approver workload's SVID, not the name it gave.
+      approver_kind: 'workload',
+      approver_issuer: 'spiffe://dev.grantline.local',
+      approver_subject: APPROVER,
+      recorded_by: APPROVER,
     });
 
     const granted = await requestGrant(t, taskId, [DEPLOY]);
@@ -124,5 +129,26 @@ describe('privileged scopes need a live human approval', () => {
     expect(
       await t.db.db.selectFrom('approvals').select('id').where('task_id', '=', taskId).execute(),
     ).toEqual([]);
+  });
+
+  test('when the orchestrator that opened the task records an approval, then 403 and nothing is recorded', async () => {
+    const taskId = await openTask(t);
+    const res = await t.call('POST', `/v1/tasks/${taskId}/approvals`, {
+      as: ORCHESTRATOR,
+      body: { scope: DEPLOY, approver: 'alice@example.com' },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: 'access_denied', policy_ids: ['no-self-approval'] });
+    expect(
+      await t.db.db.selectFrom('approvals').select('id').where('task_id', '=', taskId).execute(),
+    ).toEqual([]);
+    expect((await requestGrant(t, taskId, [DEPLOY])).status).toBe(403);
+  });
+
+  test('when an approver workload is itself an agent of the task, then it cannot approve there', async () => {
+    const taskId = await openTask(t, { agents: [APPROVER] });
+    const res = await approve(taskId, {});
+    expect(res.status).toBe(403);
+    expect(res.body.policy_ids).toEqual(['no-self-approval']);
   });
 });

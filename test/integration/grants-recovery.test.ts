@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { ManualClock } from '../../server/shared/clock';
 import {
   AGENT_A,
+  APPROVER,
   eventually,
   ORCHESTRATOR,
   STRANGER,
@@ -28,7 +29,7 @@ describe('a grant that fails or is abandoned gives back everything it took', () 
   test('when minting fails with Vault down, then a single-use approval is not burned', async () => {
     const taskId = await openTask(t);
     await t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: 'tool:demo:deploy', approver: 'alice', single_use: true },
     });
     await t.broker.vault.devVault!.stop();
@@ -45,8 +46,8 @@ describe('a grant that fails or is abandoned gives back everything it took', () 
     await sql`update tasks set grants_issued = grants_issued + 1, active_grants = active_grants + 1, budget_spent = budget_spent + 1 where id = ${taskId}`.execute(
       t.db.db,
     );
-    await sql`insert into grants (id, task_id, holder, chain, scopes, audience, ttl_seconds, cost, policy_version, status, issued_at, expires_at)
-      values (gen_random_uuid(), ${taskId}, ${AGENT_A}, ${[AGENT_A]}, ${['kv:demo/api-key']}, 'x', 60, 1, 'v', 'pending', ${clock.now()}, ${new Date(clock.now().getTime() + 60000)})`.execute(
+    await sql`insert into grants (id, task_id, holder, chain, scopes, audiences, ttl_seconds, cost, policy_version, status, issued_at, expires_at)
+      values (gen_random_uuid(), ${taskId}, ${AGENT_A}, ${[AGENT_A]}, ${['kv:demo/api-key']}, ${['x']}, 60, 1, 'v', 'pending', ${clock.now()}, ${new Date(clock.now().getTime() + 60000)})`.execute(
       t.db.db,
     );
     clock.advance(121_000);

@@ -59,6 +59,7 @@ describe('grant issuance when Vault fails', () => {
         grants_issued: 0,
         active_grants: 0,
         budget_spent: 0,
+        actions_spent: 0,
       });
       const grants = await grantRows(t, taskId);
       expect(grants.map((g) => g.status)).toEqual(['failed']);
@@ -87,6 +88,7 @@ describe('grant issuance when Vault fails', () => {
         grants_issued: 0,
         active_grants: 0,
         budget_spent: 0,
+        actions_spent: 0,
       });
       expect((await grantRows(t, taskId)).every((g) => g.status === 'failed')).toBe(true);
     } finally {
@@ -120,6 +122,7 @@ describe('grant issuance when Vault fails', () => {
       grants_issued: 0,
       active_grants: 0,
       budget_spent: 0,
+      actions_spent: 0,
     });
     const [grant] = await grantRows(t, taskId);
     expect(grant!.status).toBe('failed');

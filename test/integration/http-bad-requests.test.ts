@@ -55,7 +55,11 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
       body: '{"scopes": [',
     });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: expect.any(String),
+      iss: expect.any(String),
+    });
   });
 
   test('when the body carries an unknown field, then 400 invalid_request naming the field', async () => {
@@ -87,7 +91,11 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
       body,
     });
     expect(res.status).toBe(413);
-    expect(res.body).toEqual({ error: 'payload_too_large', error_description: expect.any(String) });
+    expect(res.body).toEqual({
+      error: 'payload_too_large',
+      error_description: expect.any(String),
+      iss: expect.any(String),
+    });
   });
 
   test('when the body is not JSON by content type, then 415', async () => {
@@ -97,13 +105,20 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
       body: JSON.stringify(validBody),
     });
     expect(res.status).toBe(415);
-    expect(res.body).toEqual({ error: 'unsupported_media_type', error_description: expect.any(String) });
+    expect(res.body).toEqual({
+      error: 'unsupported_media_type',
+      error_description: expect.any(String),
+      iss: expect.any(String),
+    });
   });
 
   test('when the route does not exist, then 404 not_found (after authentication under /v1)', async () => {
     const authed = await t.call('GET', '/v1/no-such-thing', { as: AGENT_A });
     expect(authed.status).toBe(404);
-    expect(authed.body).toEqual({ error: 'not_found', error_description: expect.any(String) });
+    expect(authed.body).toEqual({
+      error: 'not_found',
+      error_description: expect.any(String),
+    });
     const open = await t.call('GET', '/no-such-thing');
     expect(open.status).toBe(404);
     expect(open.body.error).toBe('not_found');
@@ -146,6 +161,7 @@ describe('bad requests to the grant endpoint are refused and change nothing', ()
       grants_issued: 0,
       active_grants: 0,
       budget_spent: 0,
+      actions_spent: 0,
     });
     expect(await grantRows(t, taskId)).toEqual([]);
     const leases = await t.db.db.selectFrom('leases').select('kind').where('task_id', '=', taskId).execute();

@@ -24,11 +24,14 @@ describe('keys, metadata and the shape of an access token', () => {
         kty: 'EC',
         crv: 'P-256',
         alg: 'ES256',
-        use: 'sig',
+        use: expect.stringMatching(/^(sig|audit)$/),
         kid: expect.any(String),
       });
       expect(key).not.toHaveProperty('d');
     }
+    // Token signing keys, and the audit checkpoint key apart from them (issue 13).
+    expect(jwks.body.keys.filter((k: { use: string }) => k.use === 'sig').length).toBeGreaterThanOrEqual(1);
+    expect(jwks.body.keys.filter((k: { use: string }) => k.use === 'audit')).toHaveLength(1);
     const meta = await t.call('GET', '/.well-known/oauth-authorization-server');
     expect(meta.status).toBe(200);
     const issuer = t.broker.tokens.issuer;

@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import { AGENT_A, AGENT_B, ORCHESTRATOR, startTestBroker, type TestBroker } from '../helpers/broker';
+import { AGENT_A, AGENT_B, APPROVER, startTestBroker, type TestBroker } from '../helpers/broker';
 import { argsDigest, grantRows, introspect, openTask, requestGrant } from '../helpers/scenario';
 
 const DEPLOY = 'tool:demo:deploy';
@@ -17,7 +17,7 @@ describe('args_digest travels from the approval into the token', () => {
 
   const approve = (taskId: string, body: Record<string, unknown>) =>
     t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: DEPLOY, approver: 'alice@example.com', ttl: '10m', ...body },
     });
   const withDigest = (digest?: string) => ({

@@ -1,6 +1,7 @@
 import { mintDevJwtSvid } from '../../server/dev/identity/dev-trust-domain';
 import {
   AGENT_A,
+  APPROVER,
   eventually,
   ORCHESTRATOR,
   RESOURCE,
@@ -37,7 +38,7 @@ describe('no secret value reaches the logs or the database', () => {
   test('when a full story ran, then no log line and no row contains a secret value', async () => {
     const taskId = await openTask(t);
     const approval = await t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: 'tool:demo:deploy', approver: 'alice' },
     });
     expect(approval.status).toBe(201);
@@ -51,7 +52,7 @@ describe('no secret value reaches the logs or the database', () => {
       t.broker.vault.vault.readKv(t.broker.vault.brokerToken, `secret/data/grantline/custody/${kind}/${id}`);
     remember('grant vault token', (await custody('grant', grant.grant_id)).token as string);
     remember('task vault token', (await custody('task', taskId)).token as string);
-    for (const id of [ORCHESTRATOR, AGENT_A, RESOURCE]) remember(`svid ${id}`, await t.svid(id));
+    for (const id of [ORCHESTRATOR, AGENT_A, RESOURCE, APPROVER]) remember(`svid ${id}`, await t.svid(id));
     remember('vault root token', t.broker.vault.brokerToken);
 
     expect((await introspect(t, grant.access_token)).body.active).toBe(true);

@@ -1,5 +1,6 @@
 import {
   AGENT_A,
+  APPROVER,
   AUDITOR,
   eventually,
   ORCHESTRATOR,
@@ -102,7 +103,7 @@ describe('the task lifecycle over HTTP', () => {
       task_status: expect.stringMatching(/^(closing|closed)$/),
     });
     const approval = await t.call('POST', `/v1/tasks/${taskId}/approvals`, {
-      as: ORCHESTRATOR,
+      as: APPROVER,
       body: { scope: 'tool:demo:deploy', approver: 'alice' },
     });
     expect(approval.status).toBe(409);

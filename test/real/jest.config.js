@@ -12,6 +12,7 @@ module.exports = {
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/helpers/v8-flags.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: common.moduleNameMapper,
   testMatch: ['<rootDir>/test/real/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts'],
   globalSetup: '<rootDir>/test/real/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/real/support/global-teardown.ts',

@@ -75,6 +75,7 @@ describe("a federated trust domain's bundle from SPIRE's https_spiffe bundle end
         purpose: 'federation',
         agents: [FEDERATED_AGENT],
         scopes: ['kv:demo/api-key'],
+        audiences: ['crm'],
         ttl: '10m',
         limits: { max_grants: 5, max_active: 5, max_depth: 1, max_fanout: 1, budget: 5 },
         context: { task_type: 'analysis', data_sensitivity: 'low', risk_score: 5 },

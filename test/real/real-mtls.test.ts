@@ -27,6 +27,7 @@ describe('mTLS with SPIRE X509-SVIDs: the broker serves its own, rotating; token
         purpose: 'mtls',
         agents: [stackInfo().actors.agentA.spiffeId],
         scopes: ['kv:demo/api-key'],
+        audiences: ['crm'],
         ttl: '30m',
         limits: { max_grants: 20, max_active: 10, max_depth: 1, max_fanout: 3, budget: 30 },
         context: { task_type: 'analysis', data_sensitivity: 'low', risk_score: 5 },

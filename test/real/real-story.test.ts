@@ -73,8 +73,9 @@ describe('the whole story on SPIRE and OpenBao', () => {
     expect(kv.status).toBe(201);
     expect(kv.body.secrets[0].data.api_key).toMatch(/^demo-/);
     expect((await grant('agentA', ['tool:demo:deploy'])).status).toBe(403);
+    // Consent comes from an approver workload, never from the orchestrator that opened the task.
     const approval = await call(rb, 'POST', `/v1/tasks/${taskId}/approvals`, {
-      as: 'orchestrator',
+      as: 'approver',
       body: { scope: 'tool:demo:deploy', approver: 'alice@example.com', ttl: '10m' },
     });
     expect(approval.status).toBe(201);

@@ -1,5 +1,5 @@
+import { createWorkloadApiClient, WorkloadApiError } from '@grantline/sdk/workload-api';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { createWorkloadApiClient, WorkloadApiError } from '../../server/identity/workload-api';
 import { runCli } from '../unit/cli/run-cli';
 import { closeWorkloadClients, jwtSvid, type RealBroker, startRealBroker } from './support/real-broker';
 import { stackInfo } from './support/stack-info';

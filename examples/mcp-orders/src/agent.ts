@@ -28,11 +28,16 @@ async function connect(mcpUrl: string, accessToken: string): Promise<Client> {
  */
 export async function startAgent(o: AgentOptions) {
   const { resource, authorizationServer } = await discoverAuthorizationServer(o.mcpUrl);
-  const grantline = createGrantlineClient({ url: authorizationServer.issuer, identity: o.identity });
-  // RFC 8707 `resource` is where this goes once the broker accepts it; until then the audience is the URL.
+  // The issuer found by discovery is the one every grant answer must name (RFC 9207 `iss`).
+  const grantline = createGrantlineClient({
+    url: authorizationServer.issuer,
+    identity: o.identity,
+    issuer: authorizationServer.issuer,
+  });
+  // RFC 8707: the token is for this resource (its `aud`), which the task declared when it opened.
   const grant = await grantline.grants.request(o.taskId, {
     scopes: resource.scopes_supported ?? ['mcp:orders:read'],
-    audience: resource.resource,
+    resource: [resource.resource],
     ttl: 300,
     context: { tool: 'count_orders', target: resource.resource, intent: 'count open orders' },
   });

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createResourceServer,
@@ -41,6 +41,13 @@ async function handleMcp(req: Request, res: Response): Promise<void> {
   await transport.handleRequest(req, res, req.body);
 }
 
+/** Only `tools/call` counts against the grant's actions (`max_actions`): listing tools is free. */
+function toolCall(req: IncomingMessage): { tool: string } | undefined {
+  const body = (req as IncomingMessage & { body?: { method?: unknown; params?: { name?: unknown } } }).body;
+  if (body?.method !== 'tools/call') return undefined;
+  return { tool: typeof body.params?.name === 'string' ? body.params.name : 'unknown' };
+}
+
 /**
  * The orders MCP server: RFC 9728 metadata naming Grantline, and `/mcp` behind the kit, which accepts only
  * Grantline tokens issued for this URL with `mcp:orders:read` and refuses revoked ones from the feed.
@@ -69,9 +76,13 @@ export async function startOrdersServer(o: OrdersServerOptions): Promise<OrdersS
     throw err;
   }
   app.use(protectedResourceMetadata(kit));
-  app.post('/mcp', requireGrantlineToken(kit, { scopes: [ORDERS_SCOPE] }), (req, res, next) => {
-    handleMcp(req, res).catch(next);
-  });
+  app.post(
+    '/mcp',
+    requireGrantlineToken(kit, { scopes: [ORDERS_SCOPE], meter: toolCall }),
+    (req, res, next) => {
+      handleMcp(req, res).catch(next);
+    },
+  );
   // Stateless: no server-initiated stream and no session to delete.
   app.all('/mcp', (_req, res) => {
     res.status(405).set('Allow', 'POST').json({ error: 'method_not_allowed' });

@@ -19,6 +19,8 @@ AGENT = f"{TD}/agent/researcher"
 SUB_AGENT = f"{TD}/agent/summariser"
 RESOURCE = f"{TD}/resource/orders-api"
 AUDITOR = f"{TD}/auditor/compliance"
+# An approver workload records a person's consent; the orchestrator that opened a task never approves.
+APPROVER = f"{TD}/approver/alice-desk"
 SCOPES = ["db:demo:read", "kv:demo/api-key", "tool:demo:deploy"]
 
 FIGURES: list[str] = []
@@ -77,6 +79,11 @@ def resource_client(make_client: Callable[[str], Grantline]) -> Grantline:
 @pytest.fixture(scope="session")
 def auditor(make_client: Callable[[str], Grantline]) -> Grantline:
     return make_client(AUDITOR)
+
+
+@pytest.fixture(scope="session")
+def approver(make_client: Callable[[str], Grantline]) -> Grantline:
+    return make_client(APPROVER)
 
 
 @pytest.fixture

@@ -45,10 +45,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float) -> float:
 
 
 def test_when_a_grant_is_issued_then_each_secret_is_typed_by_its_kind(
-    orchestrator: Grantline, agent: Grantline, open_task: Callable[..., Task]
+    approver: Grantline, agent: Grantline, open_task: Callable[..., Task]
 ) -> None:
     task = open_task()
-    orchestrator.tasks.approve(task.id, scope="tool:demo:deploy", approver="alice@example.com")
+    approver.tasks.approve(task.id, scope="tool:demo:deploy", approver="alice@example.com")
     grant = agent.grants.request(
         task.id,
         scopes=["db:demo:read", "kv:demo/api-key", "tool:demo:deploy"],

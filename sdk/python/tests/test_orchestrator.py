@@ -41,11 +41,11 @@ def test_when_a_task_is_opened_then_it_can_be_read_listed_and_closed(
 
 
 def test_when_an_approval_is_recorded_then_it_names_scope_approver_and_digest(
-    orchestrator: Grantline, open_task: Callable[..., Task]
+    approver: Grantline, open_task: Callable[..., Task]
 ) -> None:
     task = open_task()
     digest = "sha256:" + "ab" * 32
-    approval = orchestrator.tasks.approve(
+    approval = approver.tasks.approve(
         task.id, scope="tool:demo:deploy", approver="alice@example.com", single_use=True, args_digest=digest
     )
     assert (approval.task_id, approval.scope, approval.approver) == (

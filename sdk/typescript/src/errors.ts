@@ -123,3 +123,20 @@ export class IdentityError extends Error {
     this.name = 'IdentityError';
   }
 }
+
+/**
+ * RFC 9207: a grant answer named another issuer than the one this client meant to ask (or none at all,
+ * though the broker's metadata promises `iss`). The answer is not used: it may come from another
+ * authorization server mixed up with this one.
+ */
+export class IssuerMismatchError extends Error {
+  readonly code = 'issuer_mismatch';
+  readonly expected: string;
+  readonly received: string | undefined;
+  constructor(expected: string, received: string | undefined) {
+    super(`the answer names issuer ${received ?? '(none)'}, not ${expected} (RFC 9207)`);
+    this.name = 'IssuerMismatchError';
+    this.expected = expected;
+    this.received = received;
+  }
+}

@@ -23,6 +23,11 @@ export { type Expiring, refreshBeforeExpiry } from './identity/refresh';
 export { staticToken } from './identity/static-token';
 export { type SvidFilesOptions, svidFiles } from './identity/svid-files';
 export {
+  type WorkloadApiOptions,
+  type WorkloadApiSource,
+  workloadApi,
+} from './identity/workload-api-source';
+export {
   type GrantlineRequest,
   protectedResourceMetadata,
   type RequireTokenOptions,
@@ -50,6 +55,7 @@ export {
   TokenRejectedError,
   VerificationUnavailableError,
 } from './resource-server/token-errors';
+export { createUsageMeter, type UsageMeter, type UsageMeterOptions } from './resource-server/usage-meter';
 export {
   ACCESS_TOKEN_TYP,
   argsDigest,

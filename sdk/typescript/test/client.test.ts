@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import {
   AccessDeniedError,
   BrokerError,
@@ -5,8 +6,8 @@ import {
   ConflictError,
   type DynamicSecret,
   GrantCleanupError,
-  InvalidRequestError,
   InvalidScopeError,
+  InvalidTargetError,
   type KvSecret,
   NotFoundError,
   QuotaExceededError,
@@ -22,6 +23,8 @@ import {
   STRANGER,
   startLiveBroker,
 } from './support/live-broker';
+
+const APPROVER = 'spiffe://dev.grantline.local/approver/alice-desk';
 
 describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
   let b: LiveBroker;
@@ -39,7 +42,8 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
     expect(task).toMatchObject({ id: taskId, status: 'open', owner: ORCHESTRATOR, agents: [AGENT_A] });
     expect(task.limits.budget).toBe(20);
     expect((await orch.tasks.list({ status: 'open' })).map((t) => t.id)).toContain(taskId);
-    const approval = await orch.tasks.approve(taskId, {
+    // Consent to run a task is not consent to use a privileged tool: an approver workload records it.
+    const approval = await b.as(APPROVER).tasks.approve(taskId, {
       scope: 'tool:demo:deploy',
       approver: 'alice@example.com',
       ttl: '10m',
@@ -83,9 +87,7 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
     const kv = grant.secrets.find((s): s is KvSecret => s.kind === 'kv')!;
     expect(kv.data.api_key).toMatch(/^demo-/);
     expect(kv.lease_id).toBeNull();
-    await b
-      .as(ORCHESTRATOR)
-      .tasks.approve(taskId, { scope: 'tool:demo:deploy', approver: 'bob@example.com' });
+    await b.as(APPROVER).tasks.approve(taskId, { scope: 'tool:demo:deploy', approver: 'bob@example.com' });
     const deploy = await b
       .as(AGENT_A)
       .grants.request(taskId, { scopes: ['tool:demo:deploy'], audience: 'deploy' });
@@ -208,14 +210,25 @@ describe('@grantline/sdk against a live broker: orchestrator and agent', () => {
     expect(closed).toMatchObject({ details: { task_status: 'closing' } });
   });
 
-  test('when a caller names an RFC 8707 resource, then the SDK sends `resource` (this broker does not accept it yet: 400)', async () => {
+  test('when a caller names RFC 8707 resources, then the token is for them; one the task did not declare is InvalidTargetError', async () => {
     const taskId = await b.openTask();
+    const one = await b
+      .as(AGENT_A)
+      .grants.request(taskId, { scopes: ['kv:demo/api-key'], resource: 'https://orders.example/mcp' });
+    expect(decodeJwt(one.access_token).aud).toBe('https://orders.example/mcp');
+    const two = await b.as(AGENT_A).grants.request(taskId, {
+      scopes: ['kv:demo/api-key'],
+      resource: ['https://orders.example/mcp', 'https://orders.example/api'],
+    });
+    expect(decodeJwt(two.access_token).aud).toEqual([
+      'https://orders.example/mcp',
+      'https://orders.example/api',
+    ]);
     const err = await b
       .as(AGENT_A)
-      .grants.request(taskId, { scopes: ['kv:demo/api-key'], resource: 'https://orders.example/mcp' })
+      .grants.request(taskId, { scopes: ['kv:demo/api-key'], resource: 'https://undeclared.example/mcp' })
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidRequestError);
-    expect((err as InvalidRequestError).message).toMatch(/resource|audience/);
+    expect(err).toBeInstanceOf(InvalidTargetError);
   });
 
   test('when the broker is not there, then a GET is retried and fails as BrokerUnreachableError', async () => {

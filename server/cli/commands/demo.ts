@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { BrokerHttpError, formatBrokerError } from '../broker-client';
 import { colourEnabled, out } from '../cli-output';
-import { brokerUrl, CliFailure, clientAction, DEFAULT_BROKER_URL } from '../client-options';
+import { brokerErrorLines, brokerUrl, CliFailure, clientAction, DEFAULT_BROKER_URL } from '../client-options';
 
 /** The demo mints its actors' SVIDs from the local dev trust domain: a 401 means the broker trusts another. */
-function explainUnauthenticated(err: unknown): unknown {
-  if (!(err instanceof BrokerHttpError && err.status === 401)) return err;
+async function explainUnauthenticated(err: unknown): Promise<unknown> {
+  const { BrokerError } = await import('@grantline/sdk');
+  if (!(err instanceof BrokerError && err.status === 401)) return err;
   return new CliFailure('the broker refused the demo\u2019s dev SVIDs', [
-    ...formatBrokerError(err).map((l) => `  ${l}`),
+    ...brokerErrorLines(err).map((l) => `  ${l}`),
     '  the demo mints SVIDs from the dev trust domain (spiffe://dev.grantline.local) under $GRANTLINE_HOME,',
     '  so it needs a broker on that dev trust domain with the same GRANTLINE_HOME (and GRANTLINE_AUDIENCE),',
     '  or no broker at all (the demo then starts one itself)',
@@ -39,7 +39,7 @@ export function registerDemoCommand(program: Command): void {
           await runDemoStory(demoContext(broker, say, colourEnabled()));
           out('done: every credential of the task is revoked, and the record of it is intact');
         } catch (err) {
-          throw explainUnauthenticated(err);
+          throw await explainUnauthenticated(err);
         } finally {
           await broker.stop();
         }

@@ -1,26 +1,20 @@
+import type { DelegationRequest, Grant, GrantRequest } from '@grantline/sdk';
 import type { Command } from 'commander';
-import type { BrokerClient } from '../broker-client';
 import { collect, parseCount, parseDuration } from '../cli-args';
 import { out, outLines, printJson } from '../cli-output';
-import { type ClientOptions, clientAction, clientFrom, withClientOptions } from '../client-options';
 import {
-  type DelegationOfferJson,
-  type GrantJson,
-  type RevokeJson,
-  renderGrant,
-  renderOffer,
-  renderRevoke,
-} from '../grant-render';
-
-/** RFC 8693 §2.1 parameter values. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-
-const id = (s: string) => encodeURIComponent(s);
+  type ClientOptions,
+  CliFailure,
+  clientAction,
+  withClient,
+  withClientOptions,
+} from '../client-options';
+import { type GrantJson, renderGrant, renderOffer, renderRevoke } from '../grant-render';
 
 export interface RequestGrantOptions extends ClientOptions {
   scope: string[];
-  audience: string;
+  audience?: string;
+  resource?: string[];
   ttl?: number;
   tool?: string;
   target?: string;
@@ -28,11 +22,19 @@ export interface RequestGrantOptions extends ClientOptions {
   quiet?: boolean;
 }
 
-export function grantRequestBody(o: RequestGrantOptions): Record<string, unknown> {
+export function grantRequestBody(o: RequestGrantOptions): GrantRequest {
+  if ((o.audience === undefined) === (o.resource === undefined))
+    throw new CliFailure('give either --audience or --resource (repeatable), not both');
   const context = Object.fromEntries(
     Object.entries({ tool: o.tool, target: o.target, intent: o.intent }).filter(([, v]) => v !== undefined),
   );
-  return { scopes: o.scope, audience: o.audience, ...(o.ttl !== undefined ? { ttl: o.ttl } : {}), context };
+  return {
+    scopes: o.scope,
+    ...(o.audience !== undefined ? { audience: o.audience } : {}),
+    ...(o.resource !== undefined ? { resource: o.resource } : {}),
+    ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
+    context,
+  };
 }
 
 export interface DelegateOptions extends ClientOptions {
@@ -40,44 +42,25 @@ export interface DelegateOptions extends ClientOptions {
   scope: string[];
   ttl?: number;
   budget?: number;
+  actions?: number;
   redelegate: boolean;
   quiet?: boolean;
 }
 
-export function delegationBody(o: DelegateOptions): Record<string, unknown> {
+export function delegationBody(o: DelegateOptions): DelegationRequest {
   return {
     to: o.to,
     scopes: o.scope,
     ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
     ...(o.budget !== undefined ? { budget: o.budget } : {}),
+    ...(o.actions !== undefined ? { actions: o.actions } : {}),
     may_redelegate: o.redelegate,
   };
 }
 
-/**
- * Redeems a delegation offer (RFC 8693 token exchange): the offer is the subject token, the caller's own
- * JWT-SVID the actor token, so this hop re-authenticates as the SPIFFE ID the offer is bound to.
- */
-export async function redeemDelegation(
-  client: BrokerClient,
-  delegationToken: string,
-  opts: { scopes?: string[]; audience?: string } = {},
-): Promise<GrantJson> {
-  const form: Record<string, string> = {
-    grant_type: TOKEN_EXCHANGE_GRANT,
-    subject_token: delegationToken,
-    subject_token_type: JWT_TOKEN_TYPE,
-    actor_token: await client.svid(),
-    actor_token_type: JWT_TOKEN_TYPE,
-  };
-  if (opts.scopes?.length) form.scope = opts.scopes.join(' ');
-  if (opts.audience) form.audience = opts.audience;
-  return client.postForm<GrantJson>('/oauth2/token', form);
-}
-
-function printGrant(g: GrantJson, o: ClientOptions & { quiet?: boolean }): void {
+function printGrant(g: Grant, o: ClientOptions & { quiet?: boolean }): void {
   if (o.json || o.quiet) printJson(g);
-  else outLines(renderGrant(g));
+  else outLines(renderGrant(g as unknown as GrantJson));
 }
 
 function registerRequest(grant: Command): void {
@@ -86,7 +69,12 @@ function registerRequest(grant: Command): void {
       .command('request <task-id>')
       .description('request a grant in a task; prints the access token and the secrets')
       .requiredOption('--scope <scope>', 'a scope to grant (repeatable)', collect)
-      .requiredOption('--audience <aud>', 'the resource server the access token is for')
+      .option('--audience <aud>', 'the resource server the access token is for')
+      .option(
+        '--resource <uri>',
+        'an RFC 8707 resource the token is for, instead of --audience (repeatable)',
+        collect,
+      )
       .option(
         '--ttl <duration>',
         'grant lifetime, e.g. 5m (capped by the broker and the task)',
@@ -98,10 +86,8 @@ function registerRequest(grant: Command): void {
       .option('-q, --quiet', 'print only the JSON response'),
   ).action(
     clientAction(async (taskId: string, o: RequestGrantOptions) => {
-      printGrant(
-        await clientFrom(o).postJson<GrantJson>(`/v1/tasks/${id(taskId)}/grants`, grantRequestBody(o)),
-        o,
-      );
+      const body = grantRequestBody(o);
+      printGrant(await withClient(o, (c) => c.grants.request(taskId, body)), o);
     }),
   );
 }
@@ -114,8 +100,7 @@ function registerRevoke(grant: Command): void {
       .option('--reason <text>', 'why (recorded in the audit log)'),
   ).action(
     clientAction(async (grantId: string, o: ClientOptions & { reason?: string }) => {
-      const body = o.reason ? { reason: o.reason } : {};
-      const r = await clientFrom(o).postJson<RevokeJson>(`/v1/grants/${id(grantId)}/revoke`, body);
+      const r = await withClient(o, (c) => c.grants.revoke(grantId, o.reason));
       if (o.json) printJson(r);
       else outLines(renderRevoke(r));
     }),
@@ -131,14 +116,16 @@ function registerDelegation(grant: Command): void {
       .requiredOption('--scope <scope>', 'a scope to delegate (repeatable)', collect)
       .option('--ttl <duration>', 'lifetime of the delegated grant, e.g. 5m', parseDuration)
       .option('--budget <n>', 'budget reserved for the delegate', parseCount)
+      .option(
+        '--actions <n>',
+        'actions reserved for the delegate (default: it shares this grant\u2019s)',
+        parseCount,
+      )
       .option('--no-redelegate', 'forbid the delegate to delegate further')
       .option('-q, --quiet', 'print only the delegation token'),
   ).action(
     clientAction(async (grantId: string, o: DelegateOptions) => {
-      const offer = await clientFrom(o).postJson<DelegationOfferJson>(
-        `/v1/grants/${id(grantId)}/delegations`,
-        delegationBody(o),
-      );
+      const offer = await withClient(o, (c) => c.grants.delegate(grantId, delegationBody(o)));
       if (o.json) printJson(offer);
       else if (o.quiet) out(offer.delegation_token);
       else outLines(renderOffer(offer));
@@ -149,19 +136,28 @@ function registerDelegation(grant: Command): void {
       .command('redeem <delegation-token>')
       .description('redeem a delegation offer with your own SVID (RFC 8693 token exchange)')
       .option('--scope <scope>', 'ask for fewer scopes than offered (repeatable)', collect)
-      .option('--audience <aud>', 'the resource server the access token is for')
+      .option('--audience <aud>', 'narrow where the token is accepted (within the parent\u2019s audiences)')
+      .option('--resource <uri>', 'an RFC 8707 resource within the parent\u2019s (repeatable)', collect)
       .option('-q, --quiet', 'print only the JSON response'),
   ).action(
-    clientAction(
-      async (token: string, o: ClientOptions & { scope?: string[]; audience?: string; quiet?: boolean }) => {
-        const g = await redeemDelegation(clientFrom(o), token, {
+    clientAction(async (token: string, o: RedeemOptions) => {
+      const g = await withClient(o, (c) =>
+        c.grants.redeem(token, {
           ...(o.scope ? { scopes: o.scope } : {}),
           ...(o.audience ? { audience: o.audience } : {}),
-        });
-        printGrant(g, o);
-      },
-    ),
+          ...(o.resource ? { resource: o.resource } : {}),
+        }),
+      );
+      printGrant(g, o);
+    }),
   );
+}
+
+interface RedeemOptions extends ClientOptions {
+  scope?: string[];
+  audience?: string;
+  resource?: string[];
+  quiet?: boolean;
 }
 
 /** `grantline grant request|revoke|delegate|redeem`. Actions are async: use parseAsync. */

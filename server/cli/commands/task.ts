@@ -1,16 +1,9 @@
+import type { ApprovalRequest, OpenTaskRequest, TaskStatus } from '@grantline/sdk';
 import { type Command, Option } from 'commander';
-import type { Receipt } from '../../revocation/receipt';
-import type { TaskView } from '../../tasks/task.view';
 import { collect, parseArgsDigest, parseCount, parseDuration, parseRisk } from '../cli-args';
 import { out, outLines, printJson } from '../cli-output';
-import { type ClientOptions, clientAction, clientFrom, withClientOptions } from '../client-options';
-import {
-  type ApprovalJson,
-  renderApproval,
-  renderReceiptSummary,
-  renderTask,
-  renderTaskList,
-} from '../task-render';
+import { type ClientOptions, clientAction, withClient, withClientOptions } from '../client-options';
+import { renderApproval, renderReceiptSummary, renderTask, renderTaskList } from '../task-render';
 
 export interface OpenTaskOptions extends ClientOptions {
   purpose: string;
@@ -24,23 +17,25 @@ export interface OpenTaskOptions extends ClientOptions {
   maxActive?: number;
   maxDepth?: number;
   maxFanout?: number;
+  maxActions?: number;
   taskType?: string;
   sensitivity?: 'low' | 'medium' | 'high';
   risk?: number;
   quiet?: boolean;
 }
 
-const defined = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+const defined = <T extends Record<string, unknown>>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** The `POST /v1/tasks` body: limits and context only with what was given, so the broker's defaults apply. */
-export function openTaskBody(o: OpenTaskOptions): Record<string, unknown> {
+export function openTaskBody(o: OpenTaskOptions): OpenTaskRequest {
   const limits = defined({
     max_grants: o.maxGrants,
     max_active: o.maxActive,
     max_depth: o.maxDepth,
     max_fanout: o.maxFanout,
     budget: o.budget,
+    max_actions: o.maxActions,
   });
   const context = defined({ task_type: o.taskType, data_sensitivity: o.sensitivity, risk_score: o.risk });
   return {
@@ -52,7 +47,7 @@ export function openTaskBody(o: OpenTaskOptions): Record<string, unknown> {
     ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
     ...(Object.keys(context).length ? { context } : {}),
-  };
+  } as OpenTaskRequest;
 }
 
 function registerOpen(task: Command): void {
@@ -79,6 +74,7 @@ function registerOpen(task: Command): void {
       .option('--max-active <n>', 'grants active at once', parseCount)
       .option('--max-depth <n>', 'delegation depth', parseCount)
       .option('--max-fanout <n>', 'delegations per grant', parseCount)
+      .option('--max-actions <n>', 'tool calls (times their action cost) the whole task may make', parseCount)
       .option('--task-type <type>', 'context: the kind of task')
       .addOption(
         new Option('--sensitivity <level>', 'context: data sensitivity').choices(['low', 'medium', 'high']),
@@ -87,7 +83,7 @@ function registerOpen(task: Command): void {
       .option('-q, --quiet', 'print only the task id'),
   ).action(
     clientAction(async (o: OpenTaskOptions) => {
-      const t = await clientFrom(o).postJson<TaskView>('/v1/tasks', openTaskBody(o));
+      const t = await withClient(o, (c) => c.tasks.open(openTaskBody(o)));
       if (o.json) printJson(t);
       else if (o.quiet) out(t.id);
       else outLines(renderTask(t));
@@ -100,7 +96,7 @@ function registerReadCommands(task: Command): void {
     task.command('show <task-id>').description('show a task with its limits and counters'),
   ).action(
     clientAction(async (id: string, o: ClientOptions) => {
-      const t = await clientFrom(o).get<TaskView>(`/v1/tasks/${encodeURIComponent(id)}`);
+      const t = await withClient(o, (c) => c.tasks.show(id));
       if (o.json) printJson(t);
       else outLines(renderTask(t));
     }),
@@ -118,11 +114,10 @@ function registerReadCommands(task: Command): void {
         ]),
       ),
   ).action(
-    clientAction(async (o: ClientOptions & { status?: string }) => {
-      const query = o.status ? `?status=${encodeURIComponent(o.status)}` : '';
-      const body = await clientFrom(o).get<{ tasks: TaskView[] }>(`/v1/tasks${query}`);
-      if (o.json) printJson(body);
-      else outLines(renderTaskList(body.tasks));
+    clientAction(async (o: ClientOptions & { status?: TaskStatus }) => {
+      const tasks = await withClient(o, (c) => c.tasks.list(o.status ? { status: o.status } : {}));
+      if (o.json) printJson({ tasks });
+      else outLines(renderTaskList(tasks));
     }),
   );
 }
@@ -144,16 +139,18 @@ function registerChangeCommands(task: Command): void {
       .option('--reason <text>', 'why (recorded in the audit log)'),
   ).action(
     clientAction(async (id: string, o: ClientOptions & { reason?: string }) => {
-      const body = o.reason ? { reason: o.reason } : {};
-      const r = await clientFrom(o).postJson<Receipt>(`/v1/tasks/${encodeURIComponent(id)}/close`, body);
+      const r = await withClient(o, (c) => c.tasks.close(id, o.reason));
       if (o.json) printJson(r);
-      else outLines(renderReceiptSummary(r));
+      else outLines(renderReceiptSummary(r as Parameters<typeof renderReceiptSummary>[0]));
     }),
   );
   withClientOptions(
     task
       .command('approve <task-id>')
-      .description('record a human approval to use a privileged scope in the task')
+      .description(
+        "record a person's approval of a privileged scope in the task, as an approver workload " +
+          '(--as spiffe://…/approver/…; the orchestrator that opened the task may not approve)',
+      )
       .requiredOption('--scope <scope>', 'the privileged scope approved')
       .requiredOption('--approver <name>', 'who approved it')
       .option('--ttl <duration>', 'how long the approval lasts (default 15m)', parseDuration)
@@ -169,11 +166,8 @@ function registerChangeCommands(task: Command): void {
         note: o.note,
         single_use: o.singleUse ? true : undefined,
         args_digest: o.argsDigest,
-      });
-      const a = await clientFrom(o).postJson<ApprovalJson>(
-        `/v1/tasks/${encodeURIComponent(id)}/approvals`,
-        body,
-      );
+      }) as unknown as ApprovalRequest;
+      const a = await withClient(o, (c) => c.tasks.approve(id, body));
       if (o.json) printJson(a);
       else outLines(renderApproval(a));
     }),

@@ -1,4 +1,3 @@
-import { brokerIsUp, normaliseBaseUrl } from '../../cli/broker-client';
 import { loadConfig } from '../../config/config';
 import { grantlineHome } from '../../config/home';
 import { startBroker } from '../../main';
@@ -14,6 +13,17 @@ export interface DemoBroker {
   stop(): Promise<void>;
 }
 
+/** Is a broker answering `/healthz` at `url`? (No SVID needed: liveness is public.) */
+async function brokerIsUp(url: string, timeoutMs = 1500): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The broker at `url` if it answers /healthz; otherwise one started in-process on the embedded defaults
  * (embedded PostgreSQL, dev Vault, dev trust domain), on a free port so nothing already listening clashes.
@@ -23,9 +33,10 @@ export async function acquireDemoBroker(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<DemoBroker> {
   const audience = env.GRANTLINE_AUDIENCE || 'grantline';
-  if (await brokerIsUp(url)) {
+  const base = url.replace(/\/+$/, '');
+  if (await brokerIsUp(base)) {
     return {
-      url: normaliseBaseUrl(url),
+      url: base,
       home: grantlineHome(env),
       audience,
       embedded: false,

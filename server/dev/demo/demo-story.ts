@@ -1,14 +1,17 @@
+import {
+  BrokerError,
+  createGrantlineClient,
+  devTrustDomain,
+  type Grant,
+  type GrantlineClient,
+  type Task,
+} from '@grantline/sdk';
 import type pg from 'pg';
-import { type BrokerClient, BrokerHttpError, createBrokerClient } from '../../cli/broker-client';
 import { CliFailure } from '../../cli/client-options';
-import { redeemDelegation } from '../../cli/commands/grant';
 import { fetchLineage } from '../../cli/commands/inspect';
-import type { DelegationOfferJson, GrantJson } from '../../cli/grant-render';
 import { renderLineage } from '../../cli/lineage-render';
 import { renderReceipt } from '../../cli/receipt-render';
 import type { Receipt } from '../../revocation/receipt';
-import type { TaskView } from '../../tasks/task.view';
-import { mintDevJwtSvid } from '../identity/dev-trust-domain';
 import type { DemoBroker } from './demo-broker';
 import { countDemoRows, loginOf, waitForLoginToFail } from './demo-postgres';
 
@@ -23,42 +26,44 @@ export const DEMO_ACTORS = {
 type Actor = keyof typeof DEMO_ACTORS;
 
 export interface DemoContext {
-  as: Record<Actor, BrokerClient>;
+  as: Record<Actor, GrantlineClient>;
   say(line: string): void;
   colour: boolean;
 }
 
-/** One broker client per actor, each with its own dev JWT-SVID (minted once, 5 min). */
+/** One `@grantline/sdk` client per actor, each with its own dev JWT-SVIDs. */
 export function demoContext(broker: DemoBroker, say: (line: string) => void, colour: boolean): DemoContext {
-  const client = (spiffeId: string): BrokerClient => {
-    let svid: Promise<string> | undefined;
-    const mint = () =>
-      mintDevJwtSvid({ home: broker.home, spiffeId, audience: broker.audience, ttlSeconds: 300 });
-    return createBrokerClient({ baseUrl: broker.url, svid: () => (svid ??= mint()) });
-  };
+  const client = (spiffeId: string) =>
+    createGrantlineClient({
+      url: broker.url,
+      identity: devTrustDomain({ spiffeId, home: broker.home }),
+      audience: broker.audience,
+    });
   const as = Object.fromEntries(Object.entries(DEMO_ACTORS).map(([k, id]) => [k, client(id)])) as Record<
     Actor,
-    BrokerClient
+    GrantlineClient
   >;
   return { as, say, colour };
 }
 
 /** The broker must refuse `attempt`; returns its error, fails the demo if it was allowed. */
-async function expectRefusal(what: string, attempt: Promise<unknown>): Promise<BrokerHttpError> {
+async function expectRefusal(what: string, attempt: Promise<unknown>): Promise<BrokerError> {
   try {
     await attempt;
   } catch (err) {
-    if (err instanceof BrokerHttpError && err.status >= 400 && err.status < 500) return err;
+    if (err instanceof BrokerError && err.status >= 400 && err.status < 500) return err;
     throw err;
   }
   throw new CliFailure(`${what} was allowed, but the broker should have refused it`);
 }
 
-const refusal = (e: BrokerHttpError) =>
-  `${e.status} ${e.body.error}: ${e.body.error_description ?? ''}`.trim();
+const refusal = (e: BrokerError) => `${e.status} ${e.code}: ${e.message.replace(` (${e.code})`, '')}`.trim();
 
-async function openTask(ctx: DemoContext): Promise<TaskView> {
-  const task = await ctx.as.orchestrator.postJson<TaskView>('/v1/tasks', {
+type DbSecret = Parameters<typeof loginOf>[0];
+const dbSecret = (g: Grant) => g.secrets.find((s) => s.scope === 'db:demo:read') as DbSecret;
+
+async function openTask(ctx: DemoContext): Promise<Task> {
+  const task = await ctx.as.orchestrator.tasks.open({
     purpose: 'grantline demo: count the demo orders',
     agents: [DEMO_ACTORS.a],
     delegates: [DEMO_ACTORS.b],
@@ -76,14 +81,14 @@ async function openTask(ctx: DemoContext): Promise<TaskView> {
 async function useAsAgentA(
   ctx: DemoContext,
   taskId: string,
-): Promise<{ grant: GrantJson; login: pg.ClientConfig }> {
-  const grant = await ctx.as.a.postJson<GrantJson>(`/v1/tasks/${taskId}/grants`, {
+): Promise<{ grant: Grant; login: pg.ClientConfig }> {
+  const grant = await ctx.as.a.grants.request(taskId, {
     scopes: ['db:demo:read'],
     audience: 'orders-db',
     ttl: '5m',
     context: { tool: 'psql', intent: 'count the demo orders' },
   });
-  const login = loginOf(grant.secrets.find((s) => s.scope === 'db:demo:read'));
+  const login = loginOf(dbSecret(grant));
   ctx.say(
     `agent a got grant ${grant.grant_id} (db:demo:read, ${grant.expires_in}s): Vault minted login ${login.user}`,
   );
@@ -95,9 +100,9 @@ async function useAsAgentA(
 
 async function delegateToB(
   ctx: DemoContext,
-  grantA: GrantJson,
-): Promise<{ grant: GrantJson; login: pg.ClientConfig }> {
-  const offer = await ctx.as.a.postJson<DelegationOfferJson>(`/v1/grants/${grantA.grant_id}/delegations`, {
+  grantA: Grant,
+): Promise<{ grant: Grant; login: pg.ClientConfig }> {
+  const offer = await ctx.as.a.grants.delegate(grantA.grant_id, {
     to: DEMO_ACTORS.b,
     scopes: ['db:demo:read'],
     ttl: 120,
@@ -107,15 +112,15 @@ async function delegateToB(
   ctx.say(
     `agent a offered agent b db:demo:read (ttl 2m, budget 2, no re-delegation): offer ${offer.offer_id}`,
   );
-  const grant = await redeemDelegation(ctx.as.b, offer.delegation_token, { audience: 'orders-db' });
-  const login = loginOf(grant.secrets.find((s) => s.scope === 'db:demo:read'));
+  const grant = await ctx.as.b.grants.redeem(offer.delegation_token, { audience: 'orders-db' });
+  const login = loginOf(dbSecret(grant));
   ctx.say(`agent b redeemed it with its own SVID: grant ${grant.grant_id}, its own login ${login.user}`);
   ctx.say(`agent b queried PostgreSQL: ${await countDemoRows(login)} rows`);
   return { grant, login };
 }
 
-async function showRefusals(ctx: DemoContext, grantA: GrantJson, grantB: GrantJson): Promise<void> {
-  const second = await ctx.as.a.postJson<DelegationOfferJson>(`/v1/grants/${grantA.grant_id}/delegations`, {
+async function showRefusals(ctx: DemoContext, grantA: Grant, grantB: Grant): Promise<void> {
+  const second = await ctx.as.a.grants.delegate(grantA.grant_id, {
     to: DEMO_ACTORS.b,
     scopes: ['db:demo:read'],
     ttl: 60,
@@ -124,12 +129,12 @@ async function showRefusals(ctx: DemoContext, grantA: GrantJson, grantB: GrantJs
   });
   const widen = await expectRefusal(
     'widening a db:demo:read offer to kv:demo/api-key',
-    redeemDelegation(ctx.as.b, second.delegation_token, { scopes: ['kv:demo/api-key'] }),
+    ctx.as.b.grants.redeem(second.delegation_token, { scopes: ['kv:demo/api-key'] }),
   );
   ctx.say(`agent b tried to redeem a db:demo:read offer as kv:demo/api-key: refused (${refusal(widen)})`);
   const redelegate = await expectRefusal(
     're-delegating a grant that forbids it',
-    ctx.as.b.postJson(`/v1/grants/${grantB.grant_id}/delegations`, {
+    ctx.as.b.grants.delegate(grantB.grant_id, {
       to: DEMO_ACTORS.c,
       scopes: ['db:demo:read'],
       ttl: 60,
@@ -143,9 +148,7 @@ async function closeAndCheckLogins(
   taskId: string,
   logins: Record<string, pg.ClientConfig>,
 ) {
-  const receipt = await ctx.as.orchestrator.postJson<Receipt>(`/v1/tasks/${taskId}/close`, {
-    reason: 'demo finished',
-  });
+  const receipt = await ctx.as.orchestrator.tasks.close(taskId, 'demo finished');
   ctx.say(
     `orchestrator closed the task: ${receipt.summary.grants} grants inactive, ${receipt.summary.leases} tokens and leases being revoked`,
   );
@@ -160,7 +163,7 @@ async function closeAndCheckLogins(
 async function settledReceipt(ctx: DemoContext, taskId: string, timeoutMs = 5000): Promise<Receipt> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await ctx.as.orchestrator.get<Receipt>(`/v1/tasks/${taskId}/receipt`);
+    const r = (await ctx.as.orchestrator.tasks.receipt(taskId)) as unknown as Receipt;
     if (r.complete || Date.now() > deadline) return r;
     await new Promise((res) => setTimeout(res, 250));
   }
@@ -173,26 +176,26 @@ async function showEvidence(ctx: DemoContext, taskId: string): Promise<void> {
   for (const line of renderLineage(lineage, { colour: ctx.colour })) ctx.say(`   ${line}`);
   ctx.say('the revocation receipt:');
   for (const line of renderReceipt(receipt)) ctx.say(`   ${line}`);
-  const v = await ctx.as.auditor.get<{
-    ok: boolean;
-    checked: number;
-    head_seq: number;
-    head_hash: string;
-    broken_at?: { seq: number; reason: string };
-  }>('/v1/audit/verify');
+  const v = await ctx.as.auditor.audit.verify();
   if (!v.ok)
-    throw new CliFailure(`the audit chain is BROKEN at seq ${v.broken_at?.seq}: ${v.broken_at?.reason}`);
+    throw new CliFailure(
+      `the audit log is BROKEN at leaf ${v.broken_at?.leaf_index}: ${v.broken_at?.reason}`,
+    );
   ctx.say(
-    `the auditor verified the audit chain: ok, ${v.checked} events, head seq ${v.head_seq} hash ${v.head_hash}`,
+    `the auditor verified the audit log: ok, ${v.checked} events, root ${v.root_hash}, ${v.checkpoints_checked} signed checkpoints`,
   );
 }
 
 /** The story of the README, step by step against a live broker; throws on the first thing that goes wrong. */
 export async function runDemoStory(ctx: DemoContext): Promise<void> {
-  const task = await openTask(ctx);
-  const a = await useAsAgentA(ctx, task.id);
-  const b = await delegateToB(ctx, a.grant);
-  await showRefusals(ctx, a.grant, b.grant);
-  await closeAndCheckLogins(ctx, task.id, { 'agent a': a.login, 'agent b': b.login });
-  await showEvidence(ctx, task.id);
+  try {
+    const task = await openTask(ctx);
+    const a = await useAsAgentA(ctx, task.id);
+    const b = await delegateToB(ctx, a.grant);
+    await showRefusals(ctx, a.grant, b.grant);
+    await closeAndCheckLogins(ctx, task.id, { 'agent a': a.login, 'agent b': b.login });
+    await showEvidence(ctx, task.id);
+  } finally {
+    for (const client of Object.values(ctx.as)) await client.close();
+  }
 }

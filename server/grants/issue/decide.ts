@@ -48,14 +48,18 @@ export function withinCeiling(decision: Decision, scopes: string[], ceiling: str
 }
 
 export interface GrantQuestion {
-  action: 'RequestGrant' | 'DelegateGrant' | 'RedeemGrant';
+  action: 'RequestGrant' | 'DelegateGrant' | 'RedeemGrant' | 'RequestApproval';
   task: TaskRow;
   scopes: string[];
+  /** The token's audiences: policy decides each scope at each of them (`context.audience`). */
+  audiences: string[];
   /** Facts of the request itself (tool, target, intent, TTL, the delegation hop). */
-  context: Omit<DecisionContext, 'approval'>;
+  context: Omit<DecisionContext, 'approval' | 'audience'>;
   argsDigest?: string | undefined;
+  /** Only approvals given in answer to this approval request count (the agent came back with it). */
+  approvalRequestId?: string | undefined;
   /** The grant an allow is recorded against (the one to be created, or the parent of an offer). */
-  grantId: string;
+  grantId?: string | undefined;
   /** The grant a deny is recorded against when it differs (a refused redemption: the parent). */
   deniedGrantId?: string;
 }
@@ -75,17 +79,28 @@ export async function decideGrant(
     scopes: q.scopes,
     now: deps.now(),
     argsDigest: q.argsDigest,
+    requestId: q.approvalRequestId,
   });
   const facts = taskFacts(q.task);
-  const contextFor = (scope?: string): DecisionContext => {
+  const contextFor = (scope?: string, audience?: string): DecisionContext => {
     const a = scope ? approvals.get(scope) : undefined;
-    return { ...q.context, approval: a ? { live: true, approver: a.approver, id: a.id } : { live: false } };
+    return {
+      ...q.context,
+      ...(audience === undefined ? {} : { audience }),
+      approval: a ? { live: true, approver: a.approver, id: a.id } : { live: false },
+    };
   };
+  const single = q.audiences.length === 1 ? q.audiences[0] : undefined;
   const summary: DecisionRequest = {
     action: q.action,
     task: facts,
-    context: { ...contextFor(), approval: { live: approvals.size > 0 } },
+    context: { ...contextFor(undefined, single), approval: { live: approvals.size > 0 } },
   };
+  // A token for several resources is allowed only if it would be for each of them alone: a policy that
+  // forbids one audience cannot be stepped around by asking for it together with another.
+  const pairs = q.scopes.flatMap((scope) => q.audiences.map((audience) => ({ scope, audience })));
+  const label = (p: { scope: string; audience: string }) =>
+    q.audiences.length === 1 ? p.scope : `${p.scope} at ${p.audience}`;
   const allowed = await deps.access.authorize(
     principal,
     {
@@ -93,13 +108,13 @@ export async function decideGrant(
       decide: (evaluate) =>
         withinCeiling(
           foldDecisions(
-            q.scopes.map((scope) => ({
-              scope,
+            pairs.map((p) => ({
+              scope: label(p),
               decision: evaluate({
                 action: q.action,
                 task: facts,
-                scope: scopeFacts(scope, deps.catalogue.get(scope)!),
-                context: contextFor(scope),
+                scope: scopeFacts(p.scope, deps.catalogue.get(p.scope)!),
+                context: contextFor(p.scope, p.audience),
               }),
             })),
           ),
@@ -107,7 +122,7 @@ export async function decideGrant(
           q.task.scopes,
         ),
     },
-    { taskId: q.task.id, grantId: q.grantId },
+    { taskId: q.task.id, ...(q.grantId ? { grantId: q.grantId } : {}) },
     q.deniedGrantId ? { idsOnDeny: { taskId: q.task.id, grantId: q.deniedGrantId } } : {},
   );
   const found = [...approvals.values()];

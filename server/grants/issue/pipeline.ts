@@ -16,6 +16,7 @@ import { activateGrant, failGrant, insertGrant } from '../grant.repository';
 import { consumeOffer } from '../offer.repository';
 import { type MintedHandle, MintFailed, type MintResult, mintGrant } from './mint';
 import { depthOf, type GrantPlan, type GrantResponse } from './plan';
+import { audClaim } from './targets';
 
 export interface PipelineDeps {
   uow: DomainUnitOfWork;
@@ -76,6 +77,7 @@ export function createGrantPipeline(deps: PipelineDeps) {
       'grant issued',
     );
     return {
+      iss: deps.tokens.issuer,
       grant_id: plan.grantId,
       task_id: plan.task.id,
       access_token: accessToken,
@@ -118,10 +120,11 @@ async function reserve(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<
         holder: plan.holder,
         chain: plan.chain,
         scopes: plan.scopes,
-        audience: plan.audience,
+        audiences: plan.audiences,
         ttl_seconds: plan.ttlSeconds,
         cost: plan.cost,
         budget_reserved: d?.budget ?? null,
+        actions_reserved: d?.actions ?? null,
         may_redelegate: plan.mayRedelegate,
         // A delegated grant's own scopes draw on its reservation at once; a direct grant draws on the task.
         budget_spent: d ? plan.cost : 0,
@@ -174,7 +177,7 @@ function sign(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<string> {
     grantId: plan.grantId,
     taskId: plan.task.id,
     subject: plan.task.owner,
-    audience: plan.audience,
+    audiences: plan.audiences,
     scopes: plan.scopes,
     holder: plan.holder,
     chain: plan.chain,
@@ -193,7 +196,7 @@ function issuedEvent(plan: GrantPlan, minted: MintResult): AuditEventInput {
     principal: plan.holder,
     payload: {
       scopes: plan.scopes,
-      audience: plan.audience,
+      audience: audClaim(plan.audiences),
       ttl: plan.ttlSeconds,
       cost: plan.cost,
       depth: depthOf(plan),

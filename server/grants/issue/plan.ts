@@ -7,12 +7,13 @@ export interface GrantPlan {
   grantId: string;
   task: TaskRow;
   /** The parent grant and the offer redeemed, for a delegated grant; null for a direct one. */
-  delegation: { parent: GrantRow; offerId: string; budget: number } | null;
+  delegation: { parent: GrantRow; offerId: string; budget: number; actions: number | null } | null;
   holder: string;
   /** Holders from the root grant down to this one (this holder last). */
   chain: string[];
   scopes: string[];
-  audience: string;
+  /** The token's `aud` values (one audience, or the RFC 8707 resources asked for). */
+  audiences: string[];
   /** The approved arguments' digest the grant is bound to (its token's `args_digest`), or null. */
   argsDigest: string | null;
   ttlSeconds: number;
@@ -27,6 +28,8 @@ export interface GrantPlan {
 }
 
 export interface GrantResponse {
+  /** RFC 9207: the issuer that answered, for the client to compare with the one it meant to ask. */
+  iss: string;
   grant_id: string;
   task_id: string;
   access_token: string;

@@ -4,7 +4,7 @@ import type { ScopeCatalogue } from '../../config/scope-catalogue';
 import type { Db, GrantRow, OfferRow, TaskRow } from '../../db/database';
 import type { IdentityService, Principal } from '../../identity';
 import type { Clock } from '../../shared/clock';
-import { InvalidRequest, InvalidTarget, QuotaExceeded, UnsupportedGrantType } from '../../shared/errors';
+import { InvalidRequest, QuotaExceeded, UnsupportedGrantType } from '../../shared/errors';
 import { loadTask, requireAdmitted } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
 import {
@@ -18,6 +18,7 @@ import { narrowScopes } from '../narrow';
 import { findOffer } from '../offer.repository';
 import { decideGrant } from './decide';
 import type { GrantPlan, GrantResponse } from './plan';
+import { audClaim, exchangeAudiences } from './targets';
 import { remainingSeconds } from './ttl';
 
 export interface RedemptionDeps {
@@ -39,7 +40,6 @@ function checkExchange(input: TokenExchangeInput): string {
     throw new InvalidRequest(`subject_token_type must be ${JWT_TOKEN_TYPE}`);
   if (input.requested_token_type && input.requested_token_type !== ACCESS_TOKEN_TYPE)
     throw new InvalidRequest(`only ${ACCESS_TOKEN_TYPE} can be issued`);
-  if (input.resource) throw new InvalidTarget('resource indicators are not supported; use audience');
   return input.subject_token;
 }
 
@@ -116,13 +116,12 @@ async function requireAdmittedOnRecord(
   }
 }
 
-/** What the redeemer may take: scopes ⊆ the offer's, the parent's audience, TTL and cost within the offer. */
+/** What the redeemer may take: scopes ⊆ the offer's, audiences ⊆ the parent's, TTL and cost within the offer. */
 function hopOf(deps: RedemptionDeps, input: TokenExchangeInput, offer: OfferRow, parent: GrantRow) {
   const scopes = input.scope
     ? narrowScopes(input.scope.split(' ').filter(Boolean), offer.scopes, 'a redemption')
     : offer.scopes;
-  if (input.audience && input.audience !== parent.audience)
-    throw new InvalidTarget(`the audience must stay ${parent.audience}`);
+  const audiences = exchangeAudiences(input, parent);
   const ttl = Math.min(offer.ttl_seconds, remainingSeconds(parent.expires_at, deps.clock.now()));
   if (ttl < 1) throw new InvalidRequest('the delegating grant has expired');
   const cost = scopes.reduce((sum, s) => sum + deps.catalogue.get(s)!.cost, 0);
@@ -131,22 +130,22 @@ function hopOf(deps: RedemptionDeps, input: TokenExchangeInput, offer: OfferRow,
       'budget',
       `the scopes cost ${cost}, the delegation carries a budget of ${offer.budget}`,
     );
-  return { scopes, ttl, cost };
+  return { scopes, audiences, ttl, cost };
 }
 
 function planOf(
   actor: Principal,
   found: { offer: OfferRow; parent: GrantRow; task: TaskRow },
-  hop: { scopes: string[]; ttl: number; cost: number },
+  hop: { scopes: string[]; audiences: string[]; ttl: number; cost: number },
 ): Omit<GrantPlan, 'grantId' | 'allowed' | 'approvals' | 'argsDigest'> {
   const { offer, parent, task } = found;
   return {
     task,
-    delegation: { parent, offerId: offer.id, budget: offer.budget },
+    delegation: { parent, offerId: offer.id, budget: offer.budget, actions: offer.actions },
     holder: actor.spiffeId,
     chain: [...parent.chain, actor.spiffeId],
     scopes: hop.scopes,
-    audience: parent.audience,
+    audiences: hop.audiences,
     ttlSeconds: hop.ttl,
     cost: hop.cost,
     mayRedelegate: offer.may_redelegate,
@@ -154,8 +153,10 @@ function planOf(
     constraints: {
       scopes: hop.scopes,
       offered_scopes: offer.scopes,
+      audience: audClaim(hop.audiences),
       ttl: hop.ttl,
       budget: offer.budget,
+      actions: offer.actions,
       cost: hop.cost,
       depth: parent.depth + 1,
       may_redelegate: offer.may_redelegate,
@@ -185,11 +186,11 @@ export async function redeemDelegation(
     action: 'RedeemGrant',
     task: found.task,
     scopes: hop.scopes,
+    audiences: hop.audiences,
     // The child keeps its parent's bound arguments: a hop narrows, it never unbinds.
     argsDigest: parentDigest,
     context: {
       requestedTtl: hop.ttl,
-      audience: found.parent.audience,
       delegation: {
         depth: found.parent.depth + 1,
         chain: found.parent.chain,

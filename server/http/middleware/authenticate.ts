@@ -1,11 +1,15 @@
 import type { RequestHandler } from 'express';
-import type { IdentityService, Principal } from '../../identity';
+import type { HumanPrincipal, IdentityService, Principal } from '../../identity';
 
 declare global {
   namespace Express {
     interface Request {
       /** The authenticated SPIFFE workload, set by `authenticate`. */
       principal?: Principal;
+      /** The person signed in to the console, set by the console's session guard. */
+      human?: HumanPrincipal;
+      /** The console session (its CSRF token), set with `human`. */
+      consoleSession?: { csrf: string; expiresAt: Date };
     }
   }
 }

@@ -23,6 +23,14 @@ export const parseBodies: RequestHandler[] = [
   express.urlencoded({ limit: BODY_LIMIT, extended: false, type: 'application/x-www-form-urlencoded' }),
 ];
 
+/** RFC 9207 §2: the error mapper adds `iss` to refusals of this route, as the handler does to answers. */
+export const answerAsIssuer =
+  (issuer: string): RequestHandler =>
+  (_req, res, next) => {
+    res.locals.iss = issuer;
+    next();
+  };
+
 export const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache');
   next();

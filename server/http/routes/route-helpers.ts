@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Principal } from '../../identity';
+import type { Actor, Principal } from '../../identity';
 import { NotFound, Unauthenticated } from '../../shared/errors';
 
 /** A route handler: express 5 passes a rejected promise to the error mapper. */
@@ -18,4 +18,11 @@ export function idParam(req: Request, name = 'id'): string {
 export function principalOf(req: Request): Principal {
   if (!req.principal) throw new Unauthenticated('authentication required', 'missing_credential');
   return req.principal;
+}
+
+/** Who calls a read that workloads and people share: the SVID's workload, or the console's person. */
+export function actorOf(req: Request): Actor {
+  const actor = req.principal ?? req.human;
+  if (!actor) throw new Unauthenticated('authentication required', 'missing_credential');
+  return actor;
 }

@@ -1,7 +1,7 @@
 import type { TaskService } from '../../tasks';
 import { approvalSchema, closeTaskSchema, listTasksSchema, openTaskSchema } from '../../tasks/task.schema';
 import { parseInput } from '../validate';
-import { type Handler, idParam, principalOf } from './route-helpers';
+import { actorOf, type Handler, idParam, principalOf } from './route-helpers';
 
 /** `/v1/tasks…`: the orchestrator's resource. */
 export function taskHandlers(tasks: TaskService) {
@@ -12,10 +12,10 @@ export function taskHandlers(tasks: TaskService) {
     },
     async list(req, res) {
       const q = parseInput(listTasksSchema, req.query, 'query');
-      res.json({ tasks: await tasks.list(principalOf(req), q) });
+      res.json({ tasks: await tasks.list(actorOf(req), q) });
     },
     async get(req, res) {
-      res.json(await tasks.get(principalOf(req), idParam(req)));
+      res.json(await tasks.get(actorOf(req), idParam(req)));
     },
     async approve(req, res) {
       const input = parseInput(approvalSchema, req.body);
@@ -26,7 +26,7 @@ export function taskHandlers(tasks: TaskService) {
       res.json(await tasks.close(principalOf(req), idParam(req), reason));
     },
     async receipt(req, res) {
-      res.json(await tasks.receipt(principalOf(req), idParam(req)));
+      res.json(await tasks.receipt(actorOf(req), idParam(req)));
     },
   } satisfies Record<string, Handler>;
 }

@@ -3,6 +3,7 @@ import { badBodies, rawBodies } from './body-cases';
 import {
   BODY_TEMPLATES,
   type Fixture,
+  idNamingNothing,
   PARAM_ROUTE_CALLERS,
   paramRoutes,
   QUERY_TEMPLATES,
@@ -132,7 +133,7 @@ function pathCases(ctx: CaseContext): FaultCase[] {
       category: 'path id',
       kind: name,
       method,
-      path: template.replace(/:[A-Za-z_]+/g, id),
+      path: template.replace(/:[A-Za-z_]+/g, idNamingNothing(name, id)),
       headers: { ...bearer(ctx.svids[as]!), ...(body ? { 'content-type': body['content-type'] } : {}) },
       ...(body ? { body: body.body } : {}),
     };

@@ -1,10 +1,13 @@
 import type { z } from 'zod';
 import { offerDelegationSchema, tokenExchangeSchema } from '../../../server/grants/delegation.schema';
 import { requestGrantSchema, revokeGrantSchema } from '../../../server/grants/grant.schema';
+import { usageReportSchema } from '../../../server/grants/usage.schema';
 import { type Route, type RouteServices, routeTable } from '../../../server/http/routes';
+import { onDemandCheckpointBody } from '../../../server/http/routes/audit-proof.routes';
 import { tokenParam } from '../../../server/http/routes/oauth.routes';
+import { workloadDecisionSchema } from '../../../server/tasks/approval-request.schema';
 import { approvalSchema, closeTaskSchema, openTaskSchema } from '../../../server/tasks/task.schema';
-import { AGENT_A, AGENT_B, AUDITOR, ORCHESTRATOR, RESOURCE } from '../../helpers/broker';
+import { AGENT_A, AGENT_B, APPROVER, AUDITOR, ORCHESTRATOR, RESOURCE } from '../../helpers/broker';
 
 /** What the fault suite set up on the broker: ids and tokens the templates point at. */
 export interface Fixture {
@@ -14,6 +17,8 @@ export interface Fixture {
   delegationToken: string;
   /** A live access token of AGENT_A. */
   accessToken: string;
+  /** A pending approval request of AGENT_A (a privileged scope, asked with `"approval": "request"`). */
+  approvalRequestId: string;
 }
 
 /** A valid request to one body-taking route; the generators break it field by field. */
@@ -93,6 +98,15 @@ export const BODY_TEMPLATES: Record<string, BodyTemplate> = {
     body: () => ({ reason: 'r' }),
     schema: revokeGrantSchema,
   },
+  'POST /v1/grants/:id/usage': {
+    as: RESOURCE,
+    path: (f) => `/v1/grants/${f.grantId}/usage`,
+    body: () => ({
+      report_id: '6f1c2a9e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
+      calls: [{ cost: 1, at: new Date().toISOString(), tool: 't' }],
+    }),
+    schema: usageReportSchema,
+  },
   'POST /oauth2/token': {
     as: AGENT_B,
     path: () => '/oauth2/token',
@@ -121,11 +135,24 @@ export const BODY_TEMPLATES: Record<string, BodyTemplate> = {
     schema: tokenParam,
     form: true,
   },
+  'POST /v1/approval-requests/:id/decision': {
+    as: APPROVER,
+    path: (f) => `/v1/approval-requests/${f.approvalRequestId}/decision`,
+    body: () => ({ decision: 'deny', reason: 'not this deployment', ttl: 600, single_use: true }),
+    schema: workloadDecisionSchema,
+  },
+  'POST /v1/audit/checkpoints': {
+    as: AUDITOR,
+    path: () => '/v1/audit/checkpoints',
+    body: () => ({}),
+    schema: onDemandCheckpointBody,
+  },
 };
 
 export const QUERY_TEMPLATES: Record<string, QueryTemplate> = {
   'GET /v1/tasks': { as: ORCHESTRATOR, path: () => '/v1/tasks' },
   'GET /v1/audit/events': { as: AUDITOR, path: () => '/v1/audit/events' },
+  'GET /v1/audit/checkpoints': { as: AUDITOR, path: () => '/v1/audit/checkpoints' },
   'GET /v1/revocations': { as: RESOURCE, path: () => '/v1/revocations' },
 };
 
@@ -135,11 +162,25 @@ export const PARAM_ROUTE_CALLERS: Record<string, string> = {
   'GET /v1/tasks/:id/receipt': ORCHESTRATOR,
   'GET /v1/tasks/:id/lineage': AUDITOR,
   'GET /v1/grants/:id/lineage': AUDITOR,
+  'GET /v1/audit/events/:leaf_index': AUDITOR,
+  'GET /v1/audit/events/:leaf_index/proof': AUDITOR,
+  'GET /v1/approval-requests/:id': APPROVER,
 };
+
+/** Routes whose path parameter is a number (a leaf index): a small number names something there. */
+export const NUMERIC_PARAM_ROUTES = new Set([
+  'GET /v1/audit/events/:leaf_index',
+  'GET /v1/audit/events/:leaf_index/proof',
+]);
+
+/** A generated id that names nothing on `route`: on a numeric route, digits are pushed beyond any log. */
+export const idNamingNothing = (route: string, id: string): string =>
+  NUMERIC_PARAM_ROUTES.has(route) && /^\d+$/.test(id) ? `${id}900000000000` : id;
 
 /** The route table as the broker builds it (handlers are never called here). */
 export function apiRoutes(): Route[] {
-  return routeTable({} as RouteServices);
+  // Only the issuer is read while the table is built (for the path-inserted metadata route).
+  return routeTable({ tokens: { issuer: 'http://127.0.0.1:8080' } } as unknown as RouteServices);
 }
 
 /**

@@ -3,14 +3,18 @@ import { sql } from 'kysely';
 import {
   type AuditEventInput,
   AuditEventRejected,
+  type AuditKeys,
   appendAuditEvent,
   appendAuditEvents,
-  verifyAuditChain,
+  canonicalJson,
+  listAuditEvents,
+  verifyAuditLog,
 } from '../../../server/audit';
-import { GENESIS_HASH } from '../../../server/audit/audit-hash';
+import { hashLeaf } from '../../../server/audit/merkle';
 import type { Db } from '../../../server/db/database';
 import { createDb } from '../../../server/db/pool';
 import { ManualClock } from '../../../server/shared/clock';
+import { ringOf, testAuditKeys, testSequencer } from '../../helpers/audit';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 
 const AGENT = 'spiffe://dev.grantline.local/agent/a';
@@ -23,28 +27,39 @@ async function seqs(db: Db): Promise<number[]> {
   return rows.map((r) => Number(r.seq));
 }
 
+async function leafCount(db: Db): Promise<number> {
+  const r = await sql<{ n: string }>`select count(*) as n from audit_leaves`.execute(db);
+  return Number(r.rows[0]!.n);
+}
+
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('audit log appends', () => {
   let t: TestDatabase;
+  let keys: AuditKeys;
+  let sequencer: ReturnType<typeof testSequencer>;
+  const sequence = () => sequencer.runOnce({ forceCheckpoint: true });
+
   beforeAll(async () => {
     t = await createTestDatabase();
+    keys = await testAuditKeys();
+    sequencer = testSequencer(t.url, keys);
   });
   afterAll(async () => {
+    await sequencer.stop();
     await t.drop();
   });
 
-  test('when the log is empty, then verify is ok at the genesis head', async () => {
-    expect(await verifyAuditChain(t.db)).toEqual({
+  test('when the log is empty, then verify is ok with nothing checked', async () => {
+    expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({
       ok: true,
       checked: 0,
-      headSeq: 0,
-      headHash: GENESIS_HASH,
+      treeSize: 0,
     });
   });
 
-  test('when events are appended, then they chain from genesis and what is read back hashes the same', async () => {
+  test('when events are appended, then what is listed is what the leaves commit to, byte for byte', async () => {
     const clock = new ManualClock(new Date('2026-11-24T08:30:00.123Z'));
     const taskId = randomUUID().toUpperCase();
     const first = await appendOne(
@@ -65,19 +80,40 @@ describe('audit log appends', () => {
       { type: 'grant.issued', taskId, grantId: randomUUID(), payload },
       clock,
     );
-
-    expect(first).toMatchObject({
-      seq: 1,
-      prevHash: GENESIS_HASH,
-      taskId: taskId.toLowerCase(),
-      principal: AGENT,
-    });
+    expect(first).toMatchObject({ taskId: taskId.toLowerCase(), principal: AGENT });
     expect(first.at.toISOString()).toBe('2026-11-24T08:30:00.123Z');
-    expect(second).toMatchObject({ seq: 2, prevHash: first.hash, principal: null });
+    expect(second.seq).toBeGreaterThan(first.seq);
     expect(second.payload).toEqual({ ...payload, neg: 0 });
-    const head = await t.db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
-    expect(head).toEqual({ seq: '2', hash: second.hash });
-    expect(await verifyAuditChain(t.db)).toEqual({ ok: true, checked: 2, headSeq: 2, headHash: second.hash });
+
+    await sequence();
+    const listed = await listAuditEvents(t.db, { limit: 10 });
+    expect(listed).toEqual([
+      {
+        leaf_index: 0,
+        at: '2026-11-24T08:30:00.123Z',
+        type: 'task.opened',
+        task_id: taskId.toLowerCase(),
+        grant_id: null,
+        principal: AGENT,
+        payload: { ttl: 600 },
+      },
+      expect.objectContaining({
+        leaf_index: 1,
+        at: '2026-11-24T08:30:00.124Z',
+        payload: { ...payload, neg: 0 },
+      }),
+    ]);
+    const stored = await sql<{ hash: Buffer }>`select hash from audit_leaves order by leaf_index`.execute(
+      t.db,
+    );
+    expect(stored.rows.map((r) => r.hash.toString('hex'))).toEqual(
+      listed.map((e) => hashLeaf(canonicalJson(e)).toString('hex')),
+    );
+    expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({
+      ok: true,
+      checked: 2,
+      checkpointsChecked: 1,
+    });
   });
 
   test('when an event is stored, then its timestamp is the clock reading to the millisecond', async () => {
@@ -90,7 +126,7 @@ describe('audit log appends', () => {
     expect(row.rows[0]).toEqual({ iso: '2026-11-24T09:00:00.999000', whole_ms: true });
   });
 
-  test('when a transaction that appended rolls back, then it leaves no event and no gap', async () => {
+  test('when a transaction that appended rolls back, then it leaves no event and no gap in the leaves', async () => {
     const before = await seqs(t.db);
     await expect(
       t.db.transaction().execute(async (tx) => {
@@ -100,26 +136,31 @@ describe('audit log appends', () => {
     ).rejects.toThrow('state change failed');
     const after = await appendOne(t.db, { type: 'grant.denied', payload: { n: 2 } });
     expect(await seqs(t.db)).toEqual([...before, after.seq]);
-    expect(after.seq).toBe(before.length + 1);
-    expect((await verifyAuditChain(t.db)).ok).toBe(true);
+    await sequence();
+    expect(await leafCount(t.db)).toBe(before.length + 1);
+    expect((await verifyAuditLog(t.db, await ringOf(keys))).ok).toBe(true);
   });
 
-  test('when a batch spans several statements, then it is one contiguous run under one lock', async () => {
-    const start = (await seqs(t.db)).length;
+  test('when a batch spans several statements, then its events keep their order and become consecutive leaves', async () => {
+    const start = await leafCount(t.db);
     const taskId = randomUUID();
-    const events = range(1, 1200).map((i) => ({
+    const events = range(1, 2500).map((i) => ({
       type: 'grant.revoked',
       taskId,
       grantId: randomUUID(),
       payload: { i },
     }));
     const stored = await t.db.transaction().execute((tx) => appendAuditEvents(tx, events));
-    expect(stored.map((e) => e.seq)).toEqual(range(start + 1, start + 1200));
-    expect(stored.map((e) => e.payload.i)).toEqual(range(1, 1200));
+    expect(stored.map((e) => e.payload.i)).toEqual(range(1, 2500));
+    expect(stored.map((e) => e.seq)).toEqual(range(stored[0]!.seq, stored[0]!.seq + 2499));
     expect(await t.db.transaction().execute((tx) => appendAuditEvents(tx, []))).toEqual([]);
-    expect(await verifyAuditChain(t.db, { batchSize: 333 })).toMatchObject({
+    await sequence();
+    const listed = await listAuditEvents(t.db, { taskId, limit: 1000, afterLeaf: start + 99 });
+    expect(listed.map((e) => e.payload.i)).toEqual(range(101, 1100));
+    expect(listed.map((e) => e.leaf_index)).toEqual(range(start + 100, start + 1099));
+    expect(await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 333 })).toMatchObject({
       ok: true,
-      checked: start + 1200,
+      checked: start + 2500,
     });
   });
 
@@ -135,8 +176,42 @@ describe('audit log appends', () => {
     expect(await seqs(t.db)).toEqual(before);
   });
 
-  test('when 8 writers on two separate pools append concurrently, then seq is contiguous and verify is ok', async () => {
-    // Writers 0..5 append one event per transaction, writers 6 and 7 batches of three (the recursive path).
+  test('when a transaction that appended stays open, then another appends and commits without waiting for it', async () => {
+    const holder = createDb(t.url, { max: 1 });
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let appended!: () => void;
+      const hasAppended = new Promise<void>((resolve) => {
+        appended = resolve;
+      });
+      const open = holder.db.transaction().execute(async (tx) => {
+        await appendAuditEvent(tx, { type: 'probe', payload: { open: true } });
+        appended();
+        await held;
+      });
+      await hasAppended;
+      // With the old chain head this second append would block until the first transaction ended.
+      const startedAt = Date.now();
+      await t.db.transaction().execute(async (tx) => {
+        await sql`set local lock_timeout = '1s'`.execute(tx);
+        await appendAuditEvents(tx, [
+          { type: 'probe', payload: { meanwhile: 1 } },
+          { type: 'probe', payload: { meanwhile: 2 } },
+        ]);
+      });
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+      release();
+      await open;
+    } finally {
+      await holder.close();
+    }
+  });
+
+  test('when 8 writers on two separate pools append concurrently, then every event becomes exactly one leaf and verify is ok', async () => {
+    // Writers 0..5 append one event per transaction, writers 6 and 7 batches of three.
     const other = createDb(t.url, { max: 8, applicationName: 'grantline-test-second-broker' });
     try {
       const start = (await seqs(t.db)).length;
@@ -146,24 +221,32 @@ describe('audit log appends', () => {
         for (let i = 0; i < 50; i += 1) {
           if (w < 6) await appendOne(db, event(i));
           else await db.transaction().execute((tx) => appendAuditEvents(tx, [event(i), event(i), event(i)]));
+          if (i % 10 === 0) await sequencer.runOnce();
         }
       };
       await Promise.all(range(0, 7).map(writer));
+      await sequence();
       const total = start + 6 * 50 + 2 * 50 * 3;
-      expect(await seqs(t.db)).toEqual(range(1, total));
-      expect(await verifyAuditChain(t.db)).toMatchObject({ ok: true, checked: total, headSeq: total });
+      expect(await leafCount(t.db)).toBe(total);
+      const dupes = await sql<{
+        n: string;
+      }>`select count(*) - count(distinct seq) as n from audit_leaves`.execute(t.db);
+      expect(Number(dupes.rows[0]!.n)).toBe(0);
+      expect(await verifyAuditLog(t.db, await ringOf(keys))).toMatchObject({ ok: true, checked: total });
     } finally {
       await other.close();
     }
   });
 
-  test('when verify walks in batches, then progress reports each batch up to the head', async () => {
-    const total = (await seqs(t.db)).length;
+  test('when verify walks in pages, then progress reports each page up to the tree size', async () => {
+    const total = await leafCount(t.db);
     const calls: Array<[number, number]> = [];
-    const result = await verifyAuditChain(t.db, { batchSize: 500, onProgress: (c, n) => calls.push([c, n]) });
+    const result = await verifyAuditLog(t.db, await ringOf(keys), {
+      pageSize: 500,
+      onProgress: (c, n) => calls.push([c, n]),
+    });
     expect(result.ok).toBe(true);
-    expect(calls.length).toBe(Math.floor(total / 500) + 1);
+    expect(calls.length).toBe(Math.ceil(total / 500));
     expect(calls.at(-1)).toEqual([total, total]);
-    expect(calls.every(([c, n], i) => n === total && c === Math.min((i + 1) * 500, total))).toBe(true);
   });
 });

@@ -2,13 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createWorkloadApiClient, type WorkloadApiClient, type X509Svid } from '@grantline/sdk/workload-api';
 import pg from 'pg';
 import { loadConfig } from '../../../server/config/config';
-import {
-  createWorkloadApiClient,
-  type WorkloadApiClient,
-  type X509Svid,
-} from '../../../server/identity/workload-api';
 import { type Broker, startBroker } from '../../../server/main';
 import { createLogger } from '../../../server/shared/logger';
 import { createTestDatabase, type TestDatabase, testServerUrl } from '../../helpers/database';

@@ -12,7 +12,7 @@ export interface RealStackInfo {
   brokerSpiffeId: string;
 }
 
-export type ActorName = 'orchestrator' | 'agentA' | 'agentB' | 'auditor' | 'resource';
+export type ActorName = 'orchestrator' | 'agentA' | 'agentB' | 'auditor' | 'approver' | 'resource';
 
 export const STACK_ENV = 'GRANTLINE_REAL_STACK';
 export const TRUST_DOMAIN = 'grantline.test';
@@ -24,6 +24,7 @@ export const ACTOR_IDS: Record<ActorName, { path: string; uid: number }> = {
   agentB: { path: '/agent/b', uid: 61003 },
   auditor: { path: '/auditor/compliance', uid: 61004 },
   resource: { path: '/resource/orders-api', uid: 61005 },
+  approver: { path: '/approver/alice-desk', uid: 61006 },
 };
 
 export function stackInfo(): RealStackInfo {

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { initDevTrustDomain } from '../../../server/dev/identity/dev-trust-domain';
 import { runCli } from './run-cli';
+
+const undici: typeof import('undici') = require('undici');
 
 const BROKER = 'http://broker.test:8080';
 const SVID = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
@@ -24,7 +27,8 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grantline-cli-'));
   svidFile = path.join(dir, 'svid.jwt');
   fs.writeFileSync(svidFile, `${SVID}\n`);
-  jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+  // The CLI's client is @grantline/sdk, which calls undici's fetch (the module itself, not a copy of it).
+  jest.spyOn(undici, 'fetch').mockImplementation((async (input: unknown, init?: RequestInit) => {
     sent.push({
       url: String(input),
       method: init?.method ?? 'GET',
@@ -38,7 +42,7 @@ beforeEach(() => {
       status: reply.status,
       headers: { 'content-type': 'application/json' },
     });
-  });
+  }) as unknown as typeof undici.fetch);
 });
 
 afterEach(() => {
@@ -189,13 +193,34 @@ describe('errors and identity', () => {
     );
   });
 
-  test('when the broker cannot be reached, then the message says so, exit 1', async () => {
-    replies.push(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }));
+  test('when the broker cannot be reached, then the read is tried three times and the message says so, exit 1', async () => {
+    for (let i = 0; i < 3; i++)
+      replies.push(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }));
     const run = await runCli(['task', 'list', ...client, svidFile]);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toBe(
-      `error: cannot reach the broker at ${BROKER}: connection refused (is it running?)\n`,
-    );
+    expect(sent).toHaveLength(3);
+    expect(run.stderr).toBe(`error: cannot reach the broker at ${BROKER}: connection refused\n`);
+  });
+
+  test('when a call that creates something cannot reach the broker, then it is not sent twice', async () => {
+    replies.push(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } }));
+    const run = await runCli(['task', 'close', taskView.id, ...client, svidFile]);
+    expect(run.exitCode).toBe(1);
+    const open = await runCli([
+      'task',
+      'open',
+      ...client,
+      svidFile,
+      '--purpose',
+      'p',
+      '--agent',
+      'a',
+      '--scope',
+      's',
+    ]);
+    expect(open.exitCode).toBe(1);
+    // close is idempotent (retried), open is not: one more request in all.
+    expect(sent.filter((r) => r.url.endsWith('/v1/tasks'))).toHaveLength(1);
   });
 
   test('when neither --svid nor --as is given, then the CLI asks who you are and sends nothing', async () => {
@@ -240,6 +265,7 @@ describe('errors and identity', () => {
   test('when --as names a dev SPIFFE ID, then a dev JWT-SVID for it is minted under $GRANTLINE_HOME', async () => {
     const previous = process.env.GRANTLINE_HOME;
     process.env.GRANTLINE_HOME = dir;
+    await initDevTrustDomain(dir);
     try {
       replies.push({ status: 200, body: { tasks: [] } });
       const run = await runCli([
@@ -323,6 +349,55 @@ describe('grant delegation commands', () => {
       budget: 2,
       may_redelegate: false,
     });
+  });
+
+  test('when delegating with --actions, then the offer reserves that many actions for the delegate', async () => {
+    replies.push({ status: 201, body: { ...offer, actions: 3 } });
+    await runCli([
+      'grant',
+      'delegate',
+      'g-1',
+      ...client,
+      svidFile,
+      '--to',
+      offer.to,
+      '--scope',
+      's',
+      '--actions',
+      '3',
+    ]);
+    expect(JSON.parse(sent[0]!.body!)).toMatchObject({ actions: 3 });
+  });
+
+  test('when a grant is requested with --resource (RFC 8707), then the body names the resources, not an audience', async () => {
+    replies.push({
+      status: 201,
+      body: {
+        grant_id: 'g-9',
+        access_token: 'at',
+        token_type: 'Bearer',
+        expires_in: 60,
+        scope: 's',
+        secrets: [],
+      },
+    });
+    const resource = ['https://orders.example/mcp', 'https://billing.example/mcp'];
+    const run = await runCli([
+      'grant',
+      'request',
+      't-1',
+      ...client,
+      svidFile,
+      '--scope',
+      's',
+      ...resource.flatMap((r) => ['--resource', r]),
+    ]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(sent[0]!.body!)).toEqual({ scopes: ['s'], resource, context: {} });
+    const neither = await runCli(['grant', 'request', 't-1', ...client, svidFile, '--scope', 's']);
+    expect(neither.exitCode).toBe(1);
+    expect(neither.stderr).toContain('give either --audience or --resource');
+    expect(sent).toHaveLength(1);
   });
 
   test('when delegating without --no-redelegate, then re-delegation is allowed', async () => {

@@ -27,6 +27,7 @@ const receipt: Receipt = {
   complete: false,
   summary: { grants: 1, leases: 3, lease_states: { revoked: 2, retrying: 1 }, pending_jobs: 1 },
   task_token: lease({ kind: 'task_token', scope: null, lease_id: null, token_accessor: 'acc-task' }),
+  audit_events: [{ type: 'task.closing', leaf_index: 6 }],
   grants: [
     {
       grant_id: 'g-1',
@@ -42,6 +43,7 @@ const receipt: Receipt = {
         lease({ kind: 'grant_token', scope: null, lease_id: null, token_accessor: 'acc-g1' }),
         lease({ state: 'retrying', attempts: 3, last_error: 'vault unavailable', revoked_at: null }),
       ],
+      audit_events: [{ type: 'grant.revoked', leaf_index: 7 }],
     },
   ],
   jobs: [

@@ -204,3 +204,53 @@ describe('trust source and local Vault choice', () => {
     expectProblem({ GRANTLINE_VAULT: 'sometimes' }, 'GRANTLINE_VAULT');
   });
 });
+
+describe('console configuration', () => {
+  const oidc = {
+    GRANTLINE_CONSOLE_OIDC_ISSUER: 'https://idp.example',
+    GRANTLINE_CONSOLE_OIDC_CLIENT_ID: 'grantline-console',
+    GRANTLINE_CONSOLE_ROLE_MAP: '{"approver": ["approvers"], "auditor": ["auditors"]}',
+  };
+
+  test('when an identity provider is configured, then the role map is parsed and cookies are not Secure on loopback http', () => {
+    const config = loadConfig(oidc);
+    expect(config.console.oidc).toMatchObject({
+      issuer: 'https://idp.example',
+      clientId: 'grantline-console',
+      roleClaim: 'groups',
+      scopes: 'openid profile email',
+      roleMap: { approver: ['approvers'], auditor: ['auditors'] },
+    });
+    expect(config.console.secureCookies).toBe(false);
+    expect(config.console.sessionTtlSeconds).toBe(1800);
+  });
+
+  test('when the console is half configured or its role map is bad, then start-up names each key', () => {
+    const keys = (env: Record<string, string>) => problemsOf(env).problems.map((p) => p.key);
+    expect(keys({ GRANTLINE_CONSOLE_OIDC_ISSUER: 'https://idp.example' })).toContain(
+      'GRANTLINE_CONSOLE_OIDC_ISSUER/GRANTLINE_CONSOLE_OIDC_CLIENT_ID',
+    );
+    expect(keys({ ...oidc, GRANTLINE_CONSOLE_ROLE_MAP: '{"admin": ["x"]}' })).toContain(
+      'GRANTLINE_CONSOLE_ROLE_MAP',
+    );
+    expect(keys({ ...oidc, GRANTLINE_CONSOLE_ROLE_MAP: 'not json' })).toContain('GRANTLINE_CONSOLE_ROLE_MAP');
+    expect(keys({ ...oidc, GRANTLINE_CONSOLE_OIDC_SCOPES: 'profile email' })).toContain(
+      'GRANTLINE_CONSOLE_OIDC_SCOPES',
+    );
+    const { GRANTLINE_CONSOLE_ROLE_MAP: _, ...noMap } = oidc;
+    expect(keys(noMap)).toContain('GRANTLINE_CONSOLE_ROLE_MAP');
+  });
+
+  test('when in production, then sign-in needs a shared session key file and an https console URL', () => {
+    const problems = problemsOf({ ...oidc, NODE_ENV: 'production' }).problems.map((p) => p.key);
+    expect(problems).toEqual(
+      expect.arrayContaining(['GRANTLINE_CONSOLE_SESSION_KEY_FILE', 'GRANTLINE_CONSOLE_URL']),
+    );
+    const err = problemsOf({
+      ...oidc,
+      NODE_ENV: 'production',
+      GRANTLINE_CONSOLE_OIDC_CLIENT_SECRET: 'hunter2',
+    });
+    expect(err.message).not.toContain('hunter2');
+  });
+});

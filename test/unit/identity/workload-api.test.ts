@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { splitDer, WorkloadEndpointInvalid, workloadApiTarget } from '@grantline/sdk/workload-api';
 import { GENERATED_FILE, renderGeneratedModule } from '../../../scripts/generate-workload-proto';
-import { splitDer, WorkloadEndpointInvalid, workloadApiTarget } from '../../../server/identity/workload-api';
-import { decodeJwtBundles } from '../../../server/identity/workload-api/decode';
+import { decodeJwtBundles } from '../../../sdk/typescript/src/workload-api/decode';
 import { createCa, issueCert } from './support/pki';
 
 const root = path.resolve(__dirname, '../../..');

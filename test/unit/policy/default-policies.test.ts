@@ -1,9 +1,11 @@
 import { loadPolicyEngine, type PolicyEngine, type PolicyRequest } from '../../../server/policy';
 import {
   agentA,
+  approverWorkload,
   auditor,
   crmKey,
   grantRequest,
+  human,
   orchestrator,
   ordersRead,
   otherOrchestrator,
@@ -75,8 +77,8 @@ describe('orchestrator policies', () => {
     [
       'an orchestrator approves in its own task',
       { principal: orchestrator, action: 'ApproveTask', task: ownTask },
-      true,
-      ['orchestrator-manage-own-task'],
+      false,
+      ['no-self-approval'],
     ],
     [
       "an orchestrator approves in another's task",
@@ -151,6 +153,24 @@ describe('auditor and resource-server policies', () => {
     ],
     ['a resource server reads the audit log', { principal: resourceServer, action: 'ReadAudit' }, false, []],
     ['an agent introspects', { principal: agentA, action: 'Introspect' }, false, []],
+    [
+      'a resource server reports the calls made with a grant',
+      { principal: resourceServer, action: 'ReportUsage', task: ownTask },
+      true,
+      ['resource-server-report-usage'],
+    ],
+    [
+      'an agent reports its own usage',
+      { principal: agentA, action: 'ReportUsage', task: ownTask },
+      false,
+      [],
+    ],
+    [
+      'an orchestrator reports usage in its own task',
+      { principal: orchestrator, action: 'ReportUsage', task: ownTask },
+      false,
+      [],
+    ],
   ];
   runCases(cases);
 });
@@ -307,6 +327,8 @@ describe('deny by default', () => {
     'ReadTask',
     'CloseTask',
     'ApproveTask',
+    'ReadApprovals',
+    'RequestApproval',
     'RequestGrant',
     'DelegateGrant',
     'RedeemGrant',
@@ -315,6 +337,7 @@ describe('deny by default', () => {
     'ReadAudit',
     'ReadLineage',
     'ReadRevocations',
+    'ReportUsage',
   ] as const;
   test.each(actions)(
     'when a workload with an unknown path asks for %s, then no policy permits it',
@@ -340,6 +363,7 @@ describe('roles are for the local trust domain only', () => {
     ['ReadLineage', partner('/auditor/evil'), ownTask],
     ['Introspect', partner('/resource/evil'), undefined],
     ['ReadRevocations', partner('/resource/evil'), undefined],
+    ['ReportUsage', partner('/resource/evil'), ownTask],
   ] as const)(
     'when a federated workload asks for %s by its path, then it is denied',
     (action, principal, task) => {
@@ -351,5 +375,116 @@ describe('roles are for the local trust domain only', () => {
     const agent = partner('/agent/helper');
     const task = taskFacts({ agents: [agent.spiffeId] });
     expect(engine.authorize(grantRequest({ principal: agent, task })).allowed).toBe(true);
+  });
+});
+
+describe('approval policies: consent comes from approvers, never from the task itself', () => {
+  const approverHuman = human('alice', ['approver']);
+  const auditorHuman = human('carol', ['auditor']);
+  const nobody = human('mallory', []);
+  const taskWithApproverAsAgent = taskFacts({ agents: [agentA.spiffeId, approverWorkload.spiffeId] });
+  const ask = (overrides: Partial<PolicyRequest> = {}): PolicyRequest =>
+    grantRequest({ action: 'RequestApproval', scope: refund, ...overrides });
+  const cases: Case[] = [
+    [
+      'an approver workload approves',
+      { principal: approverWorkload, action: 'ApproveTask', task: ownTask },
+      true,
+      ['approver-workload'],
+    ],
+    [
+      'an approver workload listed as an agent approves',
+      { principal: approverWorkload, action: 'ApproveTask', task: taskWithApproverAsAgent },
+      false,
+      ['no-self-approval'],
+    ],
+    [
+      'a federated approver workload approves',
+      {
+        principal: workload('/approver/alice-desk', 'partner.example'),
+        action: 'ApproveTask',
+        task: ownTask,
+      },
+      false,
+      [],
+    ],
+    [
+      'an agent approves',
+      { principal: agentA, action: 'ApproveTask', task: ownTask },
+      false,
+      ['no-self-approval'],
+    ],
+    [
+      'a person with the approver role approves',
+      { principal: approverHuman, action: 'ApproveTask', task: ownTask },
+      true,
+      ['approver-human'],
+    ],
+    [
+      'a person with the auditor role approves',
+      { principal: auditorHuman, action: 'ApproveTask', task: ownTask },
+      false,
+      [],
+    ],
+    [
+      'a person without roles approves',
+      { principal: nobody, action: 'ApproveTask', task: ownTask },
+      false,
+      [],
+    ],
+    [
+      'a person with the approver role lists the inbox',
+      { principal: approverHuman, action: 'ReadApprovals' },
+      true,
+      ['approver-human'],
+    ],
+    [
+      'a person with the approver role reads the task lineage',
+      { principal: approverHuman, action: 'ReadLineage', task: ownTask },
+      false,
+      [],
+    ],
+    [
+      'a person with the auditor role reads the lineage',
+      { principal: auditorHuman, action: 'ReadLineage', task: ownTask },
+      true,
+      ['auditor-human'],
+    ],
+    [
+      'a person with the auditor role reads the audit log',
+      { principal: auditorHuman, action: 'ReadAudit' },
+      true,
+      ['auditor-human'],
+    ],
+    ['a person without roles reads the audit log', { principal: nobody, action: 'ReadAudit' }, false, []],
+    [
+      'the agent that asked reads its approval request',
+      { principal: agentA, action: 'ReadApprovals', task: ownTask, context: { holder: agentA.spiffeId } },
+      true,
+      ['requester-read-approval-request'],
+    ],
+    [
+      "another agent reads an agent's approval request",
+      { principal: subAgentB, action: 'ReadApprovals', task: ownTask, context: { holder: agentA.spiffeId } },
+      false,
+      [],
+    ],
+    ['an agent lists the inbox', { principal: agentA, action: 'ReadApprovals' }, false, []],
+    ['a listed agent asks approval for a privileged scope', ask(), true, ['agent-request-approval']],
+    ['a listed agent asks approval for a plain scope', ask({ scope: ordersRead }), false, []],
+    ['a stranger asks approval', ask({ principal: stranger }), false, []],
+    [
+      'an agent asks approval in a risky task',
+      ask({ task: taskFacts({ riskScore: 90 }) }),
+      false,
+      ['high-risk-sensitive-data'],
+    ],
+  ];
+  runCases(cases);
+
+  test('when a person asks for an action only workloads take (OpenTask), then it is denied', () => {
+    const decision = engine.authorize({ principal: approverHuman, action: 'OpenTask' });
+    expect(decision).toMatchObject({ allowed: false, policyIds: [] });
+    expect(decision.errors.length).toBeGreaterThan(0);
   });
 });

@@ -77,7 +77,7 @@ describe('shadow policies', () => {
     try {
       policies.write(
         'shadow/auditors-read-only-lineage.cedar',
-        '@id("shadow-auditor-lineage-only")\nforbid (principal, action, resource)\n' +
+        '@id("shadow-auditor-lineage-only")\nforbid (principal is Workload, action, resource)\n' +
           'when { principal.path like "/auditor/*" } unless { action == Action::"ReadLineage" };\n',
       );
       const withShadow = loadPolicyEngine({ dir: policies.dir, logger: silentLogger });
@@ -111,14 +111,13 @@ describe('action groups in the schema', () => {
       policies.write(
         'grantline.cedarschema',
         `${schema}\naction AuditReads;\n`.replace(
-          'action OpenTask, Introspect, ReadAudit, ReadRevocations appliesTo',
-          'action OpenTask, Introspect, ReadRevocations appliesTo { principal: Workload, resource: Service, context: RequestContext };\n' +
-            'action ReadAudit in [AuditReads] appliesTo',
+          'action ReadAudit appliesTo',
+          'action ReadAudit in [AuditReads] appliesTo',
         ),
       );
       policies.write(
         'compliance-read.cedar',
-        '@id("compliance-read")\npermit (principal, action in Action::"AuditReads", resource)\n' +
+        '@id("compliance-read")\npermit (principal is Workload, action in Action::"AuditReads", resource)\n' +
           'when { principal.path like "/compliance/*" };\n',
       );
       const grouped = loadPolicyEngine({ dir: policies.dir, logger: silentLogger });

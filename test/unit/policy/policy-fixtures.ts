@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { PolicyPrincipal, PolicyRequest, ScopeFacts, TaskFacts } from '../../../server/policy';
+import type { HumanFacts, PolicyRequest, ScopeFacts, TaskFacts, WorkloadFacts } from '../../../server/policy';
 import { createLogger } from '../../../server/shared/logger';
 
 export const POLICY_DIR = path.resolve(__dirname, '../../../config/policies');
@@ -9,7 +9,7 @@ export const silentLogger = createLogger({ level: 'silent' });
 
 const TRUST_DOMAIN = 'dev.grantline.local';
 
-export function workload(workloadPath: string, trustDomain = TRUST_DOMAIN): PolicyPrincipal {
+export function workload(workloadPath: string, trustDomain = TRUST_DOMAIN): WorkloadFacts {
   return {
     spiffeId: `spiffe://${trustDomain}${workloadPath}`,
     trustDomain,
@@ -18,7 +18,13 @@ export function workload(workloadPath: string, trustDomain = TRUST_DOMAIN): Poli
   };
 }
 
+/** A person signed in to the console with `roles`. */
+export function human(subject: string, roles: string[], issuer = 'https://idp.example'): HumanFacts {
+  return { kind: 'human', issuer, subject, roles };
+}
+
 export const orchestrator = workload('/orchestrator/planner');
+export const approverWorkload = workload('/approver/alice-desk');
 export const otherOrchestrator = workload('/orchestrator/other');
 export const auditor = workload('/auditor/sec-team');
 export const resourceServer = workload('/resource/orders-api');

@@ -21,6 +21,8 @@ const row = (over: Partial<TaskRow> = {}): TaskRow => ({
   grants_issued: 4,
   active_grants: 2,
   budget_spent: 7,
+  max_actions: null,
+  actions_spent: 0,
   vault_token_accessor: 'acc',
   policy_version: 'v1',
   created_at: new Date('2026-11-30T10:00:00Z'),
@@ -63,6 +65,12 @@ describe('the task as the API shows it', () => {
       active_grants: 2,
       budget_spent: 7,
       budget_remaining: 13,
+      actions_spent: 0,
+      actions_remaining: null,
+    });
+    expect(taskView(row({ max_actions: 10, actions_spent: 4 }), new Date()).counters).toMatchObject({
+      actions_spent: 4,
+      actions_remaining: 6,
     });
     expect(view.expires_in).toBe(300);
     expect(JSON.stringify(view)).not.toContain('acc');

@@ -12,6 +12,7 @@ const task = (delegates: string[]) => ({ agents: [`spiffe://${TD}/agent/a`], del
 
 const spec = (audiences: string[]): ScopeSpec => ({
   cost: 1,
+  action_cost: 1,
   sensitivity: 'low',
   privileged: false,
   vault: { kind: 'kv', path: 'secret/data/x' },

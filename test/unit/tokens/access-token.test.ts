@@ -44,14 +44,14 @@ describe('access tokens', () => {
     const claims = accessClaims(clock, { certThumbprint: THUMBPRINT });
     const token = await issuer.mintAccessToken(claims);
 
-    const verified = await issuer.verifyAccessToken(token, { audience: claims.audience });
+    const verified = await issuer.verifyAccessToken(token, { audience: claims.audiences[0] });
 
     expect(verified).toEqual({
       grantId: 'grant-1',
       taskId: 'task-1',
       issuer: ISSUER,
       subject: ORCHESTRATOR,
-      audience: 'https://orders.example',
+      audiences: ['https://orders.example'],
       scopes: ['db:orders:read', 'kv:crm/api-key'],
       clientId: AGENT_A,
       chain: [AGENT_A],
@@ -208,6 +208,20 @@ describe('access tokens', () => {
     );
   });
 
+  it('when a grant names several resources (RFC 8707), then aud is an array and each one verifies', async () => {
+    const { issuer, clock } = await newIssuer();
+    const audiences = ['https://orders.example/mcp', 'https://billing.example/mcp'];
+    const token = await issuer.mintAccessToken(accessClaims(clock, { audiences }));
+
+    expect(decodePart(token, 1).aud).toEqual(audiences);
+    for (const audience of audiences)
+      await expect(issuer.verifyAccessToken(token, { audience })).resolves.toMatchObject({ audiences });
+    await expectRejected(
+      issuer.verifyAccessToken(token, { audience: 'https://payments.example' }),
+      'wrong_audience',
+    );
+  });
+
   it('when the input is not a JWT or is oversized, then it is malformed', async () => {
     const { issuer } = await newIssuer();
 
@@ -225,6 +239,8 @@ describe('access tokens', () => {
       accessClaims(clock, { chain: [AGENT_A, AGENT_B], holder: AGENT_A }),
       accessClaims(clock, { chain: [] }),
       accessClaims(clock, { subject: '' }),
+      accessClaims(clock, { audiences: [] }),
+      accessClaims(clock, { audiences: ['ok', ''] }),
       accessClaims(clock, { certThumbprint: 'not-a-thumbprint' }),
     ];
 
@@ -249,7 +265,8 @@ describe('access tokens', () => {
       [{ ...good, act: deep }, 'invalid_claim'],
       [{ ...good, scope: ['db:orders:read'] }, 'invalid_claim'],
       [{ ...good, scope: 'db:orders:read  kv:x' }, 'invalid_claim'],
-      [{ ...good, aud: ['https://orders.example', 'https://payments.example'] }, 'invalid_claim'],
+      [{ ...good, aud: [] }, 'invalid_claim'],
+      [{ ...good, aud: ['https://orders.example', 42] }, 'invalid_claim'],
       [{ ...good, cnf: { 'x5t#S256': 42 } }, 'invalid_claim'],
       [{ ...good, exp: undefined }, 'missing_claim'],
     ];

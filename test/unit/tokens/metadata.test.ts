@@ -15,6 +15,7 @@ describe('authorization server metadata', () => {
       introspection_endpoint_auth_methods_supported: ['tls_client_auth'],
       revocation_endpoint_auth_methods_supported: ['tls_client_auth'],
       tls_client_certificate_bound_access_tokens: true,
+      authorization_response_iss_parameter_supported: true,
     });
   });
 

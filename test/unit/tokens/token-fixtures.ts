@@ -39,7 +39,7 @@ export function accessClaims(
     grantId: 'grant-1',
     taskId: 'task-1',
     subject: ORCHESTRATOR,
-    audience: 'https://orders.example',
+    audiences: ['https://orders.example'],
     scopes: ['db:orders:read', 'kv:crm/api-key'],
     holder: AGENT_A,
     chain: [AGENT_A],

@@ -3,6 +3,7 @@ kit (:mod:`grantline.kit`)."""
 
 from ._transport import RetryPolicy
 from .client import Grantline
+from .discovery import Discovered, DiscoveryError, discover_authorization_server
 from .errors import (
     AccessDenied,
     BrokerError,
@@ -16,6 +17,7 @@ from .errors import (
     InvalidScope,
     InvalidTarget,
     InvalidToken,
+    IssuerMismatch,
     NotFound,
     PayloadTooLarge,
     QuotaExceeded,
@@ -63,6 +65,8 @@ __all__ = [
     "DatabaseCredentials",
     "DelegationOffer",
     "DevTrustDomain",
+    "Discovered",
+    "DiscoveryError",
     "Grant",
     "Grantline",
     "GrantlineError",
@@ -75,6 +79,7 @@ __all__ = [
     "InvalidScope",
     "InvalidTarget",
     "InvalidToken",
+    "IssuerMismatch",
     "KvSecret",
     "Limits",
     "NotFound",
@@ -100,4 +105,5 @@ __all__ = [
     "X509SvidFiles",
     "__version__",
     "cert_thumbprint",
+    "discover_authorization_server",
 ]

@@ -107,7 +107,7 @@ class Transport:
         *,
         retry: Retry,
         json: Any = None,
-        form: Mapping[str, str] | None = None,
+        form: Mapping[str, str | list[str]] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> Any:
         """Sends the call, retrying as ``retry`` allows; returns the parsed JSON body (None if empty)."""

@@ -21,6 +21,8 @@ class Grantline:
     ``identity`` gives the JWT-SVID sent as a Bearer token on every call (``DevTrustDomain``,
     ``WorkloadApi``, ``SvidFile``, ``StaticToken``); ``mtls`` an X509-SVID for the broker's mTLS
     listener instead (or as well). ``http_transport`` replaces httpx's (a proxy, a test double).
+    ``issuer`` is the broker's RFC 8414 issuer when it was found by discovery: every grant answer must
+    then name it in ``iss`` (RFC 9207), else :class:`IssuerMismatch`.
     ``audience`` is the broker's JWT-SVID audience
     (``GRANTLINE_AUDIENCE``, default ``grantline``)::
 
@@ -38,6 +40,7 @@ class Grantline:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         http_transport: httpx.BaseTransport | None = None,
+        issuer: str | None = None,
     ) -> None:
         if identity is None and mtls is None:
             raise ValueError("give an identity source, an X509-SVID for mTLS, or both")
@@ -51,7 +54,7 @@ class Grantline:
             http_transport=http_transport,
         )
         self.tasks = Tasks(self._transport)
-        self.grants = Grants(self._transport)
+        self.grants = Grants(self._transport, issuer=issuer)
 
     @property
     def base_url(self) -> str:
@@ -62,12 +65,15 @@ class Grantline:
         task_id: str,
         *,
         scopes: Sequence[str],
-        audience: str,
+        audience: str | None = None,
+        resource: str | Sequence[str] | None = None,
         ttl: str | int | None = None,
         context: Mapping[str, str] | None = None,
     ) -> Grant:
         """Requests a grant; use it in a ``with`` block to revoke it when the block ends."""
-        return self.grants.request(task_id, scopes=scopes, audience=audience, ttl=ttl, context=context)
+        return self.grants.request(
+            task_id, scopes=scopes, audience=audience, resource=resource, ttl=ttl, context=context
+        )
 
     def introspect(self, token: str) -> dict[str, Any]:
         """RFC 7662 introspection (resource servers): exactly ``{"active": False}`` for a dead token."""
@@ -93,8 +99,32 @@ class Grantline:
         )
         return result
 
-    def verify_audit_chain(self) -> dict[str, Any]:
+    def verify_audit_log(self) -> dict[str, Any]:
+        """The broker's full verification of its transparency log (every leaf, every signed checkpoint)."""
         result: dict[str, Any] = self._transport.request("GET", "/v1/audit/verify", retry=Retry.IDEMPOTENT)
+        return result
+
+    def audit_checkpoint(self) -> dict[str, Any]:
+        """The latest signed tree head ``{tree_size, root_hash, timestamp, signature}`` (RFC 9162 §4.10)."""
+        result: dict[str, Any] = self._transport.request(
+            "GET", "/v1/audit/checkpoint", retry=Retry.IDEMPOTENT
+        )
+        return result
+
+    def audit_inclusion_proof(self, leaf_index: int, tree_size: int | None = None) -> dict[str, Any]:
+        """RFC 9162 inclusion proof ``{leaf_index, tree_size, audit_path}`` of one event."""
+        params = {"tree_size": tree_size} if tree_size is not None else {}
+        result: dict[str, Any] = self._transport.request(
+            "GET", f"/v1/audit/events/{int(leaf_index)}/proof", params=params, retry=Retry.IDEMPOTENT
+        )
+        return result
+
+    def audit_consistency_proof(self, first: int, second: int | None = None) -> dict[str, Any]:
+        """RFC 9162 consistency proof ``{first, second, consistency_path}`` between two tree sizes."""
+        params = {"first": first, **({"second": second} if second is not None else {})}
+        result: dict[str, Any] = self._transport.request(
+            "GET", "/v1/audit/consistency", params=params, retry=Retry.IDEMPOTENT
+        )
         return result
 
     def authorization_server_metadata(self) -> dict[str, Any]:

@@ -42,6 +42,13 @@ class GrantlineError(Exception):
         return f"{self.description} ({self.code})"
 
 
+class IssuerMismatch(GrantlineError):
+    """RFC 9207: a grant answer named another issuer than the one the client meant to ask (or none).
+    The answer is not used: it may come from another authorization server mixed up with this one."""
+
+    code = "issuer_mismatch"
+
+
 class BrokerUnreachable(GrantlineError):
     """The broker did not answer at all (refused, DNS, timeout, TLS handshake)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -18,6 +18,11 @@ class Limits:
     max_depth: int = 3
     max_fanout: int = 5
     budget: int = 100
+    #: Tool calls (times their scopes' action cost) all the task's grants may make; None: not capped.
+    max_actions: int | None = None
+
+    def to_json(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Task:
             owner=body["owner"],
             agents=list(body["agents"]),
             scopes=list(body["scopes"]),
-            limits=Limits(**body["limits"]),
+            limits=Limits(**{k: v for k, v in body["limits"].items() if k in Limits.__dataclass_fields__}),
             delegates=list(body.get("delegates") or []),
             audiences=list(body.get("audiences") or []),
             counters=dict(body.get("counters") or {}),
@@ -177,6 +182,8 @@ class DelegationOffer:
     budget: int
     may_redelegate: bool
     expires_in: int
+    #: Actions reserved for the delegate; None: it shares the delegating grant's pool.
+    actions: int | None = None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> DelegationOffer:
@@ -189,6 +196,7 @@ class DelegationOffer:
             budget=int(body["budget"]),
             may_redelegate=bool(body["may_redelegate"]),
             expires_in=int(body["expires_in"]),
+            actions=body.get("actions"),
         )
 
 

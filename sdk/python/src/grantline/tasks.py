@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from ._transport import Retry, Transport, path_id
@@ -33,7 +32,7 @@ class Tasks:
             "agents": list(agents),
             "scopes": list(scopes),
             "ttl": ttl,
-            "limits": asdict(limits or Limits()),
+            "limits": (limits or Limits()).to_json(),
         }
         if context is not None:
             body["context"] = dict(context)
@@ -71,7 +70,8 @@ class Tasks:
         single_use: bool = False,
         args_digest: str | None = None,
     ) -> Approval:
-        """Records a human's consent to a privileged scope in the task."""
+        """Records a human's consent to a privileged scope in the task. Call it as an approver workload
+        (under ``/approver/``): the orchestrator that opened the task, and its agents, may not approve."""
         body: dict[str, Any] = {"scope": scope, "approver": approver, "ttl": ttl, "single_use": single_use}
         if note is not None:
             body["note"] = note

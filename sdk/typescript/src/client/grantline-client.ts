@@ -1,10 +1,28 @@
 import { createTransport, type TransportOptions } from '../http/transport';
 import { grantApi } from './grants';
 import { taskApi } from './tasks';
-import type { Grant, GrantRequest, Introspection, RedeemOptions, RevocationPage } from './types';
+import type {
+  AuditCheckpoint,
+  AuditCheckpointPage,
+  AuditConsistencyProof,
+  AuditInclusionProof,
+  AuditPage,
+  AuditVerification,
+  Grant,
+  GrantRequest,
+  Introspection,
+  RedeemOptions,
+  RevocationPage,
+} from './types';
 import { runWithGrant } from './with-grant';
 
-export type GrantlineClientOptions = TransportOptions;
+export interface GrantlineClientOptions extends TransportOptions {
+  /**
+   * The broker's RFC 8414 `issuer`, when the client learnt it by discovery: every grant answer must then
+   * name it in `iss` (RFC 9207), else `IssuerMismatchError`.
+   */
+  issuer?: string;
+}
 
 /** RFC 8414 metadata, as the broker publishes it. */
 export interface AuthorizationServerMetadata {
@@ -14,6 +32,7 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint: string;
   revocation_endpoint: string;
   scopes_supported?: string[];
+  authorization_response_iss_parameter_supported?: boolean;
   [field: string]: unknown;
 }
 
@@ -25,7 +44,7 @@ export interface AuthorizationServerMetadata {
 export function createGrantlineClient(opts: GrantlineClientOptions) {
   const transport = createTransport(opts);
   const tasks = taskApi(transport);
-  const grants = grantApi(transport);
+  const grants = grantApi(transport, opts.issuer);
   return {
     url: transport.baseUrl,
     tasks,
@@ -47,6 +66,39 @@ export function createGrantlineClient(opts: GrantlineClientOptions) {
       if (q.limit !== undefined) params.set('limit', String(q.limit));
       if (q.task) params.set('task', q.task);
       return transport.call<RevocationPage>('GET', `/v1/revocations?${params}`, { retry: 'idempotent' });
+    },
+    /** Auditors: the audit transparency log paged by leaf index, its verification, signed tree heads and RFC 9162 proofs. */
+    audit: {
+      events(q: { task?: string; grant?: string; principal?: string; after?: number; limit?: number } = {}) {
+        const params = new URLSearchParams();
+        for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, String(v));
+        const query = params.size ? `?${params}` : '';
+        return transport.call<AuditPage>('GET', `/v1/audit/events${query}`, { retry: 'idempotent' });
+      },
+      verify: () => transport.call<AuditVerification>('GET', '/v1/audit/verify', { retry: 'idempotent' }),
+      /** The latest signed tree head. */
+      checkpoint: () =>
+        transport.call<AuditCheckpoint>('GET', '/v1/audit/checkpoint', { retry: 'idempotent' }),
+      checkpoints(q: { after?: number; limit?: number } = {}) {
+        const params = new URLSearchParams({ after: String(q.after ?? 0), limit: String(q.limit ?? 100) });
+        return transport.call<AuditCheckpointPage>('GET', `/v1/audit/checkpoints?${params}`, {
+          retry: 'idempotent',
+        });
+      },
+      /** RFC 9162 inclusion proof of one event in the tree of `treeSize` (default: the latest checkpoint). */
+      inclusionProof(leafIndex: number, treeSize?: number) {
+        const query = treeSize === undefined ? '' : `?tree_size=${treeSize}`;
+        return transport.call<AuditInclusionProof>('GET', `/v1/audit/events/${leafIndex}/proof${query}`, {
+          retry: 'idempotent',
+        });
+      },
+      consistencyProof(first: number, second?: number) {
+        const params = new URLSearchParams({ first: String(first) });
+        if (second !== undefined) params.set('second', String(second));
+        return transport.call<AuditConsistencyProof>('GET', `/v1/audit/consistency?${params}`, {
+          retry: 'idempotent',
+        });
+      },
     },
     metadata: () =>
       transport.call<AuthorizationServerMetadata>('GET', '/.well-known/oauth-authorization-server', {

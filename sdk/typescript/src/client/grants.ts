@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { BrokerError, IssuerMismatchError } from '../errors';
 import type { Transport } from '../http/transport';
 import type {
   DelegationOffer,
@@ -7,6 +9,8 @@ import type {
   GrantRequest,
   RedeemOptions,
   RevokeResult,
+  UsageCall,
+  UsageResult,
 } from './types';
 
 /** RFC 8693 §2.1 / §3 identifiers. */
@@ -27,8 +31,27 @@ function grantBody(req: GrantRequest): Record<string, unknown> {
   };
 }
 
+/**
+ * RFC 9207 §2.4: when the client knows the issuer it asks (from discovery), a grant answer must name it
+ * in `iss`, and so must a refusal that names one at all.
+ */
+function fromIssuer(expected: string | undefined, answer: Promise<Grant>): Promise<Grant> {
+  if (expected === undefined) return answer;
+  return answer.then(
+    (grant) => {
+      if (grant.iss !== expected) throw new IssuerMismatchError(expected, grant.iss);
+      return grant;
+    },
+    (err: unknown) => {
+      const iss = err instanceof BrokerError ? err.details.iss : undefined;
+      if (typeof iss === 'string' && iss !== expected) throw new IssuerMismatchError(expected, iss);
+      throw err;
+    },
+  );
+}
+
 /** What an agent does with grants: request, delegate, redeem (a sub-agent), revoke. */
-export function grantApi(t: Transport) {
+export function grantApi(t: Transport, issuer?: string) {
   /**
    * RFC 8693 token exchange: the offer is the subject token; this workload's own JWT-SVID the actor token
    * (over mTLS the certificate is the actor and no actor token is sent). Retried only after a 503: the
@@ -44,7 +67,7 @@ export function grantApi(t: Transport) {
     if (opts.scopes?.length) form.push(['scope', opts.scopes.join(' ')]);
     if (opts.audience) form.push(['audience', opts.audience]);
     for (const r of list(opts.resource)) form.push(['resource', r]);
-    return t.call<Grant>('POST', '/oauth2/token', { form, retry: 'if-nothing-happened' });
+    return fromIssuer(issuer, t.call<Grant>('POST', '/oauth2/token', { form, retry: 'if-nothing-happened' }));
   }
 
   return {
@@ -53,10 +76,13 @@ export function grantApi(t: Transport) {
      * never after a timeout or a dropped connection, when a grant may exist (it expires with its TTL).
      */
     request: (taskId: string, req: GrantRequest) =>
-      t.call<Grant>('POST', `/v1/tasks/${seg(taskId)}/grants`, {
-        json: grantBody(req),
-        retry: 'if-nothing-happened',
-      }),
+      fromIssuer(
+        issuer,
+        t.call<Grant>('POST', `/v1/tasks/${seg(taskId)}/grants`, {
+          json: grantBody(req),
+          retry: 'if-nothing-happened',
+        }),
+      ),
     /** Offers a narrower grant to another workload; returns the single-use delegation token. */
     delegate: (grantId: string, req: DelegationRequest) =>
       t.call<DelegationOffer>('POST', `/v1/grants/${seg(grantId)}/delegations`, {
@@ -77,6 +103,16 @@ export function grantApi(t: Transport) {
           ['token', accessToken],
           ['token_type_hint', 'access_token'],
         ],
+        retry: 'idempotent',
+      }),
+    /**
+     * A resource server's report of the calls it served with the grant's token (action metering). The
+     * report carries an id, so a retry after a lost answer counts once; the answer says whether the report
+     * spent the grant's pool (the broker then revoked it). The resource-server kit batches these for you.
+     */
+    reportUsage: (grantId: string, calls: UsageCall[], opts: { reportId?: string } = {}) =>
+      t.call<UsageResult>('POST', `/v1/grants/${seg(grantId)}/usage`, {
+        json: { report_id: opts.reportId ?? randomUUID(), calls },
         retry: 'idempotent',
       }),
     lineage: (grantId: string) =>

@@ -8,6 +8,8 @@ export interface TaskLimits {
   max_depth?: number;
   max_fanout?: number;
   budget?: number;
+  /** Tool calls (times their scopes' action cost) all the task's grants may make; absent: not capped. */
+  max_actions?: number;
 }
 
 export interface OpenTaskRequest {
@@ -39,11 +41,21 @@ export interface Task {
   purpose: string;
   owner: string;
   agents: string[];
+  delegates: string[];
   scopes: string[];
+  audiences: string[];
   ttl: number;
   context: Record<string, unknown>;
-  limits: Required<TaskLimits>;
-  counters: { grants_issued: number; active_grants: number; budget_spent: number; budget_remaining: number };
+  limits: Required<Omit<TaskLimits, 'max_actions'>> & { max_actions: number | null };
+  counters: {
+    grants_issued: number;
+    active_grants: number;
+    budget_spent: number;
+    budget_remaining: number;
+    actions_spent: number;
+    /** Null when the task has no `max_actions`. */
+    actions_remaining: number | null;
+  };
   policy_version: string;
   created_at: string;
   expires_at: string;
@@ -91,6 +103,10 @@ export interface ReceiptLease {
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
+  /** When the broker proved the handle dead (Vault lookup gone; the database login refused). */
+  verified_at: string | null;
+  /** The PostgreSQL login a database lease opened. */
+  database_login?: string;
 }
 
 export interface Receipt {
@@ -154,6 +170,8 @@ export interface TokenSecret extends SecretBase {
 export type Secret = DynamicSecret | KvSecret | TokenSecret;
 
 export interface Grant {
+  /** RFC 9207: the issuer that answered (compare it with the one you discovered). */
+  iss?: string;
   grant_id: string;
   task_id?: string;
   /** An RFC 9068 JWT for the audience the grant names. */
@@ -180,8 +198,8 @@ export interface GrantRequest {
   /** The resource server the token is for (becomes `aud`). */
   audience?: string;
   /**
-   * RFC 8707 resource indicators (absolute URIs). Sent as `resource` only when given; a broker that does
-   * not know the field yet answers 400, so pass `audience` = the resource URL meanwhile.
+   * RFC 8707 resource indicators (absolute URIs, each declared by the task): the token's `aud`, an array
+   * when there are several. Give either this or `audience`.
    */
   resource?: string | string[];
   ttl?: number | string;
@@ -194,6 +212,8 @@ export interface DelegationRequest {
   scopes: string[];
   ttl?: number | string;
   budget?: number;
+  /** Actions reserved for the delegate out of this grant's pool; absent: it shares this grant's. */
+  actions?: number;
   may_redelegate?: boolean;
 }
 
@@ -207,12 +227,14 @@ export interface DelegationOffer {
   scopes: string[];
   ttl: number;
   budget: number;
+  actions: number | null;
   may_redelegate: boolean;
 }
 
 export interface RedeemOptions {
   /** Ask for fewer scopes than offered. */
   scopes?: string[];
+  /** Narrow where the token is accepted (within the parent's audiences); absent: the parent's. */
   audience?: string;
   resource?: string | string[];
 }
@@ -234,6 +256,9 @@ export interface LineageNode {
   ttl: number;
   cost: number;
   budget: { reserved: number | null; spent: number };
+  /** Its action share (null: it draws on its parent's pool), what its pool gave out, what its calls cost. */
+  actions: { reserved: number | null; spent: number; used: number };
+  audiences: string[];
   may_redelegate: boolean;
   children_count: number;
   constraints: unknown;
@@ -280,7 +305,7 @@ export type Introspection =
       active: true;
       iss: string;
       sub: string;
-      aud: string;
+      aud: string | string[];
       client_id: string;
       scope: string;
       token_type: string;
@@ -291,6 +316,37 @@ export type Introspection =
       act: unknown;
       cnf?: { 'x5t#S256': string };
     };
+
+/** One tool call served with a grant's token, as the resource server reports it. */
+export interface UsageCall {
+  /** Units of work (≥ 1); the broker multiplies it by the grant's action cost. */
+  cost: number;
+  /** When the call was made (RFC 3339). */
+  at: string;
+  tool?: string;
+}
+
+/** The broker's answer to a usage report. */
+export interface UsageResult {
+  grant_id: string;
+  report_id: string;
+  calls: number;
+  /** Calls counted, in order; the rest did not fit in the grant's pool. */
+  counted: number;
+  charged: number;
+  action_cost: number;
+  actions: {
+    pool: 'task' | 'grant';
+    pool_grant_id?: string;
+    limit: number | null;
+    spent: number;
+    remaining: number | null;
+  };
+  /** Grants the broker revoked because this report spent their pool (also in the revocation feed). */
+  revoked: string[];
+  /** The same report_id was reported before: counted once. */
+  duplicate: boolean;
+}
 
 export interface RevokedGrant {
   seq: number;
@@ -303,4 +359,77 @@ export interface RevokedGrant {
 export interface RevocationPage {
   revocations: RevokedGrant[];
   next: number;
+}
+
+/**
+ * One event of the audit transparency log, exactly the object its leaf commits to: the leaf is the RFC 8785
+ * canonical JSON of this object. Events written before the transparency log also carry their hash-chain
+ * fields `seq`, `prev_hash` and `hash`.
+ */
+export interface AuditEvent {
+  /** 0-based, dense, in commit order. */
+  leaf_index: number;
+  at: string;
+  type: string;
+  task_id: string | null;
+  grant_id: string | null;
+  principal: string | null;
+  payload: Record<string, unknown>;
+  seq?: number;
+  prev_hash?: string;
+  hash?: string;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** The `after` of the next page (a leaf index), or null when the log is empty. */
+  next: number | null;
+}
+
+/** A signed tree head (RFC 9162 §4.10). */
+export interface AuditCheckpoint {
+  tree_size: number;
+  /** Base64 of the 32-byte SHA-256 root. */
+  root_hash: string;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  /** Compact JWS (ES256, the JWKS key with use "audit") over the RFC 8785 JSON of {root_hash, timestamp, tree_size}. */
+  signature: string;
+}
+
+export interface AuditCheckpointPage {
+  checkpoints: AuditCheckpoint[];
+  next: number;
+}
+
+/** RFC 9162 §2.1.3 inclusion proof: the audit path from the leaf to the root, base64 hashes. */
+export interface AuditInclusionProof {
+  leaf_index: number;
+  tree_size: number;
+  audit_path: string[];
+}
+
+/** RFC 9162 §2.1.4 consistency proof between two tree sizes, base64 hashes. */
+export interface AuditConsistencyProof {
+  first: number;
+  second: number;
+  consistency_path: string[];
+}
+
+/** The broker's full verification of its log: every leaf recomputed, every checkpoint's signature and root. */
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  tree_size: number;
+  root_hash: string;
+  checkpoints_checked: number;
+  latest_checkpoint: AuditCheckpoint | null;
+  legacy_events: number;
+  broken_at?: {
+    leaf_index: number | null;
+    reason: string;
+    detail?: string;
+    tree_size?: number;
+    seq?: number;
+  };
 }

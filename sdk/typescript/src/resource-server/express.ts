@@ -25,6 +25,12 @@ export interface RequireTokenOptions {
   scopes?: string[];
   /** The digest of this call's arguments, when the tool requires the token to be bound to them. */
   argsDigest?: (req: IncomingMessage) => string | undefined;
+  /**
+   * Which requests are tool calls to report against the grant's actions (`max_actions`), and what each
+   * costs: by default every request let through counts 1. Return undefined for a request that is not a
+   * call (an MCP `tools/list`); `false` reports nothing.
+   */
+  meter?: false | ((req: IncomingMessage) => { cost?: number; tool?: string } | undefined);
 }
 
 function bearer(req: IncomingMessage): string | undefined | null {
@@ -85,6 +91,8 @@ export function requireGrantlineToken(rs: ResourceServer, o: RequireTokenOptions
     }).then(
       (verified) => {
         const r = req as GrantlineRequest;
+        const call = o.meter === false ? undefined : o.meter ? o.meter(req) : {};
+        if (call) rs.recordCall(verified, call);
         r.grantline = verified;
         r.auth = {
           token,

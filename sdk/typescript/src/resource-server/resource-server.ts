@@ -5,6 +5,7 @@ import type { IdentitySource } from '../identity/identity-source';
 import { metadataUrlFor, type ProtectedResourceMetadata } from './protected-resource';
 import { createRevocationFeed, type RevocationFeed, type RevocationFeedOptions } from './revocation-feed';
 import { TokenRejectedError, VerificationUnavailableError } from './token-errors';
+import { createUsageMeter, type UsageMeter, type UsageMeterOptions } from './usage-meter';
 import { type VerifiedToken, type VerifyOptions, verifyAccessToken } from './verify';
 
 export interface ResourceServerOptions {
@@ -25,6 +26,11 @@ export interface ResourceServerOptions {
   resourceName?: string;
   /** `false` to never subscribe: every token is then introspected. */
   feed?: false | RevocationFeedOptions;
+  /**
+   * Action metering: calls recorded with `recordCall` (the middleware records each request it lets
+   * through) are reported to the broker in batches. `false` reports nothing.
+   */
+  usage?: false | UsageMeterOptions;
   clockToleranceSeconds?: number;
 }
 
@@ -49,8 +55,16 @@ export async function createResourceServer(o: ResourceServerOptions) {
   const feed: RevocationFeed | undefined =
     o.feed === false ? undefined : createRevocationFeed(client.transport, o.feed ?? {});
   const resourceMetadataUrl = metadataUrlFor(o.resource);
+  // Grants the broker said it revoked in answer to a usage report: refused at once, before the feed says so.
+  const revokedHere = new Set<string>();
+  const meter: UsageMeter | undefined =
+    o.usage === false ? undefined : createUsageMeter(client.grants.reportUsage, o.usage ?? {});
+  meter?.on('revoked', (ids: string[]) => {
+    for (const id of ids) revokedHere.add(id);
+  });
 
   async function stillActive(token: VerifiedToken): Promise<boolean> {
+    if (revokedHere.has(token.jti)) return false;
     if (feed?.isLive()) return !feed.isRevoked(token.jti);
     let answer: Awaited<ReturnType<typeof client.introspect>>;
     try {
@@ -66,6 +80,14 @@ export async function createResourceServer(o: ResourceServerOptions) {
     issuer,
     resourceMetadataUrl,
     feed,
+    meter,
+    /**
+     * Counts one tool call made with a verified token against its grant's actions (reported in the next
+     * batch). When the report spends the grant's share, the broker revokes it and later calls are refused.
+     */
+    recordCall(token: Pick<VerifiedToken, 'jti'>, call: { cost?: number; tool?: string } = {}) {
+      meter?.record(token.jti, call);
+    },
     /** Verifies the token for this resource and this call; throws TokenRejectedError (401/403). */
     async verify(token: string, req: CallRequirements = {}): Promise<VerifiedToken> {
       const verified = await verifyAccessToken(token, {
@@ -93,6 +115,7 @@ export async function createResourceServer(o: ResourceServerOptions) {
       };
     },
     async close() {
+      await meter?.close();
       await feed?.close();
       await client.close();
     },

@@ -17,6 +17,18 @@ import {
 } from '../../src';
 import { devTrustDomain } from '../../src/identity/dev-trust-domain';
 
+const TEST_AUDIENCES = [
+  'orders',
+  'orders-db',
+  'orders-api',
+  'deploy',
+  'deployer',
+  'x',
+  'https://orders.example/api',
+  'https://billing.example/api',
+  'https://orders.example/mcp',
+];
+
 export { AGENT_A, AGENT_B, AUDITOR, ORCHESTRATOR, RESOURCE, STRANGER };
 
 export interface LiveBroker {
@@ -53,8 +65,15 @@ export async function startLiveBroker(
     t,
     url: t.broker.url,
     as,
+    // The tests' tokens go to these audiences (a task declares where its tokens may be used).
     openTask: async (overrides = {}) =>
-      (await orchestrator.tasks.open({ ...(openTaskBody() as OpenTaskRequest), ...overrides })).id,
+      (
+        await orchestrator.tasks.open({
+          ...(openTaskBody() as OpenTaskRequest),
+          audiences: TEST_AUDIENCES,
+          ...overrides,
+        })
+      ).id,
     async stop() {
       for (const c of clients) await c.close();
       await t.stop();

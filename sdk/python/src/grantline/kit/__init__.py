@@ -5,6 +5,7 @@ from .metadata import metadata_url, protected_resource_metadata, www_authenticat
 from .middleware import CLAIMS_KEY, GrantlineASGIMiddleware, GrantlineWSGIMiddleware, bearer_token
 from .resource_server import ResourceServer
 from .revocation_feed import RevocationFeed
+from .usage_meter import UsageMeter
 from .verify import AccessTokenClaims, verify_access_token
 
 verify = verify_access_token
@@ -17,6 +18,7 @@ __all__ = [
     "JwksCache",
     "ResourceServer",
     "RevocationFeed",
+    "UsageMeter",
     "bearer_token",
     "metadata_url",
     "protected_resource_metadata",

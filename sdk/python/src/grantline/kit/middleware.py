@@ -4,7 +4,7 @@ the challenge, and hand the verified claims to the application."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Collection, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, MutableMapping
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +17,9 @@ from .resource_server import ResourceServer
 from .verify import AccessTokenClaims
 
 ScopeRule = Collection[str] | Callable[[str, str], Collection[str]]
+#: Which requests are tool calls to report (``{"cost": n, "tool": name}``, or None for one that is not):
+#: by default every request let through counts 1; ``False`` reports nothing.
+MeterRule = bool | Callable[[str, str], Mapping[str, Any] | None]
 CLAIMS_KEY = "grantline.claims"
 
 
@@ -33,9 +36,12 @@ def bearer_token(authorization: str | None) -> str:
 class _Gate:
     """What both middlewares share: which path is the metadata, which scopes a request needs."""
 
-    def __init__(self, rs: ResourceServer, scopes: ScopeRule, public_paths: Iterable[str]) -> None:
+    def __init__(
+        self, rs: ResourceServer, scopes: ScopeRule, public_paths: Iterable[str], meter: MeterRule = True
+    ) -> None:
         self.rs = rs
         self.scopes = scopes
+        self.meter = meter
         self.public = set(public_paths)
         self.metadata_path = urlsplit(metadata_url(rs.resource)).path if rs.resource else None
 
@@ -45,7 +51,12 @@ class _Gate:
     def verify(
         self, method: str, path: str, authorization: str | None, cert: str | None
     ) -> AccessTokenClaims:
-        return self.rs.verify(bearer_token(authorization), scopes=self.needed(method, path), client_cert=cert)
+        token = bearer_token(authorization)
+        claims = self.rs.verify(token, scopes=self.needed(method, path), client_cert=cert)
+        call = (self.meter(method, path) if callable(self.meter) else {}) if self.meter is not False else None
+        if call is not None:
+            self.rs.record_call(claims, cost=int(call.get("cost", 1)), tool=call.get("tool"))
+        return claims
 
     def refusal(self, err: GrantlineError) -> tuple[int, list[tuple[str, str]], bytes]:
         status = challenge_status(err)
@@ -72,10 +83,16 @@ class GrantlineASGIMiddleware:
     certificate is read from the ASGI TLS extension when the server provides it."""
 
     def __init__(
-        self, app: ASGIApp, rs: ResourceServer, *, scopes: ScopeRule = (), public_paths: Iterable[str] = ()
+        self,
+        app: ASGIApp,
+        rs: ResourceServer,
+        *,
+        scopes: ScopeRule = (),
+        public_paths: Iterable[str] = (),
+        meter: MeterRule = True,
     ) -> None:
         self.app = app
-        self.gate = _Gate(rs, scopes, public_paths)
+        self.gate = _Gate(rs, scopes, public_paths, meter)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -120,9 +137,10 @@ class GrantlineWSGIMiddleware:
         *,
         scopes: ScopeRule = (),
         public_paths: Iterable[str] = (),
+        meter: MeterRule = True,
     ) -> None:
         self.app = app
-        self.gate = _Gate(rs, scopes, public_paths)
+        self.gate = _Gate(rs, scopes, public_paths, meter)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO") or "/", environ.get("REQUEST_METHOD", "GET")

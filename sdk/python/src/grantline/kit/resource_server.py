@@ -12,6 +12,7 @@ from ..errors import GrantlineError, RevocationStatusUnknown
 from .jwks import JwksCache
 from .metadata import protected_resource_metadata, www_authenticate
 from .revocation_feed import RevocationFeed
+from .usage_meter import UsageMeter
 from .verify import DEFAULT_ALGORITHMS, AccessTokenClaims, token_error, verify_access_token
 
 
@@ -25,6 +26,10 @@ class ResourceServer:
 
     ``resource`` is this server's URL for RFC 9728 metadata; ``issuer`` defaults to the broker's RFC
     8414 ``issuer``, which must then equal the broker URL (RFC 8414 §3.3).
+
+    With ``usage`` (the default), :meth:`record_call` (and the middlewares, for each request they let
+    through) reports tool calls to the broker in batches: a task's ``max_actions`` then counts them, and
+    a grant whose share is spent is revoked and refused here at once.
     """
 
     def __init__(
@@ -39,6 +44,8 @@ class ResourceServer:
         algorithms: Collection[str] = DEFAULT_ALGORITHMS,
         leeway: float = 5.0,
         max_token_lifetime: float = 3600.0,
+        usage: bool = True,
+        usage_flush_interval: float = 0.1,
     ) -> None:
         self.broker = broker
         self.audience = audience
@@ -50,6 +57,17 @@ class ResourceServer:
         self.leeway = leeway
         self.feed = (
             RevocationFeed(broker, max_token_lifetime=max_token_lifetime) if follow_revocations else None
+        )
+        # Grants the broker said it revoked in answer to a usage report: refused before the feed says so.
+        self._revoked_here: set[str] = set()
+        self.meter = (
+            UsageMeter(
+                broker.grants.report_usage,
+                on_revoked=self._revoked_here.update,
+                flush_interval=usage_flush_interval,
+            )
+            if usage
+            else None
         )
 
     def _discover_issuer(self) -> str:
@@ -68,6 +86,8 @@ class ResourceServer:
         return self
 
     def close(self) -> None:
+        if self.meter is not None:
+            self.meter.close()
         if self.feed is not None:
             self.feed.stop()
         self.jwks.close()
@@ -99,12 +119,20 @@ class ResourceServer:
             algorithms=self.algorithms,
             leeway=self.leeway,
         )
+        if claims.jti in self._revoked_here:
+            raise token_error("revoked", "the grant behind this token has spent its actions")
         if self.feed is not None and self.feed.healthy:
             if self.feed.is_revoked(claims.jti):
                 raise token_error("revoked", "the grant behind this token has been revoked")
             return claims
         self._introspect(token)
         return claims
+
+    def record_call(self, claims: AccessTokenClaims, *, cost: int = 1, tool: str | None = None) -> None:
+        """Counts one tool call made with a verified token against its grant's actions (reported with
+        the next batch). When a report spends the grant's share, the broker revokes it."""
+        if self.meter is not None:
+            self.meter.record(claims.jti, cost=cost, tool=tool)
 
     def _introspect(self, token: str) -> None:
         try:

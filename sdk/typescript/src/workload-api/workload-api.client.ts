@@ -9,7 +9,6 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
-import { endpointFromEnv, WorkloadEndpointInvalid, workloadApiTarget } from '../../shared/spiffe-endpoint';
 import {
   decodeJwtBundles,
   decodeJwtSvids,
@@ -19,6 +18,7 @@ import {
   type RawJwtSvidResponse,
   type RawX509SvidResponse,
 } from './decode';
+import { endpointFromEnv, WorkloadEndpointInvalid, workloadApiTarget } from './spiffe-endpoint';
 import type { JwtBundles, JwtSvid, X509Bundles, X509Context } from './svid.types';
 import { type Watch, type WatchHandlers, type WatchOptions, watchStream } from './watch-stream';
 import { toWorkloadApiError, WorkloadApiBadResponse } from './workload-api.errors';
