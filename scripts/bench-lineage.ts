@@ -61,12 +61,12 @@ async function loadFiller(b: BenchTarget, count: number): Promise<void> {
       now() - interval '2 hours', now() - interval '2 hours', 'filler'
     from generate_series(1, ${tasks}) t`.execute(db);
   for (const roots of [true, false]) {
-    await sql`insert into grants (id, task_id, parent_id, depth, holder, chain, scopes, audience, ttl_seconds, cost,
+    await sql`insert into grants (id, task_id, parent_id, depth, holder, chain, scopes, audiences, ttl_seconds, cost,
         children, status, policy_ids, policy_version, vault_token_accessor, issued_at, expires_at, revoked_at, revoke_reason)
       select md5('bench-grant-' || g)::uuid, md5('bench-task-' || ((g - 1) / ${FILLER_PER_TASK} + 1))::uuid,
         case when roots then null else md5('bench-grant-' || ((g - 1) / ${FILLER_PER_TASK} * ${FILLER_PER_TASK} + 1))::uuid end,
         case when roots then 0 else 1 end, 'spiffe://dev.grantline.local/agent/filler-' || (g % 50),
-        array['spiffe://dev.grantline.local/agent/filler-' || (g % 50)], array[${KV}], 'filler-api', 300, 1,
+        array['spiffe://dev.grantline.local/agent/filler-' || (g % 50)], array[${KV}], array['filler-api'], 300, 1,
         case when roots then ${FILLER_PER_TASK - 1} else 0 end,
         case when g % 2 = 0 then 'revoked' else 'expired' end, array['agent-request-grant'], 'filler',
         'filler-accessor-' || g, now() - interval '3 hours', now() - interval '2 hours',

