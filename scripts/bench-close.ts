@@ -1,21 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import {
-  agentId,
-  type BenchBroker,
-  expectStatus,
-  ORCHESTRATOR,
-  openTask,
-  RESOURCE,
-  requestGrant,
-} from './bench-harness';
+import { type BenchTarget, expectStatus, ORCHESTRATOR, RESOURCE } from './bench-harness';
 import { round, runLoad, waitUntil } from './bench-load';
+import { buildForest } from './bench-tree';
 
-const KV = 'kv:demo/api-key';
-
-/** Tokens and leases of the task (or of the given grants) that are not revoked yet, straight from PostgreSQL. */
+/** Tokens and leases of the task (or under one grant) not revoked yet, straight from PostgreSQL. */
 export async function outstandingLeases(
-  b: BenchBroker,
+  b: BenchTarget,
   q: { taskId?: string; grantRoot?: string },
 ): Promise<number> {
   const r = q.grantRoot
@@ -28,13 +19,13 @@ export async function outstandingLeases(
   return r.rows[0]?.n ?? -1;
 }
 
-export async function activeGrants(b: BenchBroker, taskId: string): Promise<number> {
+export async function activeGrants(b: BenchTarget, taskId: string): Promise<number> {
   const r = await sql<{ n: number }>`select count(*)::int as n from grants
-    where task_id = ${taskId} and status = 'active'`.execute(b.db.db);
+    where task_id = ${taskId} and status in ('active', 'pending')`.execute(b.db.db);
   return r.rows[0]?.n ?? -1;
 }
 
-async function taskStatus(b: BenchBroker, taskId: string): Promise<string> {
+async function taskStatus(b: BenchTarget, taskId: string): Promise<string> {
   const r = await b.db.db
     .selectFrom('tasks')
     .select('status')
@@ -43,14 +34,19 @@ async function taskStatus(b: BenchBroker, taskId: string): Promise<string> {
   return r.status;
 }
 
-/** Closes the task and waits (bounded) until it is `closed` with no token or lease left; returns both times. */
-export async function closeAndWait(b: BenchBroker, taskId: string, timeoutMs: number) {
+async function close(b: BenchTarget, taskId: string): Promise<number> {
   const t0 = performance.now();
   const res = await b.http.call('POST', `/v1/tasks/${taskId}/close`, {
     as: ORCHESTRATOR,
     json: { reason: 'bench' },
   });
   expectStatus(res, 200, 'close task');
+  return t0;
+}
+
+/** Closes the task and waits (bounded) until every token and lease of it is revoked; returns both times. */
+export async function closeAndWait(b: BenchTarget, taskId: string, timeoutMs: number) {
+  const t0 = await close(b, taskId);
   const closeReturnMs = round(performance.now() - t0);
   const allRevokedMs = await waitUntil(
     async () => (await taskStatus(b, taskId)) === 'closed' && (await outstandingLeases(b, { taskId })) === 0,
@@ -60,11 +56,11 @@ export async function closeAndWait(b: BenchBroker, taskId: string, timeoutMs: nu
 }
 
 /** Introspects `tokens` with concurrency 16 as a resource server; returns how many answered `active: false`. */
-export async function countInactive(b: BenchBroker, tokens: string[]): Promise<number> {
+export async function countInactive(b: BenchTarget, tokens: string[]): Promise<number> {
   let inactive = 0;
   const result = await runLoad({
     concurrency: 16,
-    durationMs: 60_000,
+    durationMs: 300_000,
     total: tokens.length,
     op: async (_w, i) => {
       const res = await b.http.call('POST', '/oauth2/introspect', {
@@ -90,74 +86,69 @@ export function sample<T>(items: T[], n: number): T[] {
 
 export interface CloseResult {
   grants: number;
-  issuePerSec: number;
-  closeReturnMs: number;
-  /** From the close request until the sampled tokens all introspect inactive and the DB shows no active grant. */
-  inactiveVerifiedMs: number | null;
-  introspectedInactive: string;
-  activeGrantsAfterClose: number;
-  /** From the close request until the task is closed and every token and lease of it is revoked. */
+  depth: number;
+  /** Grants (direct and delegated) issued per second while the tree was built. */
+  buildPerSec: number;
+  buildSeconds: number;
+  returnedMs: number;
+  /** Live grants of the task in PostgreSQL right after close returned (0: introspection is inactive for all). */
+  activeAtReturn: number;
+  /** Of a sample introspected right after close returned, how many answered inactive. */
+  sampleInactiveAtReturn: string;
+  /** Until every Vault token and lease of the task was revoked and verified. */
   allRevokedMs: number | null;
-  receiptComplete: boolean;
+  /** Until the task was `closed` (custody copies discarded, the closing audit written). */
+  taskClosedMs: number | null;
+  /** Every token of the task introspected once it was all revoked: how many answered inactive. */
+  introspectedInactive: string;
   leases: number;
+  receiptComplete: boolean;
 }
 
 /**
- * Phase 3: a task with `grants` active kv grants (16 agents), then close. Times the close call, the
- * moment a sample of tokens introspects inactive (with a DB check that no grant is active), and the
- * moment every Vault token and lease of the task is revoked; confirms with the receipt.
+ * Scale: a task with `grants` active kv grants in delegation trees `depth + 1` levels deep (every grant
+ * above the last level delegates to two sub-agents), then close. Times the close call, checks that no grant
+ * is live when it returns, and times until every Vault token and lease is revoked and verified.
  */
 export async function benchClose(
-  b: BenchBroker,
-  o: { grants: number; sample: number; timeoutMs: number },
+  b: BenchTarget,
+  o: { grants: number; depth: number; concurrency: number },
 ): Promise<CloseResult> {
-  const agents = Array.from({ length: 16 }, (_, i) => agentId(i));
-  const taskId = await openTask(b, agents, [KV]);
-  const tokens: string[] = [];
-  const issued = await runLoad({
-    concurrency: 16,
-    durationMs: 120_000,
-    total: o.grants,
-    op: async (w) => void tokens.push((await requestGrant(b, taskId, agents[w]!, [KV])).access_token),
+  const built = await buildForest(b, o);
+  const t0 = await close(b, built.taskId);
+  const returnedMs = round(performance.now() - t0);
+  const activeAtReturn = await activeGrants(b, built.taskId);
+  const picked = sample(built.tokens, 100);
+  const sampleInactive = await countInactive(b, picked);
+  const taskId = built.taskId;
+  const allRevokedMs = await waitUntil(async () => (await outstandingLeases(b, { taskId })) === 0, {
+    since: t0,
+    timeoutMs: 300_000,
+    stepMs: 100,
   });
-  if (issued.errors || tokens.length !== o.grants)
-    throw new Error(`only ${tokens.length} grants issued: ${issued.firstError}`);
-  const picked = sample(tokens, o.sample);
-  const t0 = performance.now();
-  const res = await b.http.call('POST', `/v1/tasks/${taskId}/close`, {
-    as: ORCHESTRATOR,
-    json: { reason: 'bench close' },
+  const taskClosedMs = await waitUntil(async () => (await taskStatus(b, taskId)) === 'closed', {
+    since: t0,
+    timeoutMs: 300_000,
+    stepMs: 100,
   });
-  expectStatus(res, 200, 'close task');
-  const closeReturnMs = round(performance.now() - t0);
-  let inactive = 0;
-  let activeAfter = -1;
-  const inactiveVerifiedMs = await waitUntil(
-    async () => {
-      inactive = await countInactive(b, picked);
-      activeAfter = await activeGrants(b, taskId);
-      return inactive === picked.length && activeAfter === 0;
-    },
-    { since: t0, timeoutMs: o.timeoutMs },
-  );
-  const allRevokedMs = await waitUntil(
-    async () => (await taskStatus(b, taskId)) === 'closed' && (await outstandingLeases(b, { taskId })) === 0,
-    { since: t0, timeoutMs: o.timeoutMs, stepMs: 100 },
-  );
+  const inactive = await countInactive(b, built.tokens);
   const receipt = expectStatus(
     await b.http.call('GET', `/v1/tasks/${taskId}/receipt`, { as: ORCHESTRATOR }),
     200,
     'receipt',
   );
   return {
-    grants: tokens.length,
-    issuePerSec: issued.perSec,
-    closeReturnMs,
-    inactiveVerifiedMs,
-    introspectedInactive: `${inactive}/${picked.length}`,
-    activeGrantsAfterClose: activeAfter,
+    grants: built.tokens.length,
+    depth: o.depth,
+    buildPerSec: round(built.tokens.length / built.seconds),
+    buildSeconds: round(built.seconds),
+    returnedMs,
+    activeAtReturn,
+    sampleInactiveAtReturn: `${sampleInactive}/${picked.length}`,
     allRevokedMs,
-    receiptComplete: receipt.body.complete === true,
+    taskClosedMs,
+    introspectedInactive: `${inactive}/${built.tokens.length}`,
     leases: receipt.body.summary.leases as number,
+    receiptComplete: receipt.body.complete === true,
   };
 }

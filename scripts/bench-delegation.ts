@@ -1,60 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
-import { countInactive, outstandingLeases, sample } from './bench-close';
-import {
-  agentId,
-  type BenchBroker,
-  expectStatus,
-  JWT_TYPE,
-  openTask,
-  requestGrant,
-  TOKEN_EXCHANGE,
-} from './bench-harness';
+import { closeAndWait, countInactive, outstandingLeases, sample } from './bench-close';
+import { withCpu } from './bench-cpu';
+import { agentId, type BenchTarget, expectStatus, openTask, requestGrant } from './bench-harness';
 import { type LoadResult, round, runLoad, waitUntil } from './bench-load';
+import { offer, redeem } from './bench-tree';
 
 const KV = 'kv:demo/api-key';
-
-export interface Hop {
-  grant_id: string;
-  access_token: string;
-}
-
-/** `from` (holder of `parentId`) offers a kv delegation to `to`; returns the delegation token. */
-export async function offer(
-  b: BenchBroker,
-  from: string,
-  parentId: string,
-  to: string,
-  budget: number,
-  mayRedelegate: boolean,
-) {
-  const res = await b.http.call('POST', `/v1/grants/${parentId}/delegations`, {
-    as: from,
-    json: { to, scopes: [KV], ttl: 1800, budget, may_redelegate: mayRedelegate },
-  });
-  return expectStatus(res, 201, 'offer delegation').body.delegation_token as string;
-}
-
-/** RFC 8693 token exchange by `as`, with its own JWT-SVID as the actor token. */
-export async function redeem(b: BenchBroker, as: string, delegationToken: string): Promise<Hop> {
-  const res = await b.http.call('POST', '/oauth2/token', {
-    as,
-    form: {
-      grant_type: TOKEN_EXCHANGE,
-      subject_token: delegationToken,
-      subject_token_type: JWT_TYPE,
-      actor_token: await b.http.svid(as),
-      actor_token_type: JWT_TYPE,
-    },
-  });
-  return expectStatus(res, 200, 'redeem delegation').body as Hop;
-}
-
-async function pendingJobs(b: BenchBroker, taskId: string): Promise<number> {
-  const r = await sql<{ n: number }>`select count(*)::int as n from revocation_jobs
-    where task_id = ${taskId} and status = 'pending'`.execute(b.db.db);
-  return r.rows[0]?.n ?? -1;
-}
+const MAX_FANOUT = 1000;
 
 export interface DelegationResult {
   offers: number;
@@ -67,82 +19,82 @@ export interface DelegationResult {
   introspectedInactive: string;
   /** From the revoke request until every Vault token of the subtree is confirmed revoked. */
   subtreeRevokedMs: number | null;
-  /** Until the revocation job finished (tokens confirmed, custody copies discarded, audit written). */
-  jobDoneMs: number | null;
 }
 
-/**
- * Phase 4a: agent root → (delegation) → agent mid, whose grant fans out to `fanout` offers bound to 16
- * sub-agents. The sub-agents redeem them with concurrency 16 (redemptions/s). Then mid's grant is
- * revoked: a subtree of 1 + `fanout` grants, timed until the call returns and until Vault confirms.
- */
-export async function benchDelegation(
-  b: BenchBroker,
-  o: { fanout: number; concurrency: number; timeoutMs: number },
-): Promise<DelegationResult> {
+/** Offers from the root agent's grants (1000 per grant at most), each bound to one of the sub-agents. */
+async function makeOffers(b: BenchTarget, o: { offers: number; concurrency: number }) {
   const root = agentId('root');
-  const mid = agentId('mid');
   const subs = Array.from({ length: o.concurrency }, (_, i) => agentId(`sub-${i}`));
-  await Promise.all([root, mid, ...subs].map((a) => b.http.svid(a)));
+  await Promise.all([root, ...subs].map((a) => b.http.svid(a)));
   const taskId = await openTask(b, [root], [KV]);
-  const rootGrant = await requestGrant(b, taskId, root, [KV]);
-  const midGrant = await redeem(
-    b,
-    mid,
-    await offer(b, root, rootGrant.grant_id, mid, o.fanout * 2 + 10, true),
-  );
-
-  const tokens: string[] = [];
+  const parents: string[] = [];
+  for (let i = 0; i < Math.ceil(o.offers / MAX_FANOUT); i++)
+    parents.push((await requestGrant(b, taskId, root, [KV])).grant_id);
+  const queue: Array<{ token: string; parent: string; to: string }> = [];
   const created = await runLoad({
     concurrency: o.concurrency,
-    durationMs: 120_000,
-    total: o.fanout,
+    durationMs: 300_000,
+    total: o.offers,
     op: async (_w, i) => {
-      tokens[i] = await offer(b, mid, midGrant.grant_id, subs[i % subs.length]!, 1, false);
+      const parent = parents[Math.floor(i / MAX_FANOUT)]!;
+      const to = subs[i % subs.length]!;
+      const token = await offer(b, root, parent, to, { budget: 1, mayRedelegate: false });
+      queue.push({ token, parent, to });
     },
   });
   if (created.errors) throw new Error(`offers failed: ${created.firstError}`);
+  return { taskId, root, subs, parents, queue, created };
+}
 
-  const children: string[] = [];
-  const redemptions = await runLoad({
-    concurrency: o.concurrency,
-    durationMs: 120_000,
-    total: o.fanout,
-    op: async (_w, i) =>
-      void children.push((await redeem(b, subs[i % subs.length]!, tokens[i]!)).access_token),
-  });
-  if (redemptions.errors) throw new Error(`redemptions failed: ${redemptions.firstError}`);
-
+/**
+ * RFC 8693 redemptions by `concurrency` workers, each redeeming the next offer as the sub-agent it is bound
+ * to (offers made beforehand from the root agent's grants) until the deadline or the offers run out. Then one parent grant is revoked
+ * with its whole subtree (up to 1000 children), timed until the call returns and until Vault confirms.
+ */
+export async function benchRedemptions(
+  b: BenchTarget,
+  o: { offers: number; seconds: number; concurrency: number },
+): Promise<DelegationResult> {
+  const made = await makeOffers(b, o);
+  // Warm-up: a redemption by each of 16 sub-agents, not measured.
+  await Promise.all(made.queue.splice(0, o.concurrency).map((x) => redeem(b, x.to, x.token)));
+  const children: Array<{ token: string; parent: string }> = [];
+  const redemptions = await withCpu(b.pids, () =>
+    runLoad({
+      concurrency: o.concurrency,
+      durationMs: o.seconds * 1000,
+      total: made.queue.length,
+      op: async (_w, i) => {
+        const next = made.queue[i]!;
+        const granted = await redeem(b, next.to, next.token);
+        children.push({ token: granted.access_token, parent: next.parent });
+      },
+    }),
+  );
+  const parent = made.parents[0]!;
   const t0 = performance.now();
-  const res = await b.http.call('POST', `/v1/grants/${midGrant.grant_id}/revoke`, {
-    as: mid,
+  const res = await b.http.call('POST', `/v1/grants/${parent}/revoke`, {
+    as: made.root,
     json: { reason: 'bench subtree' },
   });
   expectStatus(res, 200, 'revoke subtree');
   const revokeReturnMs = round(performance.now() - t0);
-  const inactive = await countInactive(b, sample([midGrant.access_token, ...children], 50));
+  const revoked = res.body.revoked as string[];
+  const under = children.filter((c) => c.parent === parent).map((c) => c.token);
+  const inactive = await countInactive(b, sample(under, 50));
   const subtreeRevokedMs = await waitUntil(
-    async () => (await outstandingLeases(b, { grantRoot: midGrant.grant_id })) === 0,
-    {
-      since: t0,
-      timeoutMs: o.timeoutMs,
-      stepMs: 100,
-    },
+    async () => (await outstandingLeases(b, { grantRoot: parent })) === 0,
+    { since: t0, timeoutMs: 120_000, stepMs: 100 },
   );
-  const jobDoneMs = await waitUntil(async () => (await pendingJobs(b, taskId)) === 0, {
-    since: t0,
-    timeoutMs: o.timeoutMs,
-    stepMs: 100,
-  });
+  await closeAndWait(b, made.taskId, 120_000);
   return {
-    offers: tokens.length,
-    offersPerSec: created.perSec,
+    offers: o.offers,
+    offersPerSec: made.created.perSec,
     redemptions,
-    subtreeSize: 1 + children.length,
+    subtreeSize: revoked.length,
     revokeReturnMs,
-    revokedCount: (res.body.revoked as string[]).length,
-    introspectedInactive: `${inactive}/${Math.min(50, children.length + 1)}`,
+    revokedCount: revoked.length,
+    introspectedInactive: `${inactive}/${Math.min(50, under.length)}`,
     subtreeRevokedMs,
-    jobDoneMs,
   };
 }

@@ -1,16 +1,16 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { offer, redeem } from './bench-delegation';
 import {
   AUDITOR,
   agentId,
-  type BenchBroker,
+  type BenchTarget,
   expectStatus,
   LARGE_LIMITS,
   openTask,
   requestGrant,
 } from './bench-harness';
 import { median, percentile, round } from './bench-load';
+import { offer, redeem } from './bench-tree';
 
 const KV = 'kv:demo/api-key';
 const FILLER_PER_TASK = 100;
@@ -28,13 +28,17 @@ export interface LineageResult {
 }
 
 /** A delegation chain built through the API: chain-0 holds a direct grant, each chain-k redeems from chain-(k-1). */
-async function buildChain(b: BenchBroker, depth: number): Promise<string> {
+async function buildChain(b: BenchTarget, depth: number): Promise<string> {
   const holders = Array.from({ length: depth + 1 }, (_, k) => agentId(`chain-${k}`));
-  const taskId = await openTask(b, [holders[0]!], [KV], { ...LARGE_LIMITS, max_depth: depth });
+  const taskId = await openTask(b, [holders[0]!], [KV], { limits: { ...LARGE_LIMITS, max_depth: depth } });
   let grant = await requestGrant(b, taskId, holders[0]!, [KV]);
   for (let k = 1; k <= depth; k++) {
     // Each hop reserves less than its parent has left (the parent spent 1 on its own scope).
-    const token = await offer(b, holders[k - 1]!, grant.grant_id, holders[k]!, 100 - k, true);
+    const token = await offer(b, holders[k - 1]!, grant.grant_id, holders[k]!, {
+      budget: 100 - k,
+      mayRedelegate: true,
+      ttl: 280 - k,
+    });
     grant = await redeem(b, holders[k]!, token);
   }
   return grant.grant_id;
@@ -45,7 +49,7 @@ async function buildChain(b: BenchBroker, depth: number): Promise<string> {
  * schema: tasks of 100 grants, each a root with 99 children, half revoked and half expired, so the
  * parent index and the leases table look like a broker that has run for a while. Then ANALYZE.
  */
-async function loadFiller(b: BenchBroker, count: number): Promise<void> {
+async function loadFiller(b: BenchTarget, count: number): Promise<void> {
   const tasks = Math.ceil(count / FILLER_PER_TASK);
   const db = b.db.db;
   await sql`insert into tasks (id, owner, purpose, status, agents, scopes, ttl_seconds, max_grants, max_active,
@@ -57,12 +61,12 @@ async function loadFiller(b: BenchBroker, count: number): Promise<void> {
       now() - interval '2 hours', now() - interval '2 hours', 'filler'
     from generate_series(1, ${tasks}) t`.execute(db);
   for (const roots of [true, false]) {
-    await sql`insert into grants (id, task_id, parent_id, depth, holder, chain, scopes, audience, ttl_seconds, cost,
+    await sql`insert into grants (id, task_id, parent_id, depth, holder, chain, scopes, audiences, ttl_seconds, cost,
         children, status, policy_ids, policy_version, vault_token_accessor, issued_at, expires_at, revoked_at, revoke_reason)
       select md5('bench-grant-' || g)::uuid, md5('bench-task-' || ((g - 1) / ${FILLER_PER_TASK} + 1))::uuid,
         case when roots then null else md5('bench-grant-' || ((g - 1) / ${FILLER_PER_TASK} * ${FILLER_PER_TASK} + 1))::uuid end,
         case when roots then 0 else 1 end, 'spiffe://dev.grantline.local/agent/filler-' || (g % 50),
-        array['spiffe://dev.grantline.local/agent/filler-' || (g % 50)], array[${KV}], 'filler-api', 300, 1,
+        array['spiffe://dev.grantline.local/agent/filler-' || (g % 50)], array[${KV}], array['filler-api'], 300, 1,
         case when roots then ${FILLER_PER_TASK - 1} else 0 end,
         case when g % 2 = 0 then 'revoked' else 'expired' end, array['agent-request-grant'], 'filler',
         'filler-accessor-' || g, now() - interval '3 hours', now() - interval '2 hours',
@@ -82,7 +86,7 @@ async function loadFiller(b: BenchBroker, count: number): Promise<void> {
  * calls) in a database holding at least `filler` more grants.
  */
 export async function benchLineage(
-  b: BenchBroker,
+  b: BenchTarget,
   o: { depth: number; filler: number; calls: number },
 ): Promise<LineageResult> {
   await b.http.svid(AUDITOR);

@@ -58,6 +58,8 @@ export interface StartOptions {
   demoDatabase?: string;
   /** Do not start the background worker/sweeper timers (tests drive them with runBackgroundOnce). */
   manualBackground?: boolean;
+  /** Connection facts of a local Vault another process runs (a `serve --workers` primary). */
+  connectionValues?: Record<string, string | number>;
 }
 
 type Cleanup = () => Promise<void> | void;
@@ -87,13 +89,14 @@ async function connect(
   const database = await connectDatabase(config, logger);
   cleanups.push(() => database.shutdown());
   await migrateToLatest(database.db);
-  const vault = await connectVault(config, {
+  const connected = await connectVault(config, {
     logger,
     clock,
     databaseUrl: database.url,
     demoDatabase: opts.demoDatabase ?? 'grantline_demo',
   });
-  cleanups.push(() => vault.shutdown());
+  cleanups.push(() => connected.shutdown());
+  const vault = opts.connectionValues ? { ...connected, connectionValues: opts.connectionValues } : connected;
   const metrics = createMetrics();
   const identity = identityFor(config, { logger, metrics, clock });
   if (identity.devMode) await startDevTrustDomain(config.home, clock, logger);

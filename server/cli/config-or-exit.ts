@@ -2,9 +2,9 @@ import { loadConfig } from '../config/config';
 import { ConfigError } from '../config/config.errors';
 
 /** The configuration, or exit 2 naming every bad key (never a value). */
-export function loadConfigOrExit() {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env) {
   try {
-    return loadConfig();
+    return loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`grantline: ${err.message}\n`);

@@ -76,7 +76,8 @@ export const openTaskSchema = z.strictObject({
     .strictObject({
       max_grants: z.number().int().min(1).max(1_000_000).default(100),
       max_active: z.number().int().min(1).max(100_000).default(20),
-      max_depth: z.number().int().min(0).max(16).default(3),
+      // A chain of 32 holders is what an access token's nested `act` claim may carry (MAX_ACT_DEPTH).
+      max_depth: z.number().int().min(0).max(31).default(3),
       max_fanout: z.number().int().min(0).max(1000).default(5),
       budget: z.number().int().min(0).max(100_000_000).default(100),
       /** Tool calls (times their action cost) all its grants together may make; absent: no cap. */
