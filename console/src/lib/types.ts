@@ -100,20 +100,8 @@ export interface Receipt {
   }>;
 }
 
-/** An audit event exactly as its leaf of the transparency log commits to it (RFC 8785 JSON). */
-export interface AuditEvent {
-  leaf_index: number;
-  at: string;
-  type: string;
-  task_id: string | null;
-  grant_id: string | null;
-  principal: string | null;
-  payload: Record<string, unknown>;
-  /** Only events written before the transparency log carry their hash chain. */
-  seq?: number;
-  prev_hash?: string;
-  hash?: string;
-}
+/** An audit event exactly as its leaf of the transparency log commits to it: the server's own type. */
+export type { LoggedEvent as AuditEvent } from '../../../server/audit/audit.types';
 
 export interface ApprovalRequest {
   id: string;
