@@ -8,7 +8,7 @@ import {
   leafTextOf,
   type NewEventRow,
 } from './audit.repository';
-import type { AuditEvent, AuditEventInput, AuditQuery, LoggedEvent } from './audit.types';
+import type { AuditEvent, AuditEventInput, AuditQuery, EventLeaf, LoggedEvent } from './audit.types';
 import { checkAuditEvent } from './audit-event.guard';
 import { eventBody, loggedEvent } from './audit-leaf';
 
@@ -89,12 +89,6 @@ function optionalUuid(name: string, value: string | undefined): string | undefin
   if (value === undefined) return undefined;
   if (!UUID.test(value)) throw new InvalidRequest(`${name} must be a uuid`);
   return value.toLowerCase();
-}
-
-/** One event's place in the log: its type and leaf index (null until the sequencer has reached it). */
-export interface EventLeaf {
-  type: string;
-  leaf_index: number | null;
 }
 
 /**

@@ -1,12 +1,14 @@
 export { AuditEventRejected } from './audit.errors';
-export {
-  appendAuditEvent,
-  appendAuditEvents,
-  type EventLeaf,
-  eventLeaves,
-  listAuditEvents,
-} from './audit.service';
-export type { AuditEvent, AuditEventInput, AuditQuery, Checkpoint, LoggedEvent } from './audit.types';
+export { appendAuditEvent, appendAuditEvents, eventLeaves, listAuditEvents } from './audit.service';
+export type {
+  AuditEvent,
+  AuditEventInput,
+  AuditQuery,
+  Checkpoint,
+  EventLeaf,
+  LineageNode,
+  LoggedEvent,
+} from './audit.types';
 export {
   type ConsistencyProof,
   consistencyProof,
