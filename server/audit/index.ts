@@ -2,6 +2,7 @@ export { AuditEventRejected } from './audit.errors';
 export {
   appendAuditEvent,
   appendAuditEvents,
+  auditAppendStep,
   type EventLeaf,
   eventLeaves,
   listAuditEvents,
