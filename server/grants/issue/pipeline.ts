@@ -2,7 +2,8 @@ import type { Access } from '../../access/access';
 import type { DomainUnitOfWork } from '../../access/unit';
 import type { ScopeCatalogue } from '../../config/scope-catalogue';
 import type { Db } from '../../db/database';
-import { queueGrantRevocation, trackHandles } from '../../revocation/outbox';
+import { rowsOf } from '../../db/one-statement';
+import { queueGrantRevocation, trackHandles, trackHandlesStep } from '../../revocation/outbox';
 import type { Clock } from '../../shared/clock';
 import { GrantlineError, Unavailable } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
@@ -104,10 +105,12 @@ async function mint(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<Min
       { depth: depthOf(plan), mayRedelegate: plan.mayRedelegate },
       plan.task.max_depth,
     ),
+    // One statement: a transaction's BEGIN and COMMIT would add two round trips beside the secret read.
     recordGrantToken: (handle) =>
-      deps.uow.run({}, (w) =>
-        trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: [handle] }),
-      ),
+      deps.uow.once(() => ({
+        steps: [trackHandlesStep({ taskId: plan.task.id, grantId: plan.grantId, handles: [handle] })],
+        answer: { tracked: rowsOf('leases_row') },
+      })),
   });
 }
 
