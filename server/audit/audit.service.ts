@@ -1,10 +1,13 @@
+import type { RawBuilder } from 'kysely';
 import type { DbOrTx, Tx } from '../db/database';
+import { type Cte, cte } from '../db/one-statement';
 import { type Clock, systemClock } from '../shared/clock';
 import { InvalidRequest } from '../shared/errors';
 import {
   findEventLeaves,
   findLeafRows,
   insertEvents,
+  insertEventsWhen,
   leafTextOf,
   type NewEventRow,
 } from './audit.repository';
@@ -49,6 +52,16 @@ export async function appendAuditEvents(
     stored.push(...(await insertEvents(tx, rows.slice(i, i + APPEND_CHUNK))));
   }
   return stored;
+}
+
+/** The append as the last step of a one-statement unit of work, made only when `when` holds. */
+export function auditAppendStep(
+  events: readonly AuditEventInput[],
+  at: Date,
+  when: RawBuilder<boolean>,
+): Cte {
+  const rows = events.map((e) => toEventRow(e, at));
+  return cte('audit_append', insertEventsWhen(rows, when));
 }
 
 function toEventRow(event: AuditEventInput, at: Date): NewEventRow {

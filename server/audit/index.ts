@@ -1,5 +1,11 @@
 export { AuditEventRejected } from './audit.errors';
-export { appendAuditEvent, appendAuditEvents, eventLeaves, listAuditEvents } from './audit.service';
+export {
+  appendAuditEvent,
+  appendAuditEvents,
+  auditAppendStep,
+  eventLeaves,
+  listAuditEvents,
+} from './audit.service';
 export type {
   AuditEvent,
   AuditEventInput,
