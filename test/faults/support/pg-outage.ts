@@ -18,7 +18,9 @@ export async function msUntilServing(
 ): Promise<number> {
   while (Date.now() - since < timeoutMs) {
     const started = Date.now();
-    const r = await broker.call('GET', '/v1/tasks?status=open&limit=1', { as: ORCHESTRATOR });
+    const r = await broker
+      .call('GET', '/v1/tasks?status=open&limit=1', { as: ORCHESTRATOR })
+      .catch((err: Error) => ({ status: 0, body: { error: `no answer: ${err.message}` } }));
     answers.push({ op: 'list', status: r.status, at: started, ms: Date.now() - started });
     if (r.status === 200) return Date.now() - since;
     await sleep(50);
