@@ -27,6 +27,7 @@ import {
   probeWhile,
   statusesBetween,
   unexpectedAnswers,
+  untrackedTokens,
 } from './support/pg-outage';
 import { envNumber } from './support/random';
 import { loginsOf, story } from './support/story';
@@ -120,6 +121,10 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
       await pgServer.start();
       const cameBack = Date.now();
       const servingAfterMs = await msUntilServing(broker, cameBack, 30_000, probes);
+      // Nothing half-issued: with no request in flight, every live token of the broker's is on a row.
+      const resume = await load.quiesce();
+      const untracked = await untrackedTokens(world);
+      resume();
       await sleep(2000); // the load runs on, against a database that is back
       await load.stop();
       const strays = await closeOpenTasks(broker);
@@ -134,6 +139,7 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
               vault: world.backend.version,
               downMs: cameBack - wentDown,
               servingAfterMs,
+              untrackedTokensAfterRestart: untracked.length,
               settledMsAfterLoad: Date.now() - settledFrom,
               whileDown,
               all: statusesBetween(answers, 0, Number.POSITIVE_INFINITY),
@@ -153,6 +159,7 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
         refusedWhileDown: Object.values(whileDown).reduce((a, b) => a + b, 0) > 0,
         servingAgainInTime: servingAfterMs >= 0 && servingAfterMs <= SERVING_AGAIN_MS,
         grantsNotRecorded: await grantsNotRecorded(world, load.grantIds),
+        untracked,
         closesUnanswered: load.closesRequested.filter((id) => !load.closesAnswered.includes(id)),
         settled: allSettled,
         ...(await endState(world, broker, load.minted)),
@@ -162,6 +169,7 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
         refusedWhileDown: true,
         servingAgainInTime: true,
         grantsNotRecorded: [],
+        untracked: [],
         closesUnanswered: [],
         settled: true,
         ...CLEAN_END,

@@ -27,14 +27,21 @@ export interface OutageLoad {
   /** Tasks whose close is asked until it answers 200 (retried after a 503, as an orchestrator would). */
   closesRequested: string[];
   closesAnswered: string[];
+  /** Holds every lane before its next request and resolves once none is in flight; call the result to go on. */
+  quiesce(): Promise<() => void>;
   stop(): Promise<void>;
 }
+
+/** Lanes wait here before each request while the load is held, and count themselves while in flight. */
+const gate = { held: false, inFlight: 0 };
 
 async function send(
   load: OutageLoad,
   op: Op,
   request: () => ReturnType<BrokerProcess['call']>,
 ): Promise<{ status: number; body: any } | undefined> {
+  while (gate.held) await sleep(20);
+  gate.inFlight++;
   const started = Date.now();
   const hang = sleep(HANG_MS).then(() => ({ status: 0, body: { code: 'hang' } }));
   let r: { status: number; body: any };
@@ -42,6 +49,8 @@ async function send(
     r = await Promise.race([request(), hang]);
   } catch (err) {
     r = { status: 0, body: { code: `no answer: ${(err as Error).message}` } };
+  } finally {
+    gate.inFlight--;
   }
   const code = typeof r.body?.error === 'string' ? r.body.error : r.body?.code;
   load.answers.push({
@@ -102,6 +111,13 @@ export function startOutageLoad(broker: BrokerProcess, lanes: number): OutageLoa
     minted: [],
     closesRequested: [],
     closesAnswered: [],
+    async quiesce() {
+      gate.held = true;
+      while (gate.inFlight > 0) await sleep(20);
+      return () => {
+        gate.held = false;
+      };
+    },
     async stop() {
       stopped = true;
       giveUpAt = Date.now() + 60_000;

@@ -118,3 +118,20 @@ export async function backlog(world: FaultWorld): Promise<{ pendingJobs: number;
     .executeTakeFirstOrThrow();
   return { pendingJobs: Number(jobs.n), unsequenced: Number(events.n) };
 }
+
+/**
+ * Tokens alive in Vault (other than those it had before any broker ran) whose accessor no task or grant
+ * row records: a token the broker created and lost track of. Asked while no request is in flight.
+ */
+export async function untrackedTokens(world: FaultWorld): Promise<string[]> {
+  const leases = await world.db.db.selectFrom('leases').select('vault_token_accessor as a').execute();
+  const grants = await world.db.db.selectFrom('grants').select('vault_token_accessor as a').execute();
+  const tasks = await world.db.db.selectFrom('tasks').select('vault_token_accessor as a').execute();
+  const recorded = new Set([...leases, ...grants, ...tasks].map((r) => r.a));
+  const untracked: string[] = [];
+  for (const accessor of await world.vault.listTokenAccessors()) {
+    if (world.baselineAccessors.has(accessor) || recorded.has(accessor)) continue;
+    if (await world.vault.lookupTokenByAccessor(accessor)) untracked.push(accessor);
+  }
+  return untracked;
+}
