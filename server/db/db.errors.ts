@@ -1,3 +1,12 @@
+import { Unavailable } from '../shared/errors';
+
+/** PostgreSQL could not be reached or ended the session: 503, nothing was committed, the caller may retry. */
+export class DatabaseUnavailable extends Unavailable {
+  constructor(cause: unknown) {
+    super('the database is unavailable; nothing was changed, retry later', { cause });
+  }
+}
+
 /**
  * Whether an error means PostgreSQL could not be reached or went away (→ 503), as opposed to a bug or a
  * constraint violation. SQLSTATE classes 08 (connection exception), 53 (insufficient resources) and

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { reportClientErrors } from './client-errors';
 import type { Database } from './database';
 
 // bigint (int8) columns come back as strings by default; our sequences fit in JS numbers for years,
@@ -13,7 +14,12 @@ export interface DbHandle {
 
 export function createDb(
   connectionString: string,
-  opts: { max?: number; applicationName?: string } = {},
+  opts: {
+    max?: number;
+    applicationName?: string;
+    /** Told when a connection is lost (PostgreSQL restarted, the network cut it): for the log. */
+    onConnectionError?: (err: Error) => void;
+  } = {},
 ): DbHandle {
   const pool = new pg.Pool({
     connectionString,
@@ -22,8 +28,8 @@ export function createDb(
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30000,
   });
-  // A pooled client that errors while idle (server restart) must not crash the process.
-  pool.on('error', () => undefined);
+  // A pooled client that errors, idle or checked out (server restart), must not crash the process.
+  reportClientErrors(pool, opts.onConnectionError ?? (() => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {

@@ -1,11 +1,10 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { isDatabaseUnavailable } from '../db/db.errors';
+import { DatabaseUnavailable, isDatabaseUnavailable } from '../db/db.errors';
 import {
   type ErrorCode,
   GrantlineError,
   InvalidRequest,
   PayloadTooLarge,
-  Unavailable,
   UnsupportedMediaType,
 } from '../shared/errors';
 
@@ -91,7 +90,7 @@ export function toHttpError(err: unknown): {
     err instanceof GrantlineError
       ? err
       : isDatabaseUnavailable(err)
-        ? new Unavailable('the database is unavailable; nothing was changed, retry later')
+        ? new DatabaseUnavailable(err)
         : fromExpress((err ?? {}) as { type?: unknown; status?: unknown });
   if (!known) {
     return {

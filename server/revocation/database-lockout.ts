@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { reportClientErrors } from '../db/client-errors';
 import type { Logger } from '../shared/logger';
 
 /**
@@ -65,7 +66,9 @@ export function createDatabaseTargets(urls: Record<string, string>, logger: Logg
       const url = new URL(base);
       if (database) url.pathname = `/${encodeURIComponent(database)}`;
       pool = new pg.Pool({ connectionString: url.toString(), max: 4, idleTimeoutMillis: 10_000 });
-      pool.on('error', (err) => log.warn({ target, err: err.message }, 'database target connection error'));
+      reportClientErrors(pool, (err) =>
+        log.warn({ target, err: err.message }, 'database target connection error'),
+      );
       pools.set(key, pool);
     }
     return pool;

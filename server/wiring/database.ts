@@ -23,7 +23,11 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<D
     url = started.url;
     logger.info({ port: started.port }, 'embedded PostgreSQL started (set DATABASE_URL to use your own)');
   }
-  const handle = createDb(url, { max: config.database.poolMax });
+  const handle = createDb(url, {
+    max: config.database.poolMax,
+    onConnectionError: (err) =>
+      logger.warn({ err: err.message, code: (err as { code?: string }).code }, 'database connection lost'),
+  });
   return {
     ...handle,
     url,

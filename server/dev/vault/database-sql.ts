@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { reportClientErrors } from '../../db/client-errors';
 import type { Logger } from '../../shared/logger';
 import { renderStatement, type StatementVars } from './database-credentials';
 
@@ -99,7 +100,7 @@ export function renderConnectionUrl(
 
 export function createPool(connectionString: string, max: number, log: Logger): Pool {
   const pool = new Pool({ connectionString, max, idleTimeoutMillis: 10_000 });
-  // An idle client that dies (e.g. a terminated backend) must not crash the process.
-  pool.on('error', (err) => log.warn({ error: err.message }, 'database pool client error'));
-  return pool;
+  // A client that dies (a terminated backend, a restarted server), idle or inside runInTransaction, must
+  // not crash the process.
+  return reportClientErrors(pool, (err) => log.warn({ error: err.message }, 'database pool client error'));
 }

@@ -50,10 +50,11 @@ export function spawnLogged(
   const exit = new Promise<string>((resolve) =>
     child.once('exit', (code, signal) => {
       exited = true;
-      log.end();
       resolve(signal ?? String(code));
     }),
   );
+  // 'exit' can come before the last output is read ("write after end"): the log ends once stdio has closed.
+  child.once('close', () => log.end());
   for (const stream of [child.stdout!, child.stderr!]) {
     let partial = '';
     stream.setEncoding('utf8').on('data', (chunk: string) => {
