@@ -16,6 +16,8 @@ import type { WorkerDeps } from './worker.types';
 
 /** Vault understood and refused (4xx): a few more tries, not the whole budget kept for outages. */
 const PERMANENT_ATTEMPTS = 3;
+/** From this many tokens in a job, one LIST of accessors is cheaper than a lookup each. */
+const LIST_ACCESSORS_FROM = 32;
 
 type Counts = { revoked: number; expired: number; retrying: number; irrevocable: number };
 type LeaseStateBatch = ReturnType<typeof createLeaseStateBatch>;
@@ -29,10 +31,10 @@ export function createJobRunner(deps: RunnerDeps) {
 
   async function settle(
     lease: LeaseRow,
-    pass: { counts: Counts; batch: LeaseStateBatch; cascaded: boolean },
+    pass: { counts: Counts; batch: LeaseStateBatch; cascaded: boolean; liveAccessors?: ReadonlySet<string> },
   ): Promise<string | null> {
     const { counts, batch } = pass;
-    const outcome = await revokeAndVerify(deps, lease, deps.clock.now(), { cascaded: pass.cascaded });
+    const outcome = await revokeAndVerify(deps, lease, deps.clock.now(), pass);
     const at = deps.clock.now();
     if (outcome.state !== 'error') {
       counts[outcome.state]++;
@@ -63,11 +65,27 @@ export function createJobRunner(deps: RunnerDeps) {
   }
 
   /** `cascaded`: the task token was just revoked, so its descendants are most likely gone already. */
+  /**
+   * After the cascade, one LIST of Vault's token accessors proves every tracked token absent from it gone
+   * (thousands of lookups become one call). Few tokens, or a failed LIST: each is looked up instead.
+   */
+  async function accessorsAfterCascade(leases: LeaseRow[], cascaded: boolean) {
+    const tokens = leases.filter((l) => !l.vault_lease_id).length;
+    if (!cascaded || tokens < LIST_ACCESSORS_FROM) return undefined;
+    return deps.vault.listTokenAccessors().then(
+      (accessors) => new Set(accessors),
+      (err: unknown) =>
+        void log.warn({ err: describe(err) }, 'listing token accessors failed; looking up each'),
+    );
+  }
+
   async function revokeAll(leases: LeaseRow[], cascaded: boolean) {
+    const liveAccessors = await accessorsAfterCascade(leases, cascaded);
     const pass = {
       counts: { revoked: 0, expired: 0, retrying: 0, irrevocable: 0 },
       batch: createLeaseStateBatch(deps.db),
       cascaded,
+      ...(liveAccessors ? { liveAccessors } : {}),
     };
     let lastError: string | null = null;
     await pMap(leases, async (lease) => (lastError = (await settle(lease, pass)) ?? lastError), {

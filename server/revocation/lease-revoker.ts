@@ -60,10 +60,14 @@ async function revokeLogin(deps: RevokerDeps, lease: LeaseRow, leaseId: string):
   return { state: 'revoked', verified: true, ...(note ? { note } : {}) };
 }
 
-/** How the handle was left: `expired` past its own end, `cascaded` under a task token just revoked. */
+/**
+ * How the handle was left: `expired` past its own end, `cascaded` under a task token just revoked, and
+ * `liveAccessors`, when given, every token accessor Vault listed after that cascade.
+ */
 interface Prior {
   alreadyExpired: boolean;
   cascaded: boolean;
+  liveAccessors?: ReadonlySet<string> | undefined;
 }
 
 /** Already gone (proved by a lookup that no longer finds it): one Vault call instead of two. */
@@ -90,6 +94,9 @@ async function revokeLease(deps: RevokerDeps, lease: LeaseRow, prior: Prior): Pr
 }
 
 async function revokeToken(deps: RevokerDeps, accessor: string, prior: Prior): Promise<LeaseOutcome> {
+  // Absent from Vault's own accessor index (listed after the cascade): the token does not exist, the
+  // same fact a lookup-accessor answering "invalid accessor" states, for one call instead of one each.
+  if (prior.liveAccessors && !prior.liveAccessors.has(accessor)) return goneAlready(prior);
   if ((prior.alreadyExpired || prior.cascaded) && (await deps.vault.lookupTokenByAccessor(accessor)) === null)
     return goneAlready(prior);
   await deps.vault.revokeTokenByAccessor(accessor);
@@ -102,18 +109,20 @@ async function revokeToken(deps: RevokerDeps, accessor: string, prior: Prior): P
  * Revokes one tracked handle and proves it gone (a lookup that no longer finds it; for a database login,
  * no login and no session), so a revocation never rests on the token-tree cascade unverified. After the
  * task token's cascade (`cascaded`) the lookup comes first, and a handle it no longer finds is proved
- * gone without a second call; one it still finds is revoked explicitly and looked up again.
+ * gone without a second call; one it still finds is revoked explicitly and looked up again. With
+ * `liveAccessors` (Vault's accessor list taken after the cascade) a token absent from it needs no call.
  */
 export async function revokeAndVerify(
   deps: RevokerDeps,
   lease: LeaseRow,
   now: Date,
-  opts: { cascaded?: boolean } = {},
+  opts: { cascaded?: boolean; liveAccessors?: ReadonlySet<string> | undefined } = {},
 ): Promise<LeaseOutcome> {
   try {
     const prior = {
       alreadyExpired: lease.expires_at !== null && lease.expires_at.getTime() <= now.getTime(),
       cascaded: opts.cascaded === true,
+      liveAccessors: opts.liveAccessors,
     };
     if (lease.vault_lease_id) return await revokeLease(deps, lease, prior);
     return await revokeToken(deps, lease.vault_token_accessor!, prior);

@@ -53,4 +53,25 @@ describe('contract: after the task token cascade, every handle is still proved g
     expect(outcome).toEqual({ state: 'revoked', verified: true });
     expect(await env.vault.lookupTokenByAccessor(outsider.accessor)).toBeNull();
   });
+
+  it('when Vault lists its accessors after the cascade, then a child absent from the list is proved gone and a token in it is still revoked', async () => {
+    const task = await env.mintTask();
+    const grant = await env.mintGrant(task, [env.policy.read]);
+    const outsider = await env.mintTask();
+    await env.vault.revokeTokenByAccessor(task.accessor);
+    const liveAccessors = new Set(await env.vault.listTokenAccessors());
+    expect(liveAccessors.has(grant.accessor)).toBe(false);
+    expect(liveAccessors.has(outsider.accessor)).toBe(true);
+
+    const opts = { cascaded: true, liveAccessors };
+    expect(await revokeAndVerify(env, tokenLease(grant.accessor), new Date(), opts)).toEqual({
+      state: 'revoked',
+      verified: true,
+    });
+    expect(await revokeAndVerify(env, tokenLease(outsider.accessor), new Date(), opts)).toEqual({
+      state: 'revoked',
+      verified: true,
+    });
+    expect(await env.vault.lookupTokenByAccessor(outsider.accessor)).toBeNull();
+  });
 });
