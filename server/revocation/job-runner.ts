@@ -20,7 +20,13 @@ const PERMANENT_ATTEMPTS = 3;
 const LIST_ACCESSORS_FROM = 32;
 
 type Counts = { revoked: number; expired: number; retrying: number; irrevocable: number };
-type LeaseStateBatch = ReturnType<typeof createLeaseStateBatch>;
+/** One lease pass of a job: its tallies, its pending state writes, and what the cascade left. */
+type Pass = {
+  counts: Counts;
+  batch: ReturnType<typeof createLeaseStateBatch>;
+  cascaded: boolean;
+  liveAccessors?: ReadonlySet<string>;
+};
 
 type RunnerDeps = WorkerDeps & { backoffMs(attempts: number): number };
 
@@ -29,10 +35,7 @@ export function createJobRunner(deps: RunnerDeps) {
   const log = deps.logger;
   const concurrency = deps.concurrency ?? 16;
 
-  async function settle(
-    lease: LeaseRow,
-    pass: { counts: Counts; batch: LeaseStateBatch; cascaded: boolean; liveAccessors?: ReadonlySet<string> },
-  ): Promise<string | null> {
+  async function settle(lease: LeaseRow, pass: Pass): Promise<string | null> {
     const { counts, batch } = pass;
     const outcome = await revokeAndVerify(deps, lease, deps.clock.now(), pass);
     const at = deps.clock.now();
@@ -64,7 +67,6 @@ export function createJobRunner(deps: RunnerDeps) {
     return outcome.error;
   }
 
-  /** `cascaded`: the task token was just revoked, so its descendants are most likely gone already. */
   /**
    * After the cascade, one LIST of Vault's token accessors proves every tracked token absent from it gone
    * (thousands of lookups become one call). Few tokens, or a failed LIST: each is looked up instead.
@@ -79,9 +81,10 @@ export function createJobRunner(deps: RunnerDeps) {
     );
   }
 
+  /** `cascaded`: the task token was just revoked, so its descendants are most likely gone already. */
   async function revokeAll(leases: LeaseRow[], cascaded: boolean) {
     const liveAccessors = await accessorsAfterCascade(leases, cascaded);
-    const pass = {
+    const pass: Pass = {
       counts: { revoked: 0, expired: 0, retrying: 0, irrevocable: 0 },
       batch: createLeaseStateBatch(deps.db),
       cascaded,

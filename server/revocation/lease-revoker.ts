@@ -96,8 +96,13 @@ async function revokeLease(deps: RevokerDeps, lease: LeaseRow, prior: Prior): Pr
 async function revokeToken(deps: RevokerDeps, accessor: string, prior: Prior): Promise<LeaseOutcome> {
   // Absent from Vault's own accessor index (listed after the cascade): the token does not exist, the
   // same fact a lookup-accessor answering "invalid accessor" states, for one call instead of one each.
-  if (prior.liveAccessors && !prior.liveAccessors.has(accessor)) return goneAlready(prior);
-  if ((prior.alreadyExpired || prior.cascaded) && (await deps.vault.lookupTokenByAccessor(accessor)) === null)
+  // A listed one is alive: straight to the explicit revoke.
+  if (prior.liveAccessors) {
+    if (!prior.liveAccessors.has(accessor)) return goneAlready(prior);
+  } else if (
+    (prior.alreadyExpired || prior.cascaded) &&
+    (await deps.vault.lookupTokenByAccessor(accessor)) === null
+  )
     return goneAlready(prior);
   await deps.vault.revokeTokenByAccessor(accessor);
   if (await deps.vault.lookupTokenByAccessor(accessor))
