@@ -68,12 +68,14 @@ export function createJobRunner(deps: RunnerDeps) {
   }
 
   /**
-   * After the cascade, one LIST of Vault's token accessors proves every tracked token absent from it gone
-   * (thousands of lookups become one call). Few tokens, or a failed LIST: each is looked up instead.
+   * One LIST of Vault's token accessors, taken after the cascade, proves every tracked token absent from
+   * it gone (thousands of lookups become one call). Also when the cascade call failed: a cascade of
+   * 10,000 tokens outlasts the Vault timeout while Vault goes on revoking, and what it has not reached
+   * yet is still listed and revoked one by one. Few tokens, or a failed LIST: each is looked up instead.
    */
-  async function accessorsAfterCascade(leases: LeaseRow[], cascaded: boolean) {
+  async function accessorsAfterCascade(leases: LeaseRow[]) {
     const tokens = leases.filter((l) => !l.vault_lease_id).length;
-    if (!cascaded || tokens < LIST_ACCESSORS_FROM) return undefined;
+    if (tokens < LIST_ACCESSORS_FROM) return undefined;
     return deps.vault.listTokenAccessors().then(
       (accessors) => new Set(accessors),
       (err: unknown) =>
@@ -83,7 +85,7 @@ export function createJobRunner(deps: RunnerDeps) {
 
   /** `cascaded`: the task token was just revoked, so its descendants are most likely gone already. */
   async function revokeAll(leases: LeaseRow[], cascaded: boolean) {
-    const liveAccessors = await accessorsAfterCascade(leases, cascaded);
+    const liveAccessors = await accessorsAfterCascade(leases);
     const pass: Pass = {
       counts: { revoked: 0, expired: 0, retrying: 0, irrevocable: 0 },
       batch: createLeaseStateBatch(deps.db),
