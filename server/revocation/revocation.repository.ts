@@ -97,24 +97,6 @@ export async function unrevokedLeases(
   return query.execute();
 }
 
-export async function setLeaseState(
-  db: DbOrTx,
-  id: string,
-  change: { state: LeaseState; at: Date; error?: string | null; countAttempt?: boolean; verified?: boolean },
-): Promise<void> {
-  await db
-    .updateTable('leases')
-    .set((eb) => ({
-      state: change.state,
-      last_error: change.error ?? null,
-      attempts: change.countAttempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
-      revoked_at: change.state === 'revoked' || change.state === 'expired' ? change.at : null,
-      ...(change.verified ? { verified_at: change.at } : {}),
-    }))
-    .where('id', '=', id)
-    .execute();
-}
-
 /**
  * Pending jobs backing off become due now (Vault is reachable again after failing them), so none waits
  * out the rest of its backoff. Returns how many.
@@ -263,4 +245,27 @@ export async function settleReconciled(
     .where(q.column, '=', q.value)
     .where('state', 'in', ['retrying', 'irrevocable'])
     .execute();
+}
+
+/** One lease's outcome of an attempt, for `setLeaseStates` (each counts as an attempt). */
+export interface LeaseStateChange {
+  id: string;
+  state: LeaseState;
+  at: Date;
+  error: string | null;
+  verified: boolean;
+}
+
+/** The outcomes of a lease pass, in one statement (the worker settles thousands per task). */
+export async function setLeaseStates(db: DbOrTx, changes: readonly LeaseStateChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const col = <T>(pick: (c: LeaseStateChange) => T) => changes.map(pick);
+  await sql`
+    update leases l set state = c.state, last_error = c.error, attempts = l.attempts + 1,
+      revoked_at = case when c.state in ('revoked', 'expired') then c.at end,
+      verified_at = case when c.verified then c.at else l.verified_at end
+    from unnest(${col((c) => c.id)}::uuid[], ${col((c) => c.state)}::text[], ${col((c) => c.error)}::text[],
+      ${col((c) => c.at.toISOString())}::timestamptz[], ${col((c) => c.verified)}::boolean[])
+      as c(id, state, error, at, verified)
+    where l.id = c.id`.execute(db);
 }
