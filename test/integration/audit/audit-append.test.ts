@@ -11,6 +11,7 @@ import {
   verifyAuditLog,
 } from '../../../server/audit';
 import { hashLeaf } from '../../../server/audit/merkle';
+import { readCleanPage, readPage } from '../../../server/audit/verify/leaf-pages';
 import type { Db } from '../../../server/db/database';
 import { createDb } from '../../../server/db/pool';
 import { ManualClock } from '../../../server/shared/clock';
@@ -114,6 +115,23 @@ describe('audit log appends', () => {
       checked: 2,
       checkpointsChecked: 1,
     });
+  });
+
+  test('when the database hashes leaves for verification, then each is the RFC 9162 hash of the event exactly as listed', async () => {
+    const start = await leafCount(t.db);
+    const tricky: AuditEventInput[] = [
+      { type: 'probe', payload: { payload: { payload: ',"payload":' }, text: 'a,"payload":b' } },
+      { type: 'probe', grantId: randomUUID(), principal: AGENT, payload: { s: 'Grüße \u2028 😀 \\ "q"' } },
+      { type: 'probe', taskId: randomUUID(), payload: {} },
+    ];
+    await t.db.transaction().execute((tx) => appendAuditEvents(tx, tricky));
+    await sequence();
+    const listed = await listAuditEvents(t.db, { limit: 10, afterLeaf: start - 1 });
+    const expected = listed.map((e) => hashLeaf(canonicalJson(e)));
+    const clean = await readCleanPage(t.db, start, start + listed.length);
+    expect(clean?.hashes.toString('hex')).toBe(Buffer.concat(expected).toString('hex'));
+    const rows = await readPage(t.db, start, start + listed.length);
+    expect(rows.map((r) => r.computed?.toString('hex'))).toEqual(expected.map((h) => h.toString('hex')));
   });
 
   test('when an event is stored, then its timestamp is the clock reading to the millisecond', async () => {
