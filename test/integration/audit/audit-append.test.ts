@@ -162,15 +162,15 @@ describe('audit log appends', () => {
   test('when a batch spans several statements, then its events keep their order and become consecutive leaves', async () => {
     const start = await leafCount(t.db);
     const taskId = randomUUID();
-    const events = range(1, 2500).map((i) => ({
+    const events = range(1, 12_000).map((i) => ({
       type: 'grant.revoked',
       taskId,
       grantId: randomUUID(),
       payload: { i },
     }));
     const stored = await t.db.transaction().execute((tx) => appendAuditEvents(tx, events));
-    expect(stored.map((e) => e.payload.i)).toEqual(range(1, 2500));
-    expect(stored.map((e) => e.seq)).toEqual(range(stored[0]!.seq, stored[0]!.seq + 2499));
+    expect(stored.map((e) => e.payload.i)).toEqual(range(1, 12_000));
+    expect(stored.map((e) => e.seq)).toEqual(range(stored[0]!.seq, stored[0]!.seq + 11_999));
     expect(await t.db.transaction().execute((tx) => appendAuditEvents(tx, []))).toEqual([]);
     await sequence();
     const listed = await listAuditEvents(t.db, { taskId, limit: 1000, afterLeaf: start + 99 });
@@ -178,7 +178,7 @@ describe('audit log appends', () => {
     expect(listed.map((e) => e.leaf_index)).toEqual(range(start + 100, start + 1099));
     expect(await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 333 })).toMatchObject({
       ok: true,
-      checked: start + 2500,
+      checked: start + 12_000,
     });
   });
 
