@@ -16,7 +16,7 @@ interface CpuProfile {
 }
 
 const DEPENDENCY_GROUPS: Array<[RegExp, string]> = [
-  [/cedar-wasm|^wasm:/, 'Cedar (policy, WASM)'],
+  [/cedar-wasm/, 'Cedar (policy, WASM)'],
   [/node_modules\/jose\//, 'jose (JWT sign/verify)'],
   [/node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+)\//, 'pg driver'],
   [/node_modules\/kysely\//, 'kysely (query building)'],
@@ -44,6 +44,8 @@ export function categoryOf(f: CallFrame): string {
   if (f.functionName === '(garbage collector)') return 'GC';
   if (f.functionName === '(program)' || f.functionName === '(root)')
     return '(program: native, not attributed)';
+  // Wasm frames belong to whoever called in: Cedar's glue, or undici (its HTTP parser, llhttp, is Wasm).
+  if (f.url.startsWith('wasm:')) return 'node core: wasm';
   for (const [re, name] of DEPENDENCY_GROUPS) if (re.test(f.url)) return name;
   const own = /\/dist\/server\/([^/]+)\//.exec(f.url);
   if (own) return `grantline ${own[1]}/`;

@@ -1,4 +1,4 @@
-import { appendAuditEvents } from '../audit/audit.service';
+import { appendAuditEvents, auditAppendStep } from '../audit/audit.service';
 import type { AuditEventInput } from '../audit/audit.types';
 import type { Db } from '../db/database';
 import { createUnitOfWork, type UnitOfWork, type Work } from '../db/unit-of-work';
@@ -16,5 +16,6 @@ export function createDomainUnitOfWork(db: Db, clock: Clock): DomainUnitOfWork {
     appendAudit: async (tx, events, at) => {
       await appendAuditEvents(tx, events, { now: () => at });
     },
+    auditStep: auditAppendStep,
   });
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { DbOrTx, Tx } from '../db/database';
 import type { AuditEvent } from './audit.types';
 import { type LegacyRow, leafFromBody, leafFromLegacy } from './audit-leaf';
@@ -70,6 +70,27 @@ async function insertMany(tx: Tx, rows: readonly NewEventRow[]): Promise<number[
     returning seq`.execute(tx);
   // nextval is taken row by row in the order the sorted input reaches the insert.
   return result.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+}
+
+/**
+ * The same insert as a step of a one-statement unit of work (db/one-statement.ts): made only when `when`
+ * holds (the state change it records happened in the same statement), in order, nothing shared locked.
+ */
+export function insertEventsWhen(
+  rows: readonly NewEventRow[],
+  when: RawBuilder<boolean>,
+): RawBuilder<unknown> {
+  const col = <T>(pick: (r: NewEventRow) => T) => rows.map(pick);
+  return sql`
+    insert into audit_events (at, type, task_id, grant_id, principal, payload, body)
+    select at, type, task_id, grant_id, principal, payload::jsonb, body from unnest(
+      ${col((r) => r.at.toISOString())}::timestamptz[], ${col((r) => r.type)}::text[],
+      ${col((r) => r.taskId)}::uuid[], ${col((r) => r.grantId)}::uuid[], ${col((r) => r.principal)}::text[],
+      ${col((r) => r.payloadJson)}::text[], ${col((r) => r.body)}::text[]
+    ) with ordinality as i(at, type, task_id, grant_id, principal, payload, body, n)
+    where ${when}
+    order by n
+    returning seq`;
 }
 
 /** A sequenced event as stored: its leaf index, and either its body or its legacy chain fields. */

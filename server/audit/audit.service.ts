@@ -1,14 +1,17 @@
+import type { RawBuilder } from 'kysely';
 import type { DbOrTx, Tx } from '../db/database';
+import { type Cte, cte } from '../db/one-statement';
 import { type Clock, systemClock } from '../shared/clock';
 import { InvalidRequest } from '../shared/errors';
 import {
   findEventLeaves,
   findLeafRows,
   insertEvents,
+  insertEventsWhen,
   leafTextOf,
   type NewEventRow,
 } from './audit.repository';
-import type { AuditEvent, AuditEventInput, AuditQuery, LoggedEvent } from './audit.types';
+import type { AuditEvent, AuditEventInput, AuditQuery, EventLeaf, LoggedEvent } from './audit.types';
 import { checkAuditEvent } from './audit-event.guard';
 import { eventBody, loggedEvent } from './audit-leaf';
 
@@ -51,6 +54,16 @@ export async function appendAuditEvents(
   return stored;
 }
 
+/** The append as the last step of a one-statement unit of work, made only when `when` holds. */
+export function auditAppendStep(
+  events: readonly AuditEventInput[],
+  at: Date,
+  when: RawBuilder<boolean>,
+): Cte {
+  const rows = events.map((e) => toEventRow(e, at));
+  return cte('audit_append', insertEventsWhen(rows, when));
+}
+
 function toEventRow(event: AuditEventInput, at: Date): NewEventRow {
   const checked = checkAuditEvent(event);
   // A JS Date carries milliseconds, exactly what timestamptz keeps of it and what the body states.
@@ -89,12 +102,6 @@ function optionalUuid(name: string, value: string | undefined): string | undefin
   if (value === undefined) return undefined;
   if (!UUID.test(value)) throw new InvalidRequest(`${name} must be a uuid`);
   return value.toLowerCase();
-}
-
-/** One event's place in the log: its type and leaf index (null until the sequencer has reached it). */
-export interface EventLeaf {
-  type: string;
-  leaf_index: number | null;
 }
 
 /**

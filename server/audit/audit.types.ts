@@ -68,3 +68,58 @@ export interface Checkpoint {
   /** Compact JWS (ES256) whose payload is the RFC 8785 JSON of {root_hash, timestamp, tree_size}. */
   signature: string;
 }
+
+/** One event's place in the log: its type and leaf index (null until the sequencer has reached it). */
+export interface EventLeaf {
+  type: string;
+  leaf_index: number | null;
+}
+
+/** One hop of a delegation tree as `GET /v1/{tasks,grants}/:id/lineage` returns it. */
+export interface LineageNode {
+  grant_id: string;
+  parent_id: string | null;
+  holder: string;
+  scopes: string[];
+  status: string;
+  depth: number;
+  ttl: number;
+  cost: number;
+  budget: { reserved: number | null; spent: number };
+  /** Its action share (null: it draws on its parent's pool), what its pool gave out, what its calls cost. */
+  actions: { reserved: number | null; spent: number; used: number };
+  /** Where its token is accepted (`aud`). */
+  audiences: string[];
+  may_redelegate: boolean;
+  children_count: number;
+  constraints: unknown;
+  policy_ids: string[];
+  policy_version: string;
+  offer_id: string | null;
+  approval: {
+    id: string;
+    approver: string;
+    /** The verified identity behind the approval: an OIDC issuer and subject, or a trust domain and SVID. */
+    approver_kind: string | null;
+    approver_issuer: string | null;
+    approver_subject: string | null;
+    approval_request_id: string | null;
+    scope: string;
+    expires_at: string;
+    args_digest: string | null;
+  } | null;
+  issued_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoke_reason: string | null;
+  leases: Array<{
+    kind: string;
+    scope: string | null;
+    state: string;
+    lease_id: string | null;
+    token_accessor: string | null;
+  }>;
+  /** The audit events of this hop with their leaf indexes (null until sequenced): provable one by one. */
+  audit_events: EventLeaf[];
+  children: LineageNode[];
+}

@@ -2,11 +2,19 @@ export { AuditEventRejected } from './audit.errors';
 export {
   appendAuditEvent,
   appendAuditEvents,
-  type EventLeaf,
+  auditAppendStep,
   eventLeaves,
   listAuditEvents,
 } from './audit.service';
-export type { AuditEvent, AuditEventInput, AuditQuery, Checkpoint, LoggedEvent } from './audit.types';
+export type {
+  AuditEvent,
+  AuditEventInput,
+  AuditQuery,
+  Checkpoint,
+  EventLeaf,
+  LineageNode,
+  LoggedEvent,
+} from './audit.types';
 export {
   type ConsistencyProof,
   consistencyProof,

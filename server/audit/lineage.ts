@@ -1,54 +1,7 @@
 import { sql } from 'kysely';
 import type { DbOrTx, GrantRow } from '../db/database';
-import { type EventLeaf, eventLeaves } from './audit.service';
-
-export interface LineageNode {
-  grant_id: string;
-  parent_id: string | null;
-  holder: string;
-  scopes: string[];
-  status: string;
-  depth: number;
-  ttl: number;
-  cost: number;
-  budget: { reserved: number | null; spent: number };
-  /** Its action share (null: it draws on its parent's pool), what its pool gave out, what its calls cost. */
-  actions: { reserved: number | null; spent: number; used: number };
-  /** Where its token is accepted (`aud`). */
-  audiences: string[];
-  may_redelegate: boolean;
-  children_count: number;
-  constraints: unknown;
-  policy_ids: string[];
-  policy_version: string;
-  offer_id: string | null;
-  approval: {
-    id: string;
-    approver: string;
-    /** The verified identity behind the approval: an OIDC issuer and subject, or a trust domain and SVID. */
-    approver_kind: string | null;
-    approver_issuer: string | null;
-    approver_subject: string | null;
-    approval_request_id: string | null;
-    scope: string;
-    expires_at: string;
-    args_digest: string | null;
-  } | null;
-  issued_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  revoke_reason: string | null;
-  leases: Array<{
-    kind: string;
-    scope: string | null;
-    state: string;
-    lease_id: string | null;
-    token_accessor: string | null;
-  }>;
-  /** The audit events of this hop with their leaf indexes (null until sequenced): provable one by one. */
-  audit_events: EventLeaf[];
-  children: LineageNode[];
-}
+import { eventLeaves } from './audit.service';
+import type { LineageNode } from './audit.types';
 
 async function decorate(db: DbOrTx, grants: GrantRow[]): Promise<LineageNode[]> {
   if (grants.length === 0) return [];

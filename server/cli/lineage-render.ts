@@ -1,34 +1,20 @@
+import type * as Api from '@grantline/sdk';
 import { type Colour, paint } from './cli-output';
 
-/** One hop of the delegation tree as `GET /v1/{tasks,grants}/:id/lineage` returns it. */
-export interface LineageNode {
-  grant_id: string;
-  parent_id: string | null;
-  holder: string;
-  scopes: string[];
-  status: string;
-  depth: number;
-  ttl: number;
-  cost: number;
-  budget: { reserved: number | null; spent: number };
-  may_redelegate: boolean;
-  policy_ids: string[];
-  policy_version: string;
-  approval: { id: string; approver: string; expires_at: string } | null;
-  issued_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  leases: Array<{ kind: string; scope: string | null; state: string }>;
+/**
+ * The fields of a hop the renderer draws, picked from the SDK's own types (the CLI reads the API through
+ * the SDK, so a change there shows here).
+ */
+export type LineageNode = Pick<
+  Api.LineageNode,
+  'grant_id' | 'holder' | 'scopes' | 'status' | 'depth' | 'cost' | 'budget' | 'may_redelegate' | 'policy_ids'
+> & {
+  approval: Pick<NonNullable<Api.LineageNode['approval']>, 'approver'> | null;
+  leases: Array<Pick<Api.LineageNode['leases'][number], 'state'>>;
   children?: LineageNode[];
-}
+};
 
-export interface LineageTask {
-  id: string;
-  purpose: string;
-  owner: string;
-  status: string;
-  [more: string]: unknown;
-}
+export type LineageTask = Pick<Api.Task, 'id' | 'purpose' | 'owner' | 'status'>;
 
 export interface TaskLineage {
   task: LineageTask;

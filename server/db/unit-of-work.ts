@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RawBuilder } from 'kysely';
 import type { Clock } from '../shared/clock';
 import type { Db, Tx } from './database';
+import { type Cte, statementOf } from './one-statement';
 
 /**
  * What a step of a unit of work may touch: the transaction (for repositories), the time of the unit,
@@ -23,6 +25,16 @@ export interface UnitOptions {
   tasks?: string[];
 }
 
+/** A unit of work that is one statement (see one-statement.ts): its steps, its audit, what it answers. */
+export interface OneStatement<E> {
+  /** Each repository's statement as a named CTE, in lock order (the task row first). */
+  steps: Cte[];
+  /** Appended in the same statement, after the steps, only when `when` holds (the state change happened). */
+  audit?: { events: E[]; when: RawBuilder<boolean> };
+  /** The statement's answer: one row of these (counts and flags built with `rowsOf`/`happened`). */
+  answer: Record<string, RawBuilder<unknown>>;
+}
+
 export interface UnitOfWork<E> {
   /**
    * Runs `step` in one transaction: locks the task row(s) asked for, runs the step, appends the queued
@@ -30,6 +42,12 @@ export interface UnitOfWork<E> {
    * The step receives the ids of the tasks it holds (for `tasks`, those not skipped).
    */
   run<T>(opts: UnitOptions, step: (w: Work<E>, locked: string[]) => Promise<T>): Promise<T>;
+  /**
+   * The hot path's unit: ONE round trip. PostgreSQL runs a statement atomically, so there is no BEGIN
+   * or COMMIT, and no lock is held while the broker's event loop is busy elsewhere. `build` gets the
+   * unit's time. Rejects with the statement's error (nothing of it then happened).
+   */
+  once<T>(build: (now: Date) => OneStatement<E>): Promise<T>;
 }
 
 const inside = new AsyncLocalStorage<true>();
@@ -70,8 +88,21 @@ export function createUnitOfWork<E>(deps: {
   db: Db;
   clock: Clock;
   appendAudit: (tx: Tx, events: E[], at: Date) => Promise<void>;
+  /** The audit append as the last step of a one-statement unit (units without it cannot audit in `once`). */
+  auditStep?: (events: E[], at: Date, when: RawBuilder<boolean>) => Cte;
 }): UnitOfWork<E> {
   return {
+    async once<T>(build: (now: Date) => OneStatement<E>) {
+      const now = deps.clock.now();
+      const s = build(now);
+      const events = s.audit?.events ?? [];
+      if (events.length && !deps.auditStep)
+        throw new Error('this unit of work cannot audit in one statement');
+      const audit = events.length ? [deps.auditStep!(events, now, s.audit!.when)] : [];
+      const statement = statementOf<T>([...s.steps, ...audit], s.answer);
+      const result = await inside.run(true, () => statement.execute(deps.db));
+      return result.rows[0] as T;
+    },
     async run(opts, step) {
       const after: Array<() => void> = [];
       const result = await inside.run(true, () =>

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { DbOrTx, GrantRow, NewGrant, Tx } from '../db/database';
+import { type Cte, cte } from '../db/one-statement';
 
 /** The only writer of the `grants` table: its state (status) and its budget columns. */
 
@@ -11,6 +12,32 @@ export interface RevokedGrant {
 
 export async function insertGrant(tx: Tx, row: NewGrant): Promise<void> {
   await tx.insertInto('grants').values(row).execute();
+}
+
+/** The insert as a step of a one-statement unit, made only when `when` holds; the row travels as one
+ * JSON value typed by the table itself (json_populate_record). */
+export function insertGrantStep(row: NewGrant, when: RawBuilder<boolean>): Cte {
+  const columns = Object.keys(row)
+    .filter((c) => row[c as keyof NewGrant] !== undefined)
+    .map((c) => sql.ref(c));
+  const constraints = typeof row.constraints === 'string' ? JSON.parse(row.constraints) : row.constraints;
+  const json = JSON.stringify({ ...row, constraints });
+  return cte(
+    'grant_row',
+    sql`insert into grants (${sql.join(columns)})
+    select ${sql.join(columns)} from json_populate_record(null::grants, ${json}::json)
+    where ${when}
+    returning id`,
+  );
+}
+
+/** pending → active as a step of a one-statement unit; no row when the grant is no longer pending. */
+export function activateGrantStep(id: string, accessor: string): Cte {
+  return cte(
+    'grant_active',
+    sql`update grants set status = 'active', vault_token_accessor = ${accessor}
+    where id = ${id} and status = 'pending' returning id`,
+  );
 }
 
 export async function findGrant(db: DbOrTx, id: string): Promise<GrantRow | undefined> {

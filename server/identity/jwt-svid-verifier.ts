@@ -12,6 +12,7 @@ import { authFailure, InvalidSpiffeId } from './identity.errors';
 import type { Principal } from './identity.types';
 import { parseSpiffeId, type SpiffeId } from './spiffe-id';
 import type { TrustBundle } from './trust-bundle';
+import { createVerifiedSvids, type VerifiedSvid } from './verified-svids';
 
 /** JWT-SVID §3: only these nine. `none`, HS* and EdDSA are never valid. */
 export const JWT_SVID_ALGORITHMS = [
@@ -136,40 +137,79 @@ function lifetimeSeconds(payload: JWTPayload, nowSeconds: number, leewaySeconds:
   return typeof payload.iat === 'number' ? Math.max(exp - payload.iat, remaining) : remaining;
 }
 
+/** Time claims, judged now: `exp` and `nbf` with leeway, and the lifetime cap (jose's rules, §2). */
+function timeFailure(payload: JWTPayload, now: Date, opts: JwtSvidVerifierOptions): Unauthenticated | null {
+  const nowSeconds = now.getTime() / 1000;
+  if ((payload.exp as number) <= nowSeconds - opts.leewaySeconds)
+    return authFailure('expired', 'the JWT-SVID has expired');
+  if (typeof payload.nbf === 'number' && payload.nbf > nowSeconds + opts.leewaySeconds)
+    return authFailure('not_yet_valid', 'the JWT-SVID is not valid yet');
+  if (lifetimeSeconds(payload, nowSeconds, opts.leewaySeconds) > opts.maxLifetimeSeconds)
+    return authFailure('lifetime_too_long', `JWT-SVIDs may live at most ${opts.maxLifetimeSeconds} seconds`);
+  return null;
+}
+
 /**
  * Verifies JWT-SVIDs in the order of go-spiffe `ParseAndValidate` (identity-standards §2): shape, header,
  * `sub` → trust domain → THAT trust domain's bundle → `kid` → signature → `exp`/`nbf`/`aud` → lifetime cap.
  */
+async function verifyFully(token: string, opts: JwtSvidVerifierOptions): Promise<VerifiedSvid> {
+  const header = checkHeader(token);
+  const subject = readSubject(token);
+  const bundle = opts.bundleFor(subject.trustDomain);
+  if (!bundle) throw authFailure('unknown_trust_domain', 'the JWT-SVID trust domain is not trusted here');
+  if (!bundle.jwtKeyIds.has(header.kid)) {
+    throw authFailure('unknown_kid', 'the JWT-SVID kid is not in its trust domain bundle');
+  }
+  const now = opts.clock.now();
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, bundle.jwks, {
+      algorithms: [...JWT_SVID_ALGORITHMS],
+      audience: opts.audience,
+      requiredClaims: ['exp', 'sub', 'aud'],
+      clockTolerance: opts.leewaySeconds,
+      currentDate: now,
+    }));
+  } catch (err) {
+    throw fromJoseError(err);
+  }
+  // identity-standards §2 (JWT-SVID §3): a token for several audiences can be replayed by any of them.
+  if (Array.isArray(payload.aud) && payload.aud.length > 1 && !opts.allowMultiAudience) {
+    throw authFailure('multiple_audiences', 'the JWT-SVID names several audiences; ask for one');
+  }
+  const late = timeFailure(payload, now, opts);
+  if (late) throw late;
+  const principal: Principal = {
+    spiffeId: subject.id,
+    trustDomain: subject.trustDomain,
+    path: subject.path,
+    via: 'jwt-svid',
+  };
+  return { principal, payload, bundle };
+}
+
+/** SVIDs remembered per process (a few KB each at most). */
+const VERIFIED_SVIDS = 10_000;
+
+/**
+ * The verifier. An SVID verified before is answered from memory (verified-svids.ts) only while its trust
+ * domain's bundle is the one that verified it and its time claims still hold now; otherwise it is
+ * verified afresh, which also gives the precise refusal.
+ */
 export function createJwtSvidVerifier(opts: JwtSvidVerifierOptions): (token: string) => Promise<Principal> {
+  const verified = createVerifiedSvids(VERIFIED_SVIDS);
   return async (input) => {
     const token = checkShape(input);
-    const header = checkHeader(token);
-    const subject = readSubject(token);
-    const bundle = opts.bundleFor(subject.trustDomain);
-    if (!bundle) throw authFailure('unknown_trust_domain', 'the JWT-SVID trust domain is not trusted here');
-    if (!bundle.jwtKeyIds.has(header.kid)) {
-      throw authFailure('unknown_kid', 'the JWT-SVID kid is not in its trust domain bundle');
+    const known = verified.get(token);
+    if (known) {
+      const { trustDomain } = known.principal;
+      if (opts.bundleFor(trustDomain) === known.bundle && !timeFailure(known.payload, opts.clock.now(), opts))
+        return { ...known.principal };
+      verified.drop(token);
     }
-    const now = opts.clock.now();
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, bundle.jwks, {
-        algorithms: [...JWT_SVID_ALGORITHMS],
-        audience: opts.audience,
-        requiredClaims: ['exp', 'sub', 'aud'],
-        clockTolerance: opts.leewaySeconds,
-        currentDate: now,
-      }));
-    } catch (err) {
-      throw fromJoseError(err);
-    }
-    // identity-standards §2 (JWT-SVID §3): a token for several audiences can be replayed by any of them.
-    if (Array.isArray(payload.aud) && payload.aud.length > 1 && !opts.allowMultiAudience) {
-      throw authFailure('multiple_audiences', 'the JWT-SVID names several audiences; ask for one');
-    }
-    if (lifetimeSeconds(payload, now.getTime() / 1000, opts.leewaySeconds) > opts.maxLifetimeSeconds) {
-      throw authFailure('lifetime_too_long', `JWT-SVIDs may live at most ${opts.maxLifetimeSeconds} seconds`);
-    }
-    return { spiffeId: subject.id, trustDomain: subject.trustDomain, path: subject.path, via: 'jwt-svid' };
+    const fresh = await verifyFully(token, opts);
+    verified.set(token, fresh);
+    return { ...fresh.principal };
   };
 }

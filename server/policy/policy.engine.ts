@@ -1,5 +1,6 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { Logger } from '../shared/logger';
+import { createEvaluationCache, type EvaluationCache } from './evaluation-cache';
 import { PolicyInputError } from './policy.errors';
 import type { Decision, PolicyEngine, PolicyRequest } from './policy.types';
 import { type Evaluation, toEvaluation, unevaluable } from './policy-decision.mapper';
@@ -24,22 +25,35 @@ export function loadPolicyEngine(opts: { dir: string; logger: Logger }): PolicyE
     },
     'policies loaded',
   );
+  const cache = createEvaluationCache(EVALUATION_CACHE_ENTRIES);
   return {
     version: sources.version,
-    authorize: (req) => authorize(req, sets, sources.version, log),
+    authorize: (req) => authorize(req, { sets, cache }, sources.version, log),
   };
 }
 
+/** Distinct requests remembered per process (a few hundred bytes each). */
+const EVALUATION_CACHE_ENTRIES = 10_000;
+
+interface Prepared {
+  sets: CompiledPolicySets;
+  cache: EvaluationCache;
+}
+
 /** Synchronous: Cedar evaluates against the pre-parsed schema and policy sets. Deny by default. */
-function authorize(req: PolicyRequest, sets: CompiledPolicySets, version: string, log: Logger): Decision {
+function authorize(req: PolicyRequest, p: Prepared, version: string, log: Logger): Decision {
+  const { sets } = p;
   const request = tryBuild(req, log);
+  // One serialisation of the request keys both sets' answers.
+  const key = request.ok ? JSON.stringify(request.value) : '';
   const enforced = request.ok
-    ? evaluate(sets.enforced[req.action], sets, request.value, req)
+    ? evaluate(sets.enforced[req.action], p, { request: request.value, key }, req)
     : request.failure;
   // No shadow policy can apply to this action: the shadow decision is the enforced one.
   const shadowSet = sets.shadow?.[req.action] ?? null;
   const shadow =
-    sets.shadow && (shadowSet && request.ok ? evaluate(shadowSet, sets, request.value, req) : enforced);
+    sets.shadow &&
+    (shadowSet && request.ok ? evaluate(shadowSet, p, { request: request.value, key }, req) : enforced);
   if (request.ok && enforced.errors.length > 0) {
     log.warn(
       { action: req.action, principal: principalName(req), errors: enforced.errors },
@@ -76,15 +90,17 @@ function tryBuild(req: PolicyRequest, log: Logger): Built {
 
 function evaluate(
   setId: string,
-  sets: CompiledPolicySets,
-  request: CedarRequest,
+  p: Prepared,
+  built: { request: CedarRequest; key: string },
   req: PolicyRequest,
 ): Evaluation {
-  const answer = cedar.statefulIsAuthorized({
-    ...request,
-    preparsedPolicySetId: setId,
-    preparsedSchemaName: sets.schemaName,
-    validateRequest: true,
+  return p.cache.through(`${p.sets.schemaName}\n${setId}\n${built.key}`, () => {
+    const answer = cedar.statefulIsAuthorized({
+      ...built.request,
+      preparsedPolicySetId: setId,
+      preparsedSchemaName: p.sets.schemaName,
+      validateRequest: true,
+    });
+    return toEvaluation(answer, req.action);
   });
-  return toEvaluation(answer, req.action);
 }

@@ -1,6 +1,12 @@
 import type { Tx } from '../db/database';
 import { insertFeedEntries } from './feed.repository';
-import { enqueueJob, expireLeasesOfGrants, insertLeases, type TrackedHandle } from './revocation.repository';
+import {
+  enqueueJob,
+  expireLeasesOfGrants,
+  insertLeases,
+  insertLeasesStep,
+  type TrackedHandle,
+} from './revocation.repository';
 
 /**
  * What the domains ask of revocation, inside their own unit of work: track what Vault minted, queue its
@@ -16,6 +22,9 @@ export function trackHandles(
 ): Promise<void> {
   return insertLeases(tx, q);
 }
+
+/** The same, as a step of a one-statement unit of work (the hot path: a grant token the moment it exists). */
+export const trackHandlesStep = insertLeasesStep;
 
 /** The whole token tree of a closing task: its task token first (Vault cascades), then every lease. */
 export function queueTaskRevocation(

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx, JobRow, LeaseKind, LeaseRow, LeaseState, Tx } from '../db/database';
+import { type Cte, cte } from '../db/one-statement';
 
 /** The only writer of `revocation_jobs` (the outbox) and `leases` (every Vault handle); the feed has feed.repository.ts. */
 
@@ -161,27 +162,42 @@ export interface TrackedHandle {
   dbTarget?: string | undefined;
 }
 
+const leaseRows = (q: { taskId: string; grantId: string | null; handles: TrackedHandle[] }) =>
+  q.handles.map((h) => ({
+    task_id: q.taskId,
+    grant_id: q.grantId,
+    scope: h.scope,
+    kind: h.kind,
+    vault_lease_id: h.leaseId ?? null,
+    vault_token_accessor: h.accessor ?? null,
+    expires_at: h.expiresAt,
+    db_role: h.dbRole ?? null,
+    db_target: h.dbTarget ?? null,
+  }));
+
+/** The insert as a step of a one-statement unit (db/one-statement.ts); rows typed by the table itself. */
+export function insertLeasesStep(q: {
+  taskId: string;
+  grantId: string | null;
+  handles: TrackedHandle[];
+}): Cte {
+  const columns = sql.raw(
+    'task_id, grant_id, scope, kind, vault_lease_id, vault_token_accessor, expires_at, db_role, db_target',
+  );
+  return cte(
+    'leases_row',
+    sql`insert into leases (${columns})
+    select ${columns} from json_populate_recordset(null::leases, ${JSON.stringify(leaseRows(q))}::json)
+    returning id`,
+  );
+}
+
 export async function insertLeases(
   tx: Tx,
   q: { taskId: string; grantId: string | null; handles: TrackedHandle[] },
 ): Promise<void> {
   if (q.handles.length === 0) return;
-  await tx
-    .insertInto('leases')
-    .values(
-      q.handles.map((h) => ({
-        task_id: q.taskId,
-        grant_id: q.grantId,
-        scope: h.scope,
-        kind: h.kind,
-        vault_lease_id: h.leaseId ?? null,
-        vault_token_accessor: h.accessor ?? null,
-        expires_at: h.expiresAt,
-        db_role: h.dbRole ?? null,
-        db_target: h.dbTarget ?? null,
-      })),
-    )
-    .execute();
+  await tx.insertInto('leases').values(leaseRows(q)).execute();
 }
 
 /** Leases of grants that expired on their own: Vault lets them lapse; the receipt says `expired`. */

@@ -32,10 +32,12 @@ export { taskFacts } from './task-facts';
 export {
   drawTaskActions,
   drawTaskBudget,
+  grantSlotStep,
   releaseActive,
   returnGrantSlot,
   returnTaskActions,
   returnTaskBudget,
   takeGrantSlot,
+  whySlotRefused,
 } from './task-limits';
 export { admitsHolder, requireAdmitted } from './task-targets';

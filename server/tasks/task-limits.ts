@@ -18,7 +18,8 @@ export async function takeGrantSlot(
   throw await whySlotRefused(tx, q.taskId, q.cost, q.now);
 }
 
-async function whySlotRefused(db: DbOrTx, taskId: string, cost: number, now: Date): Promise<Error> {
+/** Why a task refused a slot (read after the refusal): which limit (429), or why it cannot issue. */
+export async function whySlotRefused(db: DbOrTx, taskId: string, cost: number, now: Date): Promise<Error> {
   const t = await tasks.findTask(db, taskId);
   if (!t) return new TaskNotFound();
   if (t.status !== 'open') return new TaskNotOpen(t.status);
@@ -35,6 +36,7 @@ async function whySlotRefused(db: DbOrTx, taskId: string, cost: number, now: Dat
   );
 }
 
+export const grantSlotStep = tasks.grantSlotStep;
 export const returnGrantSlot = tasks.returnGrantSlot;
 export const releaseActive = tasks.releaseActive;
 export const drawTaskBudget = tasks.drawTaskBudget;

@@ -1,5 +1,6 @@
 import { type Insertable, sql } from 'kysely';
 import type { DbOrTx, TaskRow, TaskStatus, TasksTable, Tx } from '../db/database';
+import { type Cte, cte } from '../db/one-statement';
 
 /** The only writer of the `tasks` table (approvals live in approval.repository.ts). */
 
@@ -62,6 +63,23 @@ export async function takeGrantSlot(
       and (max_actions is null or actions_spent < max_actions)
     returning *`.execute(tx);
   return result.rows[0];
+}
+
+/**
+ * The same slot as a step of a one-statement unit (db/one-statement.ts): every limit in its WHERE, the
+ * task row locked by the update itself (task row first). No row when the task cannot issue.
+ */
+export function grantSlotStep(q: { taskId: string; cost: number; now: Date }): Cte {
+  return cte(
+    'task_slot',
+    sql`
+    update tasks set grants_issued = grants_issued + 1, active_grants = active_grants + 1,
+      budget_spent = budget_spent + ${q.cost}
+    where id = ${q.taskId} and status = 'open' and expires_at > ${q.now}
+      and grants_issued < max_grants and active_grants < max_active and budget_spent + ${q.cost} <= budget
+      and (max_actions is null or actions_spent < max_actions)
+    returning id`,
+  );
 }
 
 /** Gives back a slot taken for a grant that was never issued (and `cost` of the task's budget). */

@@ -41,7 +41,7 @@ export function createVaultAdapter(config: VaultConfig, deps: VaultAdapterDeps):
     async health() {
       const c = { op: 'health', method: 'read', path: 'sys/health' } as const;
       const body = await transport.call({ ...c, idempotent: true });
-      // node-vault resolves sys/health whatever the status (§7.2): a non-JSON answer is a proxy or load
+      // The client resolves sys/health whatever the status (§7.2): a non-JSON answer is a proxy or load
       // balancer speaking for a Vault it cannot reach.
       if (typeof body !== 'object' || body === null)
         throw new VaultUnavailable({ ctx: c, reason: 'no health body' });

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import nodeVault from 'node-vault';
 import { InternalError } from '../shared/errors';
 import type { VaultConfig } from './vault.types';
+import { createVaultHttpClient, type RawVaultClient } from './vault-http';
 
 /** Start-up failure: the Vault settings cannot work. Raised once, by the constructor. */
 export class VaultConfigInvalid extends InternalError {
@@ -11,12 +10,7 @@ export class VaultConfigInvalid extends InternalError {
   }
 }
 
-/** The two node-vault calls the adapter uses; per-call options carry the acting token. */
-export interface RawVaultClient {
-  read(path: string, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
-  write(path: string, data: object, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
-  list(path: string, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
-}
+export type { RawVaultClient };
 
 const MAX_RETRIES = 5;
 
@@ -53,41 +47,22 @@ const loadPem = (name: string, value: string | undefined): string | undefined =>
 };
 
 /**
- * Builds the node-vault client with every ambient default neutralised (specs/vault-api.md §7.3):
+ * Builds the Vault HTTP client with every ambient default neutralised (specs/vault-api.md §7.3):
  * - no client token at all (not even VAULT_TOKEN from the environment): each call passes its acting token
  *   in per-call headers, so nothing can fall back to, or overwrite, a shared token (pitfalls 1 and 8);
- * - no `headers` in the construction-time requestOptions (pitfall 8 freezes the first token in them);
  * - a request timeout (pitfall 6) and explicit TLS verification, whatever VAULT_SKIP_VERIFY says (pitfall 7);
- * - namespace and path prefix only from config, not VAULT_NAMESPACE / VAULT_PREFIX;
- * - node-vault's debug output disabled, since it prints request bodies (database passwords).
+ * - namespace only from config, not VAULT_NAMESPACE; no path prefix;
+ * - no debug output of request bodies (database passwords).
+ * The client is a lean one over undici (vault-http.ts): node-vault and axios cost more CPU per call than
+ * the Vault work of a grant (issue 14's profile).
  */
 export function createRawVaultClient(config: VaultConfig): RawVaultClient {
-  const strictSSL = config.tls?.skipVerify !== true;
-  const tls = {
-    ...(config.tls?.ca === undefined ? {} : { ca: loadPem('ca', config.tls.ca) }),
-    ...(config.tls?.cert === undefined ? {} : { cert: loadPem('cert', config.tls.cert) }),
-    ...(config.tls?.key === undefined ? {} : { key: loadPem('key', config.tls.key) }),
-  };
-  const options = {
-    endpoint: config.addr,
-    apiVersion: 'v1',
-    // Keep-alive: without it every Vault call pays a new TCP (and TLS) handshake; a grant makes several.
-    requestOptions: {
-      timeout: config.timeoutMs,
-      strictSSL,
-      ...tls,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-      agentOptions: { keepAlive: true, maxSockets: 64 },
+  return createVaultHttpClient(config, {
+    strictSSL: config.tls?.skipVerify !== true,
+    tls: {
+      ...(config.tls?.ca === undefined ? {} : { ca: loadPem('ca', config.tls.ca) }),
+      ...(config.tls?.cert === undefined ? {} : { cert: loadPem('cert', config.tls.cert) }),
+      ...(config.tls?.key === undefined ? {} : { key: loadPem('key', config.tls.key) }),
     },
-    rpDefaults: { strictSSL },
-    debug: () => undefined,
-    // LIST as `GET …?list=1`: Node's HTTP stack (the dev Vault) refuses custom verbs; Vault takes both.
-    noCustomHTTPVerbs: true,
-  };
-  const client = nodeVault(options as nodeVault.VaultOptions);
-  const mutable = client as unknown as Record<string, unknown>;
-  mutable.token = '';
-  mutable.namespace = config.namespace ?? '';
-  mutable.pathPrefix = '';
-  return client as unknown as RawVaultClient;
+  });
 }

@@ -45,7 +45,7 @@ export function createSecretOps({ transport, broker, logger }: OpsDeps): SecretO
 
     async revokeLease(leaseId) {
       const logFields = { leaseId: checkId('lease id', leaseId) };
-      // No `sync` field: the server default is synchronous (204); `sync:false` answers 202, which node-vault
+      // No `sync` field: the server default is synchronous (204); `sync:false` answers 202, which the client
       // rejects (specs/vault-api.md §3.2, §7.2). An unknown lease is a 204 no-op.
       const c = { op: 'revokeLease', method: 'write', path: 'sys/leases/revoke', token: broker } as const;
       const call = transport.call({ ...c, body: { lease_id: leaseId }, idempotent: true, logFields });

@@ -48,7 +48,8 @@ export function createTokenOps({ transport, broker, logger }: OpsDeps): TokenOps
         body: childTokenBody(o),
       } as const;
       const minted = toMintedToken(await transport.call({ ...c, idempotent: false }), c, false);
-      logger.info({ accessor: minted.accessor, ttl: minted.leaseDuration }, 'vault child token created');
+      // At debug: one per grant, and the grant's own line ("grant issued") names the accessor.
+      logger.debug({ accessor: minted.accessor, ttl: minted.leaseDuration }, 'vault child token created');
       return minted;
     },
 

@@ -41,7 +41,7 @@ export function assertVaultPath(path: string): void {
 }
 
 export function assertVaultToken(token: unknown): asserts token is string {
-  // Never echo the value. An empty token must not reach node-vault, which would send no header at all.
+  // Never echo the value. An empty token would send no header at all (Vault would answer as anonymous).
   if (typeof token !== 'string' || token.length === 0 || token.length > 4096 || /[\s\p{Cc}]/u.test(token)) {
     throw new InvalidRequest('a non-empty Vault token is required');
   }
@@ -50,7 +50,7 @@ export function assertVaultToken(token: unknown): asserts token is string {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * node-vault's axios timeout is a socket-idle timeout; the race makes the deadline hard, so a Vault that
+ * An HTTP client's timeouts are per phase (headers, body); the race makes the deadline hard, so a Vault that
  * trickles bytes still fails within `timeoutMs`.
  */
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {

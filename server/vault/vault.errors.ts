@@ -89,7 +89,7 @@ const NOT_FOUND_400 = [
   'token not found',
 ];
 
-/** Shape of node-vault's ApiResponseError and of axios network errors (specs/vault-api.md §7.2). */
+/** Shape of the HTTP client's rejections: Vault's answer, or a network error's code (specs/vault-api.md §7.2). */
 interface RawError {
   code?: unknown;
   message?: unknown;
@@ -103,8 +103,8 @@ const errorsOf = (body: unknown): string[] => {
 };
 
 /**
- * Turns whatever node-vault rejected with into one typed error. The raw error is deliberately NOT kept as
- * `cause`: axios errors carry the request config, whose headers hold the Vault token.
+ * Turns whatever the HTTP client rejected with into one typed error. The raw error is deliberately NOT kept as
+ * `cause`: HTTP client errors may carry the request, whose headers hold the Vault token.
  */
 export function classifyVaultError(err: unknown, ctx: VaultCallContext): GrantlineError {
   if (err instanceof GrantlineError) return err;

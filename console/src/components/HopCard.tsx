@@ -6,7 +6,8 @@ import { Status } from './Status';
 
 /** What the hop was allowed, as the broker recorded it (never the secrets it received). */
 export function Constraints({ hop }: { hop: LineageNode }) {
-  const c = hop.constraints;
+  const c: Record<string, unknown> =
+    typeof hop.constraints === 'object' && hop.constraints !== null ? { ...hop.constraints } : {};
   const parts = [
     `ttl ${hop.ttl}s`,
     `depth ${hop.depth}`,

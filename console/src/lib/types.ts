@@ -37,38 +37,10 @@ export interface LeaseInfo {
   token_accessor: string | null;
 }
 
-export interface LineageNode {
-  grant_id: string;
-  parent_id: string | null;
-  holder: string;
-  scopes: string[];
-  status: string;
-  depth: number;
-  ttl: number;
-  cost: number;
-  budget: { reserved: number | null; spent: number };
-  may_redelegate: boolean;
-  constraints: Record<string, unknown>;
-  policy_ids: string[];
-  policy_version: string;
-  approval: {
-    id: string;
-    approver: string;
-    approver_kind: string | null;
-    approver_issuer: string | null;
-    approver_subject: string | null;
-    approval_request_id: string | null;
-    scope: string;
-    expires_at: string;
-    args_digest: string | null;
-  } | null;
-  issued_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-  revoke_reason: string | null;
-  leases: LeaseInfo[];
-  children: LineageNode[];
-}
+/** One hop of the delegation tree: the server's own type (server/audit/lineage.ts). */
+import type { LineageNode } from '../../../server/audit/audit.types';
+
+export type { LineageNode };
 
 export interface Lineage {
   task: Task;

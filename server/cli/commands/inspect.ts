@@ -9,11 +9,11 @@ import { renderReceipt } from '../receipt-render';
 /** A grant's lineage if `id` names a grant, else the task's whole tree (ids are UUIDs in both). */
 export async function fetchLineage(client: GrantlineClient, id: string): Promise<GrantLineage | TaskLineage> {
   try {
-    return (await client.grants.lineage(id)) as unknown as GrantLineage;
+    return await client.grants.lineage(id);
   } catch (err) {
     if ((err as { status?: number }).status !== 404) throw err;
   }
-  return (await client.tasks.lineage(id)) as unknown as TaskLineage;
+  return await client.tasks.lineage(id);
 }
 
 /** `grantline receipt <task-id>` and `grantline lineage <task-id|grant-id>`. */

@@ -1,24 +1,25 @@
 import type { Access } from '../../access/access';
 import type { DomainUnitOfWork } from '../../access/unit';
-import type { AuditEventInput } from '../../audit/audit.types';
 import type { ScopeCatalogue } from '../../config/scope-catalogue';
-import { queueGrantRevocation, trackHandles } from '../../revocation/outbox';
+import type { Db } from '../../db/database';
+import { rowsOf } from '../../db/one-statement';
+import { queueGrantRevocation, trackHandles, trackHandlesStep } from '../../revocation/outbox';
 import type { Clock } from '../../shared/clock';
-import { GrantlineError, InvalidRequest, Unavailable } from '../../shared/errors';
+import { GrantlineError, Unavailable } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
-import { consumeSingleUse } from '../../tasks';
 import type { TokenIssuer } from '../../tokens/access-token';
 import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../../vault';
-import { releaseReservation, reserveForGrant } from '../budget';
+import { releaseReservation } from '../budget';
 import { TaskClosedWhileIssuing } from '../grant.errors';
-import { activateGrant, failGrant, insertGrant } from '../grant.repository';
-import { consumeOffer } from '../offer.repository';
+import { failGrant } from '../grant.repository';
+import { activate, untracked } from './activate';
 import { type MintedHandle, MintFailed, type MintResult, mintGrant } from './mint';
 import { depthOf, type GrantPlan, type GrantResponse } from './plan';
-import { audClaim } from './targets';
+import { reserve } from './reserve';
 
 export interface PipelineDeps {
+  db: Db;
   uow: DomainUnitOfWork;
   access: Access;
   vault: VaultAdapter;
@@ -89,66 +90,6 @@ export function createGrantPipeline(deps: PipelineDeps) {
   };
 }
 
-const untracked = (handles: MintedHandle[]) => handles.filter((h) => !h.tracked);
-
-const refusedEvent = (plan: GrantPlan, err: GrantlineError): AuditEventInput => ({
-  type: 'grant.refused',
-  taskId: plan.task.id,
-  grantId: plan.grantId,
-  principal: plan.holder,
-  payload: {
-    error: err.code,
-    reason: err.message,
-    ...(err.details?.limit ? { limit: err.details.limit } : {}),
-  },
-});
-
-/**
- * Step: the grant row (`pending`), its share of the limits, the single-use approvals and the redeemed
- * offer, in one unit holding the task row. When a limit refuses after policy allowed, both go on record.
- */
-async function reserve(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<void> {
-  try {
-    await deps.uow.run({ task: plan.task.id }, async (w) => {
-      const d = plan.delegation;
-      await insertGrant(w.tx, {
-        id: plan.grantId,
-        task_id: plan.task.id,
-        parent_id: d?.parent.id ?? null,
-        offer_id: d?.offerId ?? null,
-        depth: depthOf(plan),
-        holder: plan.holder,
-        chain: plan.chain,
-        scopes: plan.scopes,
-        audiences: plan.audiences,
-        ttl_seconds: plan.ttlSeconds,
-        cost: plan.cost,
-        budget_reserved: d?.budget ?? null,
-        actions_reserved: d?.actions ?? null,
-        may_redelegate: plan.mayRedelegate,
-        // A delegated grant's own scopes draw on its reservation at once; a direct grant draws on the task.
-        budget_spent: d ? plan.cost : 0,
-        constraints: JSON.stringify(plan.constraints),
-        policy_ids: plan.allowed.decision.policyIds,
-        policy_version: plan.allowed.decision.policyVersion,
-        approval_id: plan.approvals[0]?.id ?? null,
-        args_digest: plan.argsDigest,
-        cert_thumbprint: plan.certThumbprint ?? null,
-        issued_at: now,
-        expires_at: new Date(now.getTime() + plan.ttlSeconds * 1000),
-      });
-      await consumeSingleUse(w.tx, { approvals: plan.approvals, grantId: plan.grantId, now });
-      await reserveForGrant(w.tx, { taskId: plan.task.id, cost: plan.cost, delegated: d !== null, now });
-      if (d && !(await consumeOffer(w.tx, { id: d.offerId, grantId: plan.grantId, now })))
-        throw new InvalidRequest('the delegation was already redeemed');
-    });
-  } catch (err) {
-    if (err instanceof GrantlineError && err.status < 500)
-      await deps.access.recordRefusal(plan.allowed, refusedEvent(plan, err));
-    throw err;
-  }
-}
-
 /** Step: the grant's Vault token, a child of the task's (or the parent grant's), and its secrets. */
 async function mint(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<MintResult> {
   const parentToken = plan.delegation
@@ -164,10 +105,12 @@ async function mint(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<Min
       { depth: depthOf(plan), mayRedelegate: plan.mayRedelegate },
       plan.task.max_depth,
     ),
+    // One statement: a transaction's BEGIN and COMMIT would add two round trips beside the secret read.
     recordGrantToken: (handle) =>
-      deps.uow.run({}, (w) =>
-        trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: [handle] }),
-      ),
+      deps.uow.once(() => ({
+        steps: [trackHandlesStep({ taskId: plan.task.id, grantId: plan.grantId, handles: [handle] })],
+        answer: { tracked: rowsOf('leases_row') },
+      })),
   });
 }
 
@@ -186,62 +129,6 @@ function sign(deps: PipelineDeps, plan: GrantPlan, now: Date): Promise<string> {
     ...(plan.certThumbprint ? { certThumbprint: plan.certThumbprint } : {}),
     ...(plan.argsDigest ? { argsDigest: plan.argsDigest } : {}),
   });
-}
-
-function issuedEvent(plan: GrantPlan, minted: MintResult): AuditEventInput {
-  return {
-    type: plan.delegation ? 'grant.delegated' : 'grant.issued',
-    taskId: plan.task.id,
-    grantId: plan.grantId,
-    principal: plan.holder,
-    payload: {
-      scopes: plan.scopes,
-      audience: audClaim(plan.audiences),
-      ttl: plan.ttlSeconds,
-      cost: plan.cost,
-      depth: depthOf(plan),
-      chain: plan.chain,
-      parent_id: plan.delegation?.parent.id ?? null,
-      offer_id: plan.delegation?.offerId ?? null,
-      policy_ids: plan.allowed.decision.policyIds,
-      policy_version: plan.allowed.decision.policyVersion,
-      approval_ids: plan.approvals.map((a) => a.id),
-      args_digest: plan.argsDigest,
-      vault_token_accessor: minted.grantToken.accessor,
-      lease_ids: minted.handles.filter((h) => h.leaseId).map((h) => h.leaseId),
-      budget_reserved: plan.delegation?.budget ?? null,
-    },
-  };
-}
-
-/**
- * Step: pending → active with every Vault handle tracked and the decision recorded with its outcome.
- * No task row lock: nothing here writes the task (the leases' foreign key only takes a key-share), so a
- * close holding the task waits for this grant row and this unit never waits for close.
- */
-async function activate(deps: PipelineDeps, plan: GrantPlan, minted: MintResult): Promise<void> {
-  const active = await deps.uow.run({}, async (w) => {
-    const ok = await activateGrant(w.tx, plan.grantId, minted.grantToken.accessor);
-    await trackHandles(w.tx, {
-      taskId: plan.task.id,
-      grantId: plan.grantId,
-      handles: untracked(minted.handles),
-    });
-    if (!ok) {
-      await queueGrantRevocation(w.tx, {
-        taskId: plan.task.id,
-        grantId: plan.grantId,
-        grantIds: [plan.grantId],
-        now: w.now,
-      });
-      w.afterCommit(deps.onRevocationQueued);
-      w.audit(plan.allowed.event);
-      return false;
-    }
-    w.audit(plan.allowed.event, issuedEvent(plan, minted));
-    return true;
-  });
-  if (!active) throw new TaskClosedWhileIssuing();
 }
 
 /**

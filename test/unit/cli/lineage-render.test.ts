@@ -1,7 +1,7 @@
+import type { LineageNode } from '@grantline/sdk';
 import {
   describeNode,
   type GrantLineage,
-  type LineageNode,
   renderLineage,
   type TaskLineage,
 } from '../../../server/cli/lineage-render';
@@ -13,7 +13,7 @@ const task = {
   id: 't-1',
   purpose: 'count orders',
   owner: 'spiffe://dev.grantline.local/orchestrator/demo',
-  status: 'closed',
+  status: 'closed' as const,
 };
 
 function node(id: string, holder: string, overrides: Partial<LineageNode> = {}): LineageNode {
@@ -27,13 +27,19 @@ function node(id: string, holder: string, overrides: Partial<LineageNode> = {}):
     ttl: 300,
     cost: 1,
     budget: { reserved: null, spent: 1 },
+    actions: { reserved: null, spent: 0, used: 0 },
+    audiences: ['orders'],
     may_redelegate: true,
+    children_count: 0,
+    constraints: {},
+    offer_id: null,
     policy_ids: ['agent-request-grant'],
     policy_version: 'v1',
     approval: null,
     issued_at: '2026-01-01T10:00:00.000Z',
     expires_at: '2026-01-01T10:05:00.000Z',
     revoked_at: '2026-01-01T10:01:00.000Z',
+    revoke_reason: 'task closed',
     leases: [],
     children: [],
     ...overrides,
@@ -56,14 +62,26 @@ const c = node('g-c', C, {
 const a = node('g-a', A, {
   children: [b, c],
   leases: [
-    { kind: 'grant_token', scope: null, state: 'revoked' },
-    { kind: 'lease', scope: 'db:demo:read', state: 'revoked' },
+    { kind: 'grant_token', scope: null, state: 'revoked', lease_id: null, token_accessor: 'acc-1' },
+    {
+      kind: 'lease',
+      scope: 'db:demo:read',
+      state: 'revoked',
+      lease_id: 'database/creds/x/1',
+      token_accessor: null,
+    },
   ],
 });
 const other = node('g-x', A, {
   status: 'active',
   scopes: ['kv:demo/api-key'],
-  approval: { id: 'ap-1', approver: 'alice', expires_at: '2026-01-01T10:15:00.000Z' },
+  approval: {
+    id: 'ap-1',
+    approver: 'alice',
+    scope: 'kv:demo/api-key',
+    expires_at: '2026-01-01T10:15:00.000Z',
+    args_digest: null,
+  },
 });
 
 describe('lineage renderer', () => {

@@ -20,6 +20,8 @@ export async function startFakeVault(handler: Handler): Promise<{
   url: string;
   requests: Recorded[];
   setHandler(h: Handler): void;
+  /** TCP connections accepted so far (keep-alive reuses them). */
+  connections(): number;
   close(): Promise<void>;
 }> {
   const requests: Recorded[] = [];
@@ -43,6 +45,10 @@ export async function startFakeVault(handler: Handler): Promise<{
       res.end(payload);
     });
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -51,6 +57,7 @@ export async function startFakeVault(handler: Handler): Promise<{
     setHandler: (h) => {
       current = h;
     },
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
