@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { DbOrTx, JobRow, LeaseKind, LeaseRow, LeaseState, Tx } from '../db/database';
 import { type Cte, cte } from '../db/one-statement';
 
@@ -162,6 +162,8 @@ export function insertLeasesStep(q: {
   taskId: string;
   grantId: string | null;
   handles: TrackedHandle[];
+  /** Inserted only when this holds (the state change they belong to happened in the same statement). */
+  when?: RawBuilder<boolean>;
 }): Cte {
   const columns = sql.raw(
     'task_id, grant_id, scope, kind, vault_lease_id, vault_token_accessor, expires_at, db_role, db_target',
@@ -170,6 +172,7 @@ export function insertLeasesStep(q: {
     'leases_row',
     sql`insert into leases (${columns})
     select ${columns} from json_populate_recordset(null::leases, ${JSON.stringify(leaseRows(q))}::json)
+    where ${q.when ?? sql<boolean>`true`}
     returning id`,
   );
 }
