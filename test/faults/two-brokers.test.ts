@@ -159,14 +159,21 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
         jobMs: jobs.map((t) => t.ms),
         sequencerMs: leads.map((t) => t.ms),
         sequencedToEndAfterKillMs: sequencer.sequencedAfterMs,
-        midJobKillOf: pair.nameOf(round.holder),
+        midJobKill: { victim: round.victim, jobsTheSurvivorWasStuckOn: round.survivorJobs },
       };
       expect({
         slow: takeovers.filter((t) => t.ms === null || t.ms > TAKEOVER_MS),
         takenBySelf: takeovers.filter((t) => t.by === t.victim),
         jobTakeovers: jobs.length >= 1,
+        survivorWasBusy: round.survivorJobs > 0,
         sequencerTakeovers: leads.length >= 1,
-      }).toEqual({ slow: [], takenBySelf: [], jobTakeovers: true, sequencerTakeovers: true });
+      }).toEqual({
+        slow: [],
+        takenBySelf: [],
+        jobTakeovers: true,
+        survivorWasBusy: true,
+        sequencerTakeovers: true,
+      });
     }, 120_000);
 
     test('when everything is closed, then nothing issued survives, every job finished exactly once, and the audit log verifies', async () => {

@@ -1,7 +1,6 @@
 import type { BrokerPair } from './broker-pair';
 import { auditSequencedToEnd } from './done-once';
 import { DB_SCOPE, type FaultWorld, KV_SCOPE } from './fault-world';
-import type { MintedLogin } from './invariants';
 import { locksHeldBy } from './lock-holders';
 import { loginsOf, story } from './story';
 
@@ -27,27 +26,60 @@ async function taskWithLogin(pair: BrokerPair, via: number) {
   return { taskId: opened.body.id as string, minted: loginsOf(grant.body) };
 }
 
+/** Vault stays silent this long after the kill: longer than the 2 s a takeover may take. */
+const STALL_AFTER_KILL_MS = 2500;
+
+async function closeOk(pair: BrokerPair, via: number, taskId: string): Promise<void> {
+  const closed = await story.close(await pair.broker(via), taskId);
+  if (closed.status !== 200) throw new Error(`close: ${closed.status}`);
+}
+
+/** The slot whose broker holds the claim on the task's close job (undefined while nobody does). */
+async function jobHolder(world: FaultWorld, pair: BrokerPair, taskId: string) {
+  const job = await world.db.db
+    .selectFrom('revocation_jobs')
+    .select('id')
+    .where('task_id', '=', taskId)
+    .where('kind', '=', 'revoke_task')
+    .executeTakeFirst();
+  if (!job) return undefined;
+  for (const i of [0, 1])
+    if ((await locksHeldBy(world, pair.nameOf(i))).jobs.includes(String(job.id))) return i;
+  return undefined;
+}
+
+/** Closes whose jobs Vault's silence keeps busy, spread over both brokers (and their cluster workers). */
+const BUSY_CLOSES = 6;
+
 /**
- * The broker running a close's revocation job dies mid-job: Vault's answers are held back (the proxy's
- * stall), so the job is stuck in Vault after locking the logins out; the broker holding its claim is
- * SIGKILLed, Vault answers again, and the survivor must take the job over (BrokerPair watches the claim).
+ * The broker running a close's revocation job dies mid-job while the survivor is busy with jobs of its
+ * own: Vault's answers are held back (the proxy's stall), so every job is stuck in Vault after locking
+ * its logins out. Then one more task is closed on broker `victim`, which must claim its job at once
+ * (its logins must not wait for the stuck jobs), and is SIGKILLed; Vault stays silent for 2.5 s more.
+ * The survivor must take the orphaned job over within 2 s all the same (BrokerPair watches the claim).
  */
-export async function killMidJob(
-  pair: BrokerPair,
-  world: FaultWorld,
-  via: number,
-): Promise<{ taskId: string; minted: MintedLogin[]; holder: number }> {
-  const { taskId, minted } = await taskWithLogin(pair, via);
+export async function killMidJob(pair: BrokerPair, world: FaultWorld, victim: number) {
+  const busy = [];
+  for (let i = 0; i < BUSY_CLOSES; i++) busy.push({ via: i % 2, ...(await taskWithLogin(pair, i % 2)) });
+  const orphan = await taskWithLogin(pair, victim);
   world.proxy.stall('answers');
   try {
-    const closed = await story.close(await pair.broker(via), taskId);
-    if (closed.status !== 200) throw new Error(`close: ${closed.status}`);
-    const holder = await until('a broker claims the close job', 5000, async () => {
-      for (const i of [0, 1]) if ((await locksHeldBy(world, pair.nameOf(i))).jobs.length > 0) return i;
-      return undefined;
+    for (const t of busy) await closeOk(pair, t.via, t.taskId);
+    for (const t of busy)
+      await until('every busy job is claimed', 5000, () => jobHolder(world, pair, t.taskId));
+    await closeOk(pair, victim, orphan.taskId);
+    const holder = await until('a broker claims the orphan job while the others wait on Vault', 3000, () =>
+      jobHolder(world, pair, orphan.taskId),
+    );
+    const survivorJobs = (await locksHeldBy(world, pair.nameOf(1 - holder))).jobs.length;
+    await pair.killSlot(holder, {
+      point: 'revocation',
+      afterKill: async () => {
+        await sleep(STALL_AFTER_KILL_MS);
+        await world.proxy.up();
+      },
     });
-    await pair.killSlot(holder, { point: 'revocation', afterKill: () => world.proxy.up() });
-    return { taskId, minted, holder };
+    return { minted: [...busy, orphan].flatMap((t) => t.minted), victim: holder, survivorJobs };
   } finally {
     await world.proxy.up();
   }
