@@ -50,10 +50,11 @@ export function spawnLogged(
   const exit = new Promise<string>((resolve) =>
     child.once('exit', (code, signal) => {
       exited = true;
-      log.end();
       resolve(signal ?? String(code));
     }),
   );
+  // Output can still arrive after 'exit' (the pipes drain later): the log ends once they have closed.
+  child.once('close', () => log.end());
   for (const stream of [child.stdout!, child.stderr!]) {
     let partial = '';
     stream.setEncoding('utf8').on('data', (chunk: string) => {
