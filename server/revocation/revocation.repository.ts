@@ -31,16 +31,25 @@ export async function enqueueJob(
 }
 
 /** Due, pending jobs (oldest first): candidates a worker then tries to claim. */
-export async function dueJobIds(db: DbOrTx, q: { now: Date; limit: number }): Promise<string[]> {
-  const rows = await db
-    .selectFrom('revocation_jobs')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('due_at', '<=', q.now)
-    .orderBy('due_at')
-    .limit(q.limit)
-    .execute();
-  return rows.map((r) => r.id);
+/**
+ * Due pending jobs, oldest first, leaving out those whose advisory lock (`lockBase` + id) some session
+ * holds: jobs running elsewhere (or here) never fill the window, so a poll sees the jobs it can take.
+ */
+export async function dueJobIds(
+  db: DbOrTx,
+  q: { now: Date; limit: number; lockBase: bigint },
+): Promise<string[]> {
+  const r = await sql<{ id: string }>`
+    select j.id from revocation_jobs j
+    where j.status = 'pending' and j.due_at <= ${q.now}
+      and not exists (
+        select 1 from pg_locks l
+        where l.locktype = 'advisory' and l.objsubid = 1 and l.granted
+          and ((l.classid::bigint << 32) | l.objid::bigint) = ${q.lockBase.toString()}::bigint + j.id
+      )
+    order by j.due_at
+    limit ${q.limit}`.execute(db);
+  return r.rows.map((row) => row.id);
 }
 
 /** Marks a job claimed by `claim` (the fence every later write of this worker must present). */
