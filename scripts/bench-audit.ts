@@ -241,6 +241,9 @@ export async function benchAudit(opts: BenchAuditOptions): Promise<BenchAuditRes
     const append_8_writers_lock_wait_samples = await stopSampling();
     const append_8_writers_batched_per_s = await appendPhase(handle.db, 8, seconds, 100);
     const checkpoint = await latency.stop();
+    // The loop stops before the bulk load, so the catch-up pass below sequences all of it and its rate
+    // is the sequencer's (a running loop would take part of the load meanwhile, down to all of it).
+    await sequencer.stop();
     await bulkLoad(handle.db, target);
     const sequencer_per_s = await catchUp(handle.db, sequencer);
     await sequencer.stop();
