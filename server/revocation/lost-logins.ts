@@ -37,9 +37,10 @@ export interface LostLogin {
 }
 
 /**
- * The logins on `targets` named like Grantline's that can still log in (or have a session), are held by
- * no live grant, and were created before any mint still in flight began. Roles are listed BEFORE the
- * grants are read, so a login from a mint in flight is either held already or its grant still pending.
+ * The logins on `targets` named like Grantline's that can still log in (or have a session), that no lease
+ * row tracks (a tracked one is the revocation job's), and that were created before any mint still in
+ * flight began. Roles are listed BEFORE the rows are read, so a login from a mint in flight is either
+ * tracked already or its grant still pending (or revoked by a close meanwhile: then it is rightly lost).
  */
 export async function findLostLogins(
   deps: { db: Db; targets: DatabaseTargets; loginPattern: RegExp },
@@ -49,14 +50,14 @@ export async function findLostLogins(
   for (const target of targetNames)
     for (const role of await deps.targets.listRoles(target, deps.loginPattern)) listed.push({ target, role });
   if (listed.length === 0) return [];
-  const { held, oldestPending } = await loginHolders(
+  const { tracked, oldestPending } = await loginHolders(
     deps.db,
     listed.map((l) => l.role),
   );
   const lost: LostLogin[] = [];
   for (const login of listed) {
     const createdAt = loginCreatedAt(login.role);
-    if (held.has(login.role) || !createdAt || !noMintInFlightFor(createdAt, oldestPending)) continue;
+    if (tracked.has(login.role) || !createdAt || !noMintInFlightFor(createdAt, oldestPending)) continue;
     if ((await deps.targets.verifyDead(login.target, login.role)).dead) continue;
     lost.push(login);
   }

@@ -267,14 +267,13 @@ export async function settleReconciled(
 
 /**
  * In ONE snapshot (an activation turns its grant active and inserts its lease rows in one commit): which
- * of `roles` a live grant holds, and when the oldest grant still being minted (pending) was reserved.
+ * of `roles` a lease row tracks (in any state: the revocation job owns those), and when the oldest grant
+ * still being minted (pending) was reserved.
  */
 export async function loginHolders(db: DbOrTx, roles: string[]) {
-  const r = await sql<{ held: string[] | null; oldest_pending: Date | null }>`
-    select (select array_agg(distinct l.db_role) from leases l join grants g on g.id = l.grant_id
-             where l.db_role = any(${roles}::text[]) and l.state = 'active'
-               and g.status in ('pending', 'active')) as held,
+  const r = await sql<{ tracked: string[] | null; oldest_pending: Date | null }>`
+    select (select array_agg(distinct db_role) from leases where db_role = any(${roles}::text[])) as tracked,
            (select min(issued_at) from grants where status = 'pending') as oldest_pending`.execute(db);
   const row = r.rows[0]!;
-  return { held: new Set(row.held ?? []), oldestPending: row.oldest_pending };
+  return { tracked: new Set(row.tracked ?? []), oldestPending: row.oldest_pending };
 }
