@@ -6,8 +6,8 @@ import { loginHolders } from './revocation.repository';
  * Logins whose minting answer was lost. Vault/OpenBao create the PostgreSQL role before they register its
  * lease, and a client that hangs up mid-read (a broker SIGKILLed while minting, or its own Vault timeout)
  * cancels the request after the role was committed: the login exists with no lease in Vault and no row
- * here, so neither the token cascade nor the revocation job can reach it (measured against OpenBao 2.7:
- * about 1 read in 25 aborted 0-40 ms in leaves such a login). Only its name ties it to Grantline.
+ * here, so neither the token cascade nor the revocation job can reach it (measured against OpenBao 2.7.2:
+ * about 1 read in 15 abandoned 0-40 ms in leaves such a login). Only its name ties it to Grantline.
  *
  * Such a login is proved lost, not merely unrecorded, by time rather than by a grace period: every grant
  * is reserved (pending, `issued_at`) before its secret is read, so a login created before the oldest

@@ -65,7 +65,7 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
     test('when a read is abandoned after Vault made the login, then the next close revokes it', async () => {
       const leaked = await abandonReads(world);
       console.log(JSON.stringify({ lostMintAnswer: { vault: world.backend.version, leaked } }));
-      // OpenBao leaves such logins (about 1 read in 25 here); the dev Vault registers before it answers.
+      // OpenBao leaves such logins (about 1 read in 15 here); the dev Vault registers before it answers.
       if (name === 'openbao') expect(leaked.length).toBeGreaterThan(0);
       const opened = await story.open(broker);
       expect(opened.status).toBe(201);
