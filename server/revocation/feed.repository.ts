@@ -8,10 +8,16 @@ export async function insertFeedEntries(
   rows: Array<{ grantId: string; taskId: string; reason: string; at: Date }>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await tx
-    .insertInto('revocation_feed')
-    .values(rows.map((r) => ({ grant_id: r.grantId, task_id: r.taskId, reason: r.reason, revoked_at: r.at })))
-    .execute();
+  // One statement of four array parameters, whatever the count (closing a task of 10,000 grants): a
+  // multi-row VALUES would be 40,000 parameters to build, send and parse. Ids follow the input order.
+  const col = <T>(pick: (r: (typeof rows)[number]) => T) => rows.map(pick);
+  await sql`
+    insert into revocation_feed (grant_id, task_id, reason, revoked_at)
+    select grant_id, task_id, reason, revoked_at from unnest(
+      ${col((r) => r.grantId)}::uuid[], ${col((r) => r.taskId)}::uuid[], ${col((r) => r.reason)}::text[],
+      ${col((r) => r.at.toISOString())}::timestamptz[]
+    ) with ordinality as f(grant_id, task_id, reason, revoked_at, n)
+    order by n`.execute(tx);
 }
 
 /** Sequenced feed entries after `after`, in commit order. */

@@ -77,7 +77,7 @@ export function createJobClaims(deps: {
     async claimDue(now, limit) {
       const client = await current();
       const claimed: ClaimedJob[] = [];
-      for (const id of await dueJobIds(deps.db, { now, limit: limit * 4 })) {
+      for (const id of await dueJobIds(deps.db, { now, limit: limit * 2, lockBase: JOB_LOCK_NAMESPACE })) {
         if (claimed.length >= limit) break;
         if (held.has(id)) continue;
         const job = await tryClaim(client, id, now);

@@ -3,12 +3,12 @@ import type { LeaseRow } from '../db/database';
 import { InternalError } from '../shared/errors';
 import type { ClaimedJob } from './job-claims';
 import { describe, revokeAndVerify } from './lease-revoker';
+import { createLeaseStateBatch } from './lease-state-batch';
 import {
   countIrrevocableLeases,
   finishJob,
   type JobPayload,
   rescheduleJob,
-  setLeaseState,
   unrevokedLeases,
 } from './revocation.repository';
 import { revokeUnrecordedTaskTokens } from './unrecorded-task-token';
@@ -16,8 +16,17 @@ import type { WorkerDeps } from './worker.types';
 
 /** Vault understood and refused (4xx): a few more tries, not the whole budget kept for outages. */
 const PERMANENT_ATTEMPTS = 3;
+/** From this many tokens in a job, one LIST of accessors is cheaper than a lookup each. */
+const LIST_ACCESSORS_FROM = 32;
 
 type Counts = { revoked: number; expired: number; retrying: number; irrevocable: number };
+/** One lease pass of a job: its tallies, its pending state writes, and what the cascade left. */
+type Pass = {
+  counts: Counts;
+  batch: ReturnType<typeof createLeaseStateBatch>;
+  cascaded: boolean;
+  liveAccessors?: ReadonlySet<string>;
+};
 
 type RunnerDeps = WorkerDeps & { backoffMs(attempts: number): number };
 
@@ -26,27 +35,21 @@ export function createJobRunner(deps: RunnerDeps) {
   const log = deps.logger;
   const concurrency = deps.concurrency ?? 16;
 
-  async function settle(lease: LeaseRow, counts: Counts): Promise<string | null> {
-    const outcome = await revokeAndVerify(deps, lease, deps.clock.now());
+  async function settle(lease: LeaseRow, pass: Pass): Promise<string | null> {
+    const { counts, batch } = pass;
+    const outcome = await revokeAndVerify(deps, lease, deps.clock.now(), pass);
     const at = deps.clock.now();
     if (outcome.state !== 'error') {
       counts[outcome.state]++;
-      await setLeaseState(deps.db, lease.id, {
-        state: outcome.state,
-        at,
-        verified: outcome.verified,
-        error: outcome.note ?? null,
-      });
+      const change = { state: outcome.state, at, verified: outcome.verified, error: outcome.note ?? null };
+      await batch.add({ id: lease.id, ...change });
       return null;
     }
     const budget = outcome.permanent ? PERMANENT_ATTEMPTS : deps.maxAttempts;
     const irrevocable = lease.attempts + 1 >= budget;
     counts[irrevocable ? 'irrevocable' : 'retrying']++;
-    await setLeaseState(deps.db, lease.id, {
-      state: irrevocable ? 'irrevocable' : 'retrying',
-      at,
-      error: outcome.error,
-    });
+    const state = irrevocable ? 'irrevocable' : 'retrying';
+    await batch.add({ id: lease.id, state, at, error: outcome.error, verified: false });
     if (irrevocable) {
       deps.metrics.irrevocable.inc({ kind: lease.kind });
       log.error(
@@ -64,13 +67,37 @@ export function createJobRunner(deps: RunnerDeps) {
     return outcome.error;
   }
 
-  async function revokeAll(leases: LeaseRow[]) {
-    const counts: Counts = { revoked: 0, expired: 0, retrying: 0, irrevocable: 0 };
+  /**
+   * One LIST of Vault's token accessors, taken after the cascade, proves every tracked token absent from
+   * it gone (thousands of lookups become one call). Also when the cascade call failed: a cascade of
+   * 10,000 tokens outlasts the Vault timeout while Vault goes on revoking, and what it has not reached
+   * yet is still listed and revoked one by one. Few tokens, or a failed LIST: each is looked up instead.
+   */
+  async function accessorsAfterCascade(leases: LeaseRow[]) {
+    const tokens = leases.filter((l) => !l.vault_lease_id).length;
+    if (tokens < LIST_ACCESSORS_FROM) return undefined;
+    return deps.vault.listTokenAccessors().then(
+      (accessors) => new Set(accessors),
+      (err: unknown) =>
+        void log.warn({ err: describe(err) }, 'listing token accessors failed; looking up each'),
+    );
+  }
+
+  /** `cascaded`: the task token was just revoked, so its descendants are most likely gone already. */
+  async function revokeAll(leases: LeaseRow[], cascaded: boolean) {
+    const liveAccessors = await accessorsAfterCascade(leases);
+    const pass: Pass = {
+      counts: { revoked: 0, expired: 0, retrying: 0, irrevocable: 0 },
+      batch: createLeaseStateBatch(deps.db),
+      cascaded,
+      ...(liveAccessors ? { liveAccessors } : {}),
+    };
     let lastError: string | null = null;
-    await pMap(leases, async (lease) => (lastError = (await settle(lease, counts)) ?? lastError), {
+    await pMap(leases, async (lease) => (lastError = (await settle(lease, pass)) ?? lastError), {
       concurrency,
     });
-    return { counts, lastError: lastError as string | null };
+    await pass.batch.flush();
+    return { counts: pass.counts, lastError: lastError as string | null };
   }
 
   /** Custody copies of dead tokens are overwritten (outside any transaction); a failure is only logged. */
@@ -145,18 +172,23 @@ export function createJobRunner(deps: RunnerDeps) {
    * mostly confirms (the token is a lease row of its own, so a failure here is retried there). A task
    * whose token was never recorded has it found by its metadata; an error there keeps the job pending.
    */
-  async function revokeTaskToken(job: ClaimedJob, payload: JobPayload): Promise<string | null> {
+  async function revokeTaskToken(
+    job: ClaimedJob,
+    payload: JobPayload,
+  ): Promise<{ error: string | null; cascaded: boolean }> {
     if (!payload.taskTokenAccessor)
       return revokeUnrecordedTaskTokens(deps.vault, job.task_id).then(
-        () => null,
-        (err: unknown) => `unrecorded task token: ${describe(err)}`,
+        () => ({ error: null, cascaded: false }),
+        (err: unknown) => ({ error: `unrecorded task token: ${describe(err)}`, cascaded: false }),
       );
-    await deps.vault
-      .revokeTokenByAccessor(payload.taskTokenAccessor)
-      .catch((err) =>
-        log.warn({ jobId: job.id, err: describe(err) }, 'task token cascade failed; revoking each handle'),
-      );
-    return null;
+    const cascaded = await deps.vault.revokeTokenByAccessor(payload.taskTokenAccessor).then(
+      () => true,
+      (err: unknown) => {
+        log.warn({ jobId: job.id, err: describe(err) }, 'task token cascade failed; revoking each handle');
+        return false;
+      },
+    );
+    return { error: null, cascaded };
   }
 
   /** Runs one attempt; true when the job was rescheduled (something is left to revoke). */
@@ -168,8 +200,10 @@ export function createJobRunner(deps: RunnerDeps) {
       ...(job.kind === 'revoke_grants' ? { grantIds } : {}),
     });
     await lockOutLogins(leases);
-    const unrecorded = job.kind === 'revoke_task' ? await revokeTaskToken(job, payload) : null;
-    const revoked = await revokeAll(leases);
+    const taskToken =
+      job.kind === 'revoke_task' ? await revokeTaskToken(job, payload) : { error: null, cascaded: false };
+    const unrecorded = taskToken.error;
+    const revoked = await revokeAll(leases, taskToken.cascaded);
     const { counts } = revoked;
     if (unrecorded) counts.retrying++;
     const lastError = unrecorded ?? revoked.lastError;

@@ -60,16 +60,28 @@ async function revokeLogin(deps: RevokerDeps, lease: LeaseRow, leaseId: string):
   return { state: 'revoked', verified: true, ...(note ? { note } : {}) };
 }
 
-async function revokeLease(
-  deps: RevokerDeps,
-  lease: LeaseRow,
-  alreadyExpired: boolean,
-): Promise<LeaseOutcome> {
+/**
+ * How the handle was left: `expired` past its own end, `cascaded` under a task token just revoked, and
+ * `liveAccessors`, when given, every token accessor Vault listed after that cascade.
+ */
+interface Prior {
+  alreadyExpired: boolean;
+  cascaded: boolean;
+  liveAccessors?: ReadonlySet<string> | undefined;
+}
+
+/** Already gone (proved by a lookup that no longer finds it): one Vault call instead of two. */
+const goneAlready = (prior: Prior): LeaseOutcome => ({
+  state: prior.alreadyExpired ? 'expired' : 'revoked',
+  verified: true,
+});
+
+async function revokeLease(deps: RevokerDeps, lease: LeaseRow, prior: Prior): Promise<LeaseOutcome> {
   const leaseId = lease.vault_lease_id!;
   if (lease.db_role && lease.db_target && deps.targets?.has(lease.db_target))
     return revokeLogin(deps, lease, leaseId);
-  if (alreadyExpired && (await deps.vault.lookupLease(leaseId)) === null)
-    return { state: 'expired', verified: true };
+  if ((prior.alreadyExpired || prior.cascaded) && (await deps.vault.lookupLease(leaseId)) === null)
+    return goneAlready(prior);
   await deps.vault.revokeLease(leaseId);
   const still = await deps.vault.lookupLease(leaseId);
   if (still)
@@ -81,13 +93,17 @@ async function revokeLease(
   return { state: 'revoked', verified: true };
 }
 
-async function revokeToken(
-  deps: RevokerDeps,
-  accessor: string,
-  alreadyExpired: boolean,
-): Promise<LeaseOutcome> {
-  if (alreadyExpired && (await deps.vault.lookupTokenByAccessor(accessor)) === null)
-    return { state: 'expired', verified: true };
+async function revokeToken(deps: RevokerDeps, accessor: string, prior: Prior): Promise<LeaseOutcome> {
+  // Absent from Vault's own accessor index (listed after the cascade): the token does not exist, the
+  // same fact a lookup-accessor answering "invalid accessor" states, for one call instead of one each.
+  // A listed one is alive: straight to the explicit revoke.
+  if (prior.liveAccessors) {
+    if (!prior.liveAccessors.has(accessor)) return goneAlready(prior);
+  } else if (
+    (prior.alreadyExpired || prior.cascaded) &&
+    (await deps.vault.lookupTokenByAccessor(accessor)) === null
+  )
+    return goneAlready(prior);
   await deps.vault.revokeTokenByAccessor(accessor);
   if (await deps.vault.lookupTokenByAccessor(accessor))
     return { state: 'error', error: 'token still present after revoke', permanent: false };
@@ -95,14 +111,26 @@ async function revokeToken(
 }
 
 /**
- * Revokes one tracked handle explicitly and proves it gone (a lookup that no longer finds it; for a
- * database login, no login and no session), so a revocation never rests on the token-tree cascade alone.
+ * Revokes one tracked handle and proves it gone (a lookup that no longer finds it; for a database login,
+ * no login and no session), so a revocation never rests on the token-tree cascade unverified. After the
+ * task token's cascade (`cascaded`) the lookup comes first, and a handle it no longer finds is proved
+ * gone without a second call; one it still finds is revoked explicitly and looked up again. With
+ * `liveAccessors` (Vault's accessor list taken after the cascade) a token absent from it needs no call.
  */
-export async function revokeAndVerify(deps: RevokerDeps, lease: LeaseRow, now: Date): Promise<LeaseOutcome> {
+export async function revokeAndVerify(
+  deps: RevokerDeps,
+  lease: LeaseRow,
+  now: Date,
+  opts: { cascaded?: boolean; liveAccessors?: ReadonlySet<string> | undefined } = {},
+): Promise<LeaseOutcome> {
   try {
-    const alreadyExpired = lease.expires_at !== null && lease.expires_at.getTime() <= now.getTime();
-    if (lease.vault_lease_id) return await revokeLease(deps, lease, alreadyExpired);
-    return await revokeToken(deps, lease.vault_token_accessor!, alreadyExpired);
+    const prior = {
+      alreadyExpired: lease.expires_at !== null && lease.expires_at.getTime() <= now.getTime(),
+      cascaded: opts.cascaded === true,
+      liveAccessors: opts.liveAccessors,
+    };
+    if (lease.vault_lease_id) return await revokeLease(deps, lease, prior);
+    return await revokeToken(deps, lease.vault_token_accessor!, prior);
   } catch (err) {
     return failure(err);
   }

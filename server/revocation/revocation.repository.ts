@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { DbOrTx, JobRow, LeaseKind, LeaseRow, LeaseState, Tx } from '../db/database';
 import { type Cte, cte } from '../db/one-statement';
 
@@ -31,16 +31,25 @@ export async function enqueueJob(
 }
 
 /** Due, pending jobs (oldest first): candidates a worker then tries to claim. */
-export async function dueJobIds(db: DbOrTx, q: { now: Date; limit: number }): Promise<string[]> {
-  const rows = await db
-    .selectFrom('revocation_jobs')
-    .select('id')
-    .where('status', '=', 'pending')
-    .where('due_at', '<=', q.now)
-    .orderBy('due_at')
-    .limit(q.limit)
-    .execute();
-  return rows.map((r) => r.id);
+/**
+ * Due pending jobs, oldest first, leaving out those whose advisory lock (`lockBase` + id) some session
+ * holds: jobs running elsewhere (or here) never fill the window, so a poll sees the jobs it can take.
+ */
+export async function dueJobIds(
+  db: DbOrTx,
+  q: { now: Date; limit: number; lockBase: bigint },
+): Promise<string[]> {
+  const r = await sql<{ id: string }>`
+    select j.id from revocation_jobs j
+    where j.status = 'pending' and j.due_at <= ${q.now}
+      and not exists (
+        select 1 from pg_locks l
+        where l.locktype = 'advisory' and l.objsubid = 1 and l.granted
+          and ((l.classid::bigint << 32) | l.objid::bigint) = ${q.lockBase.toString()}::bigint + j.id
+      )
+    order by j.due_at
+    limit ${q.limit}`.execute(db);
+  return r.rows.map((row) => row.id);
 }
 
 /** Marks a job claimed by `claim` (the fence every later write of this worker must present). */
@@ -95,24 +104,6 @@ export async function unrevokedLeases(
       q.grantIds.length ? q.grantIds : ['00000000-0000-0000-0000-000000000000'],
     );
   return query.execute();
-}
-
-export async function setLeaseState(
-  db: DbOrTx,
-  id: string,
-  change: { state: LeaseState; at: Date; error?: string | null; countAttempt?: boolean; verified?: boolean },
-): Promise<void> {
-  await db
-    .updateTable('leases')
-    .set((eb) => ({
-      state: change.state,
-      last_error: change.error ?? null,
-      attempts: change.countAttempt === false ? eb.ref('attempts') : eb('attempts', '+', 1),
-      revoked_at: change.state === 'revoked' || change.state === 'expired' ? change.at : null,
-      ...(change.verified ? { verified_at: change.at } : {}),
-    }))
-    .where('id', '=', id)
-    .execute();
 }
 
 /**
@@ -180,6 +171,8 @@ export function insertLeasesStep(q: {
   taskId: string;
   grantId: string | null;
   handles: TrackedHandle[];
+  /** Inserted only when this holds (the state change they belong to happened in the same statement). */
+  when?: RawBuilder<boolean>;
 }): Cte {
   const columns = sql.raw(
     'task_id, grant_id, scope, kind, vault_lease_id, vault_token_accessor, expires_at, db_role, db_target',
@@ -188,6 +181,7 @@ export function insertLeasesStep(q: {
     'leases_row',
     sql`insert into leases (${columns})
     select ${columns} from json_populate_recordset(null::leases, ${JSON.stringify(leaseRows(q))}::json)
+    where ${q.when ?? sql<boolean>`true`}
     returning id`,
   );
 }
@@ -263,6 +257,29 @@ export async function settleReconciled(
     .where(q.column, '=', q.value)
     .where('state', 'in', ['retrying', 'irrevocable'])
     .execute();
+}
+
+/** One lease's outcome of an attempt, for `setLeaseStates` (each counts as an attempt). */
+export interface LeaseStateChange {
+  id: string;
+  state: LeaseState;
+  at: Date;
+  error: string | null;
+  verified: boolean;
+}
+
+/** The outcomes of a lease pass, in one statement (the worker settles thousands per task). */
+export async function setLeaseStates(db: DbOrTx, changes: readonly LeaseStateChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const col = <T>(pick: (c: LeaseStateChange) => T) => changes.map(pick);
+  await sql`
+    update leases l set state = c.state, last_error = c.error, attempts = l.attempts + 1,
+      revoked_at = case when c.state in ('revoked', 'expired') then c.at end,
+      verified_at = case when c.verified then c.at else l.verified_at end
+    from unnest(${col((c) => c.id)}::uuid[], ${col((c) => c.state)}::text[], ${col((c) => c.error)}::text[],
+      ${col((c) => c.at.toISOString())}::timestamptz[], ${col((c) => c.verified)}::boolean[])
+      as c(id, state, error, at, verified)
+    where l.id = c.id`.execute(db);
 }
 
 /**

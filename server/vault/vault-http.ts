@@ -1,11 +1,17 @@
 import { Agent, request } from 'undici';
 import type { VaultConfig } from './vault.types';
 
-/** The three Vault HTTP calls the adapter uses; per-call options carry the acting token. */
+/** Per call: the acting token's headers and, when longer than the client's, the call's own timeout. */
+export interface RawRequestOptions {
+  headers: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** The three Vault HTTP calls the adapter uses. */
 export interface RawVaultClient {
-  read(path: string, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
-  write(path: string, data: object, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
-  list(path: string, requestOptions: { headers: Record<string, string> }): Promise<unknown>;
+  read(path: string, requestOptions: RawRequestOptions): Promise<unknown>;
+  write(path: string, data: object, requestOptions: RawRequestOptions): Promise<unknown>;
+  list(path: string, requestOptions: RawRequestOptions): Promise<unknown>;
 }
 
 /** What the transport classifies (vault.errors.ts): Vault answered, with this status and body. */
@@ -68,10 +74,12 @@ export function createVaultHttpClient(config: VaultConfig, o: VaultHttpOptions):
   async function send(
     method: 'GET' | 'POST',
     path: string,
-    headers: Record<string, string>,
+    o: RawRequestOptions,
     data?: object,
   ): Promise<unknown> {
-    const h: Record<string, string> = { ...headers };
+    const h: Record<string, string> = { ...o.headers };
+    const timeouts =
+      o.timeoutMs === undefined ? {} : { headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs };
     if (namespace) h['X-Vault-Namespace'] = namespace;
     if (data !== undefined) h['content-type'] = 'application/json';
     let statusCode: number;
@@ -81,6 +89,7 @@ export function createVaultHttpClient(config: VaultConfig, o: VaultHttpOptions):
         method,
         headers: h,
         dispatcher,
+        ...timeouts,
         ...(data === undefined ? {} : { body: JSON.stringify(data) }),
       });
       statusCode = res.statusCode;
@@ -94,9 +103,9 @@ export function createVaultHttpClient(config: VaultConfig, o: VaultHttpOptions):
   }
 
   return {
-    read: (path, opts) => send('GET', path, opts.headers),
-    write: (path, data, opts) => send('POST', path, opts.headers, data),
+    read: (path, opts) => send('GET', path, opts),
+    write: (path, data, opts) => send('POST', path, opts, data),
     // LIST as `GET …?list=true`: Vault takes both, and proxies pass GET where they may refuse a custom verb.
-    list: (path, opts) => send('GET', `${path}?list=true`, opts.headers),
+    list: (path, opts) => send('GET', `${path}?list=true`, opts),
   };
 }

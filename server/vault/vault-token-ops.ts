@@ -4,6 +4,13 @@ import { checkId, childTokenBody, orphanTokenBody } from './vault-input';
 import { toMintedToken, toTokenInfo } from './vault-response';
 import { ignoreNotFound, nullIfNotFound, type VaultTransport } from './vault-transport';
 
+/**
+ * Revoking a task's token revokes its whole subtree in the request (OpenBao: about 1 ms per child token,
+ * one after another; 10 s for a task of 10,000 grants). Cut off at the usual deadline, the worker would
+ * fall back to revoking the children one by one while Vault is still doing it.
+ */
+const REVOKE_TREE_DEADLINE_MS = 60_000;
+
 export interface OpsDeps {
   transport: VaultTransport;
   /** The broker's own Vault token: the acting token of every call that is not made AS another token. */
@@ -78,6 +85,7 @@ export function createTokenOps({ transport, broker, logger }: OpsDeps): TokenOps
         path,
         token: broker,
         body: { accessor },
+        deadlineMs: REVOKE_TREE_DEADLINE_MS,
       } as const;
       await ignoreNotFound(transport.call({ ...c, idempotent: true, logFields }), logger, logFields);
     },

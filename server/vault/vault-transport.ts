@@ -16,6 +16,8 @@ export interface VaultCall {
   idempotent: boolean;
   /** Ids to log with the call (accessor, lease id): never a token or a secret value. */
   logFields?: Record<string, string>;
+  /** A longer deadline for a call whose work grows with what it acts on (never shorter than the default). */
+  deadlineMs?: number;
 }
 
 export interface VaultTransport {
@@ -68,12 +70,13 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
   const log = opts.logger;
   const backoffBase = opts.backoffBaseMs ?? 100;
 
+  const deadlineOf = (c: VaultCall) => Math.max(c.deadlineMs ?? 0, opts.timeoutMs);
+
   const send = (c: VaultCall): Promise<unknown> => {
     const headers: Record<string, string> = c.token === undefined ? {} : { 'X-Vault-Token': c.token };
-    if (c.method === 'list') return opts.client.list(c.path, { headers });
-    return c.method === 'read'
-      ? opts.client.read(c.path, { headers })
-      : opts.client.write(c.path, c.body ?? {}, { headers });
+    const o = { headers, timeoutMs: deadlineOf(c) };
+    if (c.method === 'list') return opts.client.list(c.path, o);
+    return c.method === 'read' ? opts.client.read(c.path, o) : opts.client.write(c.path, c.body ?? {}, o);
   };
 
   const logWarnings = (c: VaultCall, body: unknown) => {
@@ -92,7 +95,7 @@ export function createVaultTransport(opts: TransportOptions): VaultTransport {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        const body = await withDeadline(send(c), opts.timeoutMs);
+        const body = await withDeadline(send(c), deadlineOf(c));
         const ms = Math.round(performance.now() - started);
         log.debug({ op: c.op, path: c.path, ...c.logFields, ms, attempt }, 'vault call ok');
         logWarnings(c, body);

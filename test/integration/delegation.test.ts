@@ -260,6 +260,10 @@ describe('delegation hops and lineage', () => {
     expect(c.leases.every((l: any) => ['revoked', 'expired'].includes(l.state) || l.state === 'active')).toBe(
       true,
     );
+    // Two levels down from A: the subtree's recursive step reaches C through B.
+    const ofA = (await t.call('GET', `/v1/grants/${a.grant_id}/lineage`, { as: AUDITOR })).body;
+    const viaB = ofA.subtree.children.find((n: any) => n.grant_id === b.grant_id);
+    expect(viaB.children.map((n: any) => n.grant_id)).toContain(c.grant_id);
     const tree = await t.call('GET', `/v1/tasks/${taskId}/lineage`, { as: AUDITOR });
     expect(tree.body.grants[0].children.length).toBeGreaterThan(0);
     expect((await t.call('GET', `/v1/tasks/${taskId}/lineage`, { as: AGENT_A })).status).toBe(404);

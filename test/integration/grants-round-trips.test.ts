@@ -3,6 +3,7 @@ import { startTestBroker, type TestBroker } from '../helpers/broker';
 import { openTask, requestGrant } from '../helpers/scenario';
 
 const KV = 'kv:demo/api-key';
+const DB = 'db:demo:read';
 
 /** Every statement any pg client of this process sends while `work` runs (background loops included). */
 async function statementsDuring(work: () => Promise<unknown>): Promise<string[]> {
@@ -22,8 +23,8 @@ async function statementsDuring(work: () => Promise<unknown>): Promise<string[]>
   return seen.map((s) => s.replace(/\s+/g, ' ').trim());
 }
 
-/** Issue 14: a KV grant's database work is a read of the task and one statement per state change. */
-describe('a direct KV grant: PostgreSQL round trips', () => {
+/** Issue 14: a grant's database work is a read of the task and one statement per state change. */
+describe('a direct grant: PostgreSQL round trips', () => {
   let t: TestBroker;
   beforeAll(async () => {
     t = await startTestBroker({ manualBackground: true });
@@ -49,5 +50,25 @@ describe('a direct KV grant: PostgreSQL round trips', () => {
     // The grant token's record, made beside the secret's read, is one statement too: no transaction at all.
     expect(all.filter((s) => s === 'begin')).toHaveLength(0);
     expect(all.filter((s) => /^with "leases_row" as \(insert into leases /.test(s))).toHaveLength(1);
+  });
+
+  test('when a database grant is issued, then its leases are recorded in the activation statement, with no BEGIN', async () => {
+    const taskId = await openTask(t);
+    let status = 0;
+    const all = await statementsDuring(async () => {
+      status = (await requestGrant(t, taskId, [DB])).status;
+    });
+    expect(status).toBe(201);
+    expect(all.filter((s) => s === 'begin')).toHaveLength(0);
+    const activation = all.filter((s) => /^with "grant_active" as /.test(s));
+    expect(activation).toHaveLength(1);
+    expect(activation[0]).toMatch(/"leases_row" as \(insert into leases .* insert into audit_events /);
+    const leases = await t.db.db
+      .selectFrom('leases')
+      .select(['kind', 'db_role'])
+      .where('task_id', '=', taskId)
+      .execute();
+    expect(leases.map((l) => l.kind).sort()).toEqual(['grant_token', 'lease', 'task_token']);
+    expect(leases.find((l) => l.kind === 'lease')?.db_role).toEqual(expect.any(String));
   });
 });

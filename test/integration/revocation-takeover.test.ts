@@ -98,4 +98,27 @@ describe('revocation job claims', () => {
     await a.close();
     await b.close();
   });
+
+  test('when another worker holds the oldest due jobs, then a poll still finds the younger ones', async () => {
+    const uow = createDomainUnitOfWork(db.db, systemClock);
+    const enqueue = (ageMs: number) =>
+      uow.run({}, (w) =>
+        enqueueJob(w.tx, {
+          taskId: TASK,
+          kind: 'revoke_grants',
+          payload: {},
+          dueAt: new Date(Date.now() - ageMs),
+        }),
+      );
+    for (let i = 0; i < 20; i++) await enqueue(60_000 - i);
+    const a = createJobClaims({ db: db.db, connect: connect('worker-a2'), logger });
+    const b = createJobClaims({ db: db.db, connect: connect('worker-b2'), logger });
+    const busy = await a.claimDue(new Date(), 16); // a works on the 16 oldest
+    expect(busy).toHaveLength(16);
+    const taken = await b.claimDue(new Date(), 4);
+    expect(taken).toHaveLength(4);
+    expect(taken.filter((j) => busy.some((x) => x.id === j.id))).toEqual([]);
+    await a.close();
+    await b.close();
+  });
 });

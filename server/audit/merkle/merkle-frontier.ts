@@ -1,4 +1,4 @@
-import { EMPTY_ROOT, foldRange, hashChildren } from './merkle-hash';
+import { EMPTY_ROOT, foldRange, hashChildren, hashChildrenLatin1, hashLeafPairLatin1 } from './merkle-hash';
 import { type NodeId, perfectNodes } from './merkle-ranges';
 
 /** A perfect subtree completed by an append, to be stored for later proofs. */
@@ -72,6 +72,30 @@ export class MerkleFrontier {
     }
     this.nodes.push(carry);
     this.count += 1;
+  }
+
+  /**
+   * Adds the leaf hashes packed in `blob` (32 bytes each, in leaf order), as appendHash would one by one.
+   * The frontier is worked on as latin1 strings meanwhile (see hashChildrenLatin1): verification adds
+   * every leaf of the log this way.
+   */
+  appendHashes(blob: Buffer): void {
+    if (blob.length % 32 !== 0) throw new RangeError('leaf hashes are 32 bytes each');
+    const nodes = this.nodes.map((n) => n.toString('latin1'));
+    for (let off = 0; off < blob.length; off += 32) {
+      let rest = this.count;
+      this.count += 1;
+      if (rest % 2 === 0) {
+        nodes.push(blob.toString('latin1', off, off + 32));
+        continue;
+      }
+      let carry = hashLeafPairLatin1(nodes.pop()!, blob, off);
+      for (rest = Math.floor(rest / 2); rest % 2 === 1; rest = Math.floor(rest / 2)) {
+        carry = hashChildrenLatin1(nodes.pop()!, carry);
+      }
+      nodes.push(carry);
+    }
+    this.nodes.splice(0, this.nodes.length, ...nodes.map((n) => Buffer.from(n, 'latin1')));
   }
 
   root(): Buffer {

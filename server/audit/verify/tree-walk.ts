@@ -78,6 +78,24 @@ export class TreeWalk {
     return this.checkReached();
   }
 
+  /**
+   * Adds a run of leaves starting at `from` whose hashes the source computed from their events and
+   * found equal to the stored ones (32 bytes each in `hashes`), stopping at every checkpoint in between.
+   */
+  addVerifiedRun(from: number, hashes: Buffer): boolean {
+    if (this.broken) return false;
+    if (from !== this.frontier.size)
+      return this.fail(this.frontier.size, 'leaf_missing', `leaf ${this.frontier.size} is missing`);
+    const end = from + hashes.length / 32;
+    while (this.frontier.size < end) {
+      const next = this.checkpoints[this.nextCheckpoint]?.checkpoint.tree_size ?? end;
+      const upto = Math.min(end, Math.max(next, this.frontier.size + 1));
+      this.frontier.appendHashes(hashes.subarray((this.frontier.size - from) * 32, (upto - from) * 32));
+      if (!this.checkReached()) return false;
+    }
+    return true;
+  }
+
   /** After the last leaf: a checkpoint beyond the log means leaves were removed from its end. */
   finish(): VerifyBreak | undefined {
     const beyond = this.checkpoints[this.nextCheckpoint];

@@ -43,7 +43,7 @@ export async function verifyAuditLog(
     const { from, upto, page } = pages.shift()!;
     const clean = await page;
     request();
-    if (clean) walkClean(walk, clean);
+    if (clean) walk.addVerifiedRun(clean.from, clean.hashes);
     else for (const row of await readPage(db, from, upto)) if (!walk.add(toWalkLeaf(row))) break;
     opts.onProgress?.(walk.size, end.size);
   }
@@ -52,17 +52,6 @@ export async function verifyAuditLog(
   const broken =
     walk.finish() ?? (await checkLegacyHead(db, walk, state)) ?? (await checkNothingLeftOut(db, walk, state));
   return buildReport(walk, end.size, checkpoints, broken);
-}
-
-function walkClean(walk: TreeWalk, page: CleanPage): void {
-  for (let i = 0; i * 32 < page.hashes.length; i += 1) {
-    walk.add({
-      index: page.from + i,
-      text: undefined,
-      hash: page.hashes.subarray(i * 32, i * 32 + 32),
-      matchesStored: true,
-    });
-  }
 }
 
 async function checkLegacyHead(

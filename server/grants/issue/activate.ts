@@ -1,7 +1,7 @@
 import type { DomainUnitOfWork } from '../../access/unit';
 import type { AuditEventInput } from '../../audit/audit.types';
 import { happened, rowsOf } from '../../db/one-statement';
-import { queueGrantRevocation, trackHandles } from '../../revocation/outbox';
+import { queueGrantRevocation, trackHandles, trackHandlesStep } from '../../revocation/outbox';
 import { TaskClosedWhileIssuing } from '../grant.errors';
 import { activateGrant, activateGrantStep } from '../grant.repository';
 import type { MintedHandle, MintResult } from './mint';
@@ -42,13 +42,21 @@ function issuedEvent(plan: GrantPlan, minted: MintResult): AuditEventInput {
 }
 
 /**
- * Every handle already tracked (a KV grant: only its token, recorded when minted): pending → active and
- * the decision with its outcome on the record in ONE statement, the audit made only if the grant turned
- * active. False when it did not (a close revoked it meanwhile): nothing was written.
+ * Pending → active, the handles not yet tracked (a database grant's leases) and the decision with its
+ * outcome on the record in ONE statement; the leases and the audit are written only if the grant turned
+ * active. False when it did not (a close revoked it meanwhile): nothing was written, and the caller's
+ * unit tracks the handles and queues their revocation.
  */
 async function activateInOneStatement(deps: ActivateDeps, plan: GrantPlan, minted: MintResult) {
+  const handles = untracked(minted.handles);
+  const track = trackHandlesStep({
+    taskId: plan.task.id,
+    grantId: plan.grantId,
+    handles,
+    when: happened('grant_active'),
+  });
   const { active } = await deps.uow.once<{ active: number }>(() => ({
-    steps: [activateGrantStep(plan.grantId, minted.grantToken.accessor)],
+    steps: [activateGrantStep(plan.grantId, minted.grantToken.accessor), ...(handles.length ? [track] : [])],
     audit: { events: [plan.allowed.event, issuedEvent(plan, minted)], when: happened('grant_active') },
     answer: { active: rowsOf('grant_active') },
   }));
@@ -61,7 +69,7 @@ async function activateInOneStatement(deps: ActivateDeps, plan: GrantPlan, minte
  * close holding the task waits for this grant row and this unit never waits for close.
  */
 export async function activate(deps: ActivateDeps, plan: GrantPlan, minted: MintResult): Promise<void> {
-  if (untracked(minted.handles).length === 0 && (await activateInOneStatement(deps, plan, minted))) return;
+  if (await activateInOneStatement(deps, plan, minted)) return;
   const active = await deps.uow.run({}, async (w) => {
     const ok = await activateGrant(w.tx, plan.grantId, minted.grantToken.accessor);
     await trackHandles(w.tx, {

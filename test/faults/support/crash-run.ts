@@ -4,6 +4,9 @@ import { DB_SCOPE, KV_SCOPE } from './fault-world';
 import type { MintedLogin } from './invariants';
 import { loginsOf, story } from './story';
 
+/** What the run needs of a cluster: one broker restarted in turn (CrashCluster) or two sharing the load. */
+export type KillableCluster = Pick<CrashCluster, 'send' | 'next' | 'killAndRestart' | 'closed'>;
+
 const POINTS: KillPoint[] = ['open', 'grant', 'offer', 'redeem', 'revoke', 'close', 'revocation'];
 /** How long after the chosen moment the kill lands (ms): inside the request, or inside the revocation job. */
 const KILL_DELAY_MS: Record<KillPoint, [number, number]> = {
@@ -28,10 +31,12 @@ export interface CrashRunReport {
 }
 
 interface Ctx {
-  cluster: CrashCluster;
+  cluster: KillableCluster;
   rnd: { next(): number; between(lo: number, hi: number): number };
   svid: (id: string) => Promise<string>;
   report: CrashRunReport;
+  /** The kill points to go through, in turn (default: all of them). */
+  points: KillPoint[];
   stop: boolean;
   failure?: unknown;
 }
@@ -113,7 +118,7 @@ async function lane(ctx: Ctx) {
 
 /** Until the run has its closes and has killed the broker at every point at least once. */
 const running = (ctx: Ctx, target: number) =>
-  !ctx.stop && (ctx.report.closesWithDbGrant < target || ctx.report.kills.length < POINTS.length);
+  !ctx.stop && (ctx.report.closesWithDbGrant < target || ctx.report.kills.length < ctx.points.length);
 
 /** Kills the broker at each point in turn, a few closes apart, until the run has its closes. */
 async function killer(ctx: Ctx, target: number, closesBetween: [number, number]) {
@@ -122,7 +127,7 @@ async function killer(ctx: Ctx, target: number, closesBetween: [number, number])
     const gap = ctx.rnd.between(...closesBetween);
     while (ctx.report.closes - from < gap && running(ctx, target)) await sleep(20);
     if (!running(ctx, target)) return;
-    const point = POINTS[i % POINTS.length]!;
+    const point = ctx.points[i % ctx.points.length]!;
     const moment = await Promise.race([ctx.cluster.next(point), sleep(20_000).then(() => undefined)]);
     if (!moment) throw new Error(`no ${point} request came within 20 s`);
     await sleep(ctx.rnd.between(...KILL_DELAY_MS[point]));
@@ -139,12 +144,13 @@ async function killer(ctx: Ctx, target: number, closesBetween: [number, number])
  * it each time, until `target` tasks with database grants have been closed.
  */
 export async function runCrashes(q: {
-  cluster: CrashCluster;
+  cluster: KillableCluster;
   rnd: Ctx['rnd'];
   svid: Ctx['svid'];
   target: number;
   lanes: number;
   closesBetween: [number, number];
+  points?: KillPoint[];
 }): Promise<CrashRunReport> {
   const report: CrashRunReport = {
     closes: 0,
@@ -156,7 +162,8 @@ export async function runCrashes(q: {
     minted: [],
     taskIds: [],
   };
-  const ctx: Ctx = { cluster: q.cluster, rnd: q.rnd, svid: q.svid, report, stop: false };
+  const points = q.points ?? POINTS;
+  const ctx: Ctx = { cluster: q.cluster, rnd: q.rnd, svid: q.svid, report, points, stop: false };
   const lanes = Array.from({ length: q.lanes }, () => lane(ctx));
   try {
     await killer(ctx, q.target, q.closesBetween);

@@ -128,16 +128,28 @@ export async function createFaultWorld(
     svid,
     baselineAccessors,
     async startBroker(name, extraEnv = {}) {
-      const ports = {
-        GRANTLINE_PORT: String(await freePort()),
-        GRANTLINE_OPERATOR_PORT: String(await freePort()),
+      const logFile = path.join(logDir, `${name}.log`);
+      const start = async () => {
+        const ports = {
+          GRANTLINE_PORT: String(await freePort()),
+          GRANTLINE_OPERATOR_PORT: String(await freePort()),
+        };
+        return startBrokerProcess({ name, env: env({ ...ports, ...extraEnv }), logFile, svid });
       };
-      const broker = await startBrokerProcess({
-        name,
-        env: env({ ...ports, ...extraEnv }),
-        logFile: path.join(logDir, `${name}.log`),
-        svid,
-      });
+      // A port free a moment ago can be taken as the local port of some outgoing connection before the
+      // broker binds it (the kernel hands out the same ephemeral range): try again on fresh ports.
+      let broker: BrokerProcess | undefined;
+      for (let attempt = 1; !broker; attempt++) {
+        const logged = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+        try {
+          broker = await start();
+        } catch (err) {
+          const log = fs.existsSync(logFile)
+            ? fs.readFileSync(logFile).subarray(logged).toString('utf8')
+            : '';
+          if (attempt >= 3 || !log.includes('EADDRINUSE')) throw err;
+        }
+      }
       running.add(broker);
       void broker.child.exited.then(() => running.delete(broker));
       return broker;

@@ -11,6 +11,7 @@ import {
   verifyAuditLog,
 } from '../../../server/audit';
 import { hashLeaf } from '../../../server/audit/merkle';
+import { readCleanPage, readPage } from '../../../server/audit/verify/leaf-pages';
 import type { Db } from '../../../server/db/database';
 import { createDb } from '../../../server/db/pool';
 import { ManualClock } from '../../../server/shared/clock';
@@ -116,6 +117,23 @@ describe('audit log appends', () => {
     });
   });
 
+  test('when the database hashes leaves for verification, then each is the RFC 9162 hash of the event exactly as listed', async () => {
+    const start = await leafCount(t.db);
+    const tricky: AuditEventInput[] = [
+      { type: 'probe', payload: { payload: { payload: ',"payload":' }, text: 'a,"payload":b' } },
+      { type: 'probe', grantId: randomUUID(), principal: AGENT, payload: { s: 'Grüße \u2028 😀 \\ "q"' } },
+      { type: 'probe', taskId: randomUUID(), payload: {} },
+    ];
+    await t.db.transaction().execute((tx) => appendAuditEvents(tx, tricky));
+    await sequence();
+    const listed = await listAuditEvents(t.db, { limit: 10, afterLeaf: start - 1 });
+    const expected = listed.map((e) => hashLeaf(canonicalJson(e)));
+    const clean = await readCleanPage(t.db, start, start + listed.length);
+    expect(clean?.hashes.toString('hex')).toBe(Buffer.concat(expected).toString('hex'));
+    const rows = await readPage(t.db, start, start + listed.length);
+    expect(rows.map((r) => r.computed?.toString('hex'))).toEqual(expected.map((h) => h.toString('hex')));
+  });
+
   test('when an event is stored, then its timestamp is the clock reading to the millisecond', async () => {
     const clock = new ManualClock(new Date('2026-11-24T09:00:00.999Z'));
     const e = await appendOne(t.db, { type: 'probe', payload: {} }, clock);
@@ -144,15 +162,15 @@ describe('audit log appends', () => {
   test('when a batch spans several statements, then its events keep their order and become consecutive leaves', async () => {
     const start = await leafCount(t.db);
     const taskId = randomUUID();
-    const events = range(1, 2500).map((i) => ({
+    const events = range(1, 12_000).map((i) => ({
       type: 'grant.revoked',
       taskId,
       grantId: randomUUID(),
       payload: { i },
     }));
     const stored = await t.db.transaction().execute((tx) => appendAuditEvents(tx, events));
-    expect(stored.map((e) => e.payload.i)).toEqual(range(1, 2500));
-    expect(stored.map((e) => e.seq)).toEqual(range(stored[0]!.seq, stored[0]!.seq + 2499));
+    expect(stored.map((e) => e.payload.i)).toEqual(range(1, 12_000));
+    expect(stored.map((e) => e.seq)).toEqual(range(stored[0]!.seq, stored[0]!.seq + 11_999));
     expect(await t.db.transaction().execute((tx) => appendAuditEvents(tx, []))).toEqual([]);
     await sequence();
     const listed = await listAuditEvents(t.db, { taskId, limit: 1000, afterLeaf: start + 99 });
@@ -160,7 +178,7 @@ describe('audit log appends', () => {
     expect(listed.map((e) => e.leaf_index)).toEqual(range(start + 100, start + 1099));
     expect(await verifyAuditLog(t.db, await ringOf(keys), { pageSize: 333 })).toMatchObject({
       ok: true,
-      checked: start + 2500,
+      checked: start + 12_000,
     });
   });
 

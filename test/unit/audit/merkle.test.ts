@@ -88,6 +88,21 @@ describe('RFC 9162 Merkle tree', () => {
     }
   });
 
+  it('when leaf hashes are appended in packed runs of any length, then the root is the reference root after every run', () => {
+    for (const run of [1, 2, 3, 7, 16, 33]) {
+      const f = MerkleFrontier.empty();
+      for (let n = 0; n < MAX; n += run) {
+        const end = Math.min(MAX, n + run);
+        f.appendHashes(Buffer.concat(leaves.slice(n, end)));
+        expect(f.size).toBe(end);
+        expect(f.root().equals(referenceRoot(leaves.slice(0, end)))).toBe(true);
+      }
+      f.append(leaves[0]!);
+      expect(f.root().equals(referenceRoot([...leaves.slice(0, MAX), leaves[0]!]))).toBe(true);
+    }
+    expect(() => MerkleFrontier.empty().appendHashes(Buffer.alloc(31))).toThrow(RangeError);
+  });
+
   it('when a frontier is restored from stored node hashes, then it continues exactly as the original', () => {
     for (const size of [0, 1, 5, 8, 13, 64]) {
       const ids = MerkleFrontier.nodeIds(size);

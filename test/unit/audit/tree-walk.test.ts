@@ -39,6 +39,27 @@ describe('the verification walk', () => {
     });
   });
 
+  it('when verified leaf hashes come in runs across checkpoints, then each checkpoint is held against the tree at its size', () => {
+    const run = (from: number, to: number, text = leaf) =>
+      Buffer.concat(Array.from({ length: to - from }, (_, i) => hashLeaf(text(from + i))));
+    const walk = new TreeWalk([ok(checkpointAt(3)), ok(checkpointAt(4)), ok(checkpointAt(9))]);
+    expect(walk.addVerifiedRun(0, run(0, 7))).toBe(true);
+    expect(walk.addVerifiedRun(7, run(7, 10))).toBe(true);
+    expect(walk.finish()).toBeUndefined();
+    expect([walk.matched, walk.size]).toEqual([3, 10]);
+    const forged = new TreeWalk([ok(checkpointAt(2)), ok(checkpointAt(6))]);
+    expect(
+      forged.addVerifiedRun(
+        0,
+        run(0, 8, (i) => (i === 4 ? '{"forged":true}' : leaf(i))),
+      ),
+    ).toBe(false);
+    expect(forged.broken).toMatchObject({ leafIndex: 2, reason: 'checkpoint_mismatch', treeSize: 6 });
+    const gap = new TreeWalk([]);
+    expect(gap.addVerifiedRun(1, run(1, 3))).toBe(false);
+    expect(gap.broken).toMatchObject({ leafIndex: 0, reason: 'leaf_missing' });
+  });
+
   it('when a checkpoint has a bad signature, then the walk stops there even if its root matches', () => {
     const walk = new TreeWalk([
       ok(checkpointAt(2)),

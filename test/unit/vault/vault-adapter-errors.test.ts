@@ -176,6 +176,18 @@ describe('vault adapter: error classification', () => {
     expect(elapsed).toBeLessThan(300 + 250);
   });
 
+  it('when revoking a token tree takes longer than the usual timeout, then the revocation still waits for Vault', async () => {
+    // OpenBao revokes a task token's children one by one inside the request: 10,000 grants take ~10 s.
+    fake.setHandler(async (req) => {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      return req.path.endsWith('revoke-accessor') ? { status: 204 } : { status: 200, body: envelope({}) };
+    });
+    const v = createVaultAdapter({ addr: fake.url, token: BROKER, timeoutMs: 200, retries: 0 }, { logger });
+    await expect(v.revokeTokenByAccessor('acc-task')).resolves.toBeUndefined();
+    const slowLookup = await v.lookupTokenByAccessor('acc-task').catch((e: unknown) => e);
+    expect(slowLookup).toBeInstanceOf(VaultUnavailable);
+  });
+
   it('when nothing listens at the address, then calls fail as unavailable quickly', async () => {
     const v = createVaultAdapter(
       { addr: await closedPortUrl(), token: BROKER, timeoutMs: 1000, retries: 1 },
