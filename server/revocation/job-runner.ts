@@ -210,6 +210,11 @@ export function createJobRunner(deps: RunnerDeps) {
     deps.metrics.revocationJobs.inc({ kind: job.kind, outcome: counts.retrying ? 'retry' : 'done' });
     await recordAttempt(job, counts, lastError);
     if (counts.retrying === 0) {
+      await deps
+        .sweepLostLogins?.()
+        .catch((err: unknown) =>
+          log.warn({ jobId: job.id, err: describe(err) }, 'lost-login sweep failed; reconciliation retries'),
+        );
       await finish(job, payload, grantIds);
       return false;
     }

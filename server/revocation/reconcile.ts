@@ -6,6 +6,7 @@ import type { Metrics } from '../shared/metrics';
 import type { VaultAdapter } from '../vault';
 import type { DatabaseTargets } from './database-lockout';
 import { describe } from './lease-revoker';
+import { findLostLogins } from './lost-logins';
 import { liveHandles, settleReconciled } from './revocation.repository';
 
 /** Something alive without a live grant or task behind it. */
@@ -97,15 +98,60 @@ export function createReconciler(deps: ReconcileDeps) {
     );
   }
 
-  /** Due: orphaned for at least the grace period (seen on an earlier pass). */
-  function due(orphans: Orphan[], now: number): Orphan[] {
+  /**
+   * Due: orphaned for at least the grace period (seen on an earlier pass of this process), or a login
+   * proved lost (lost-logins.ts: created before any mint in flight began), which needs no grace.
+   */
+  function due(orphans: Orphan[], now: number, lost: Set<string>): Orphan[] {
     const keys = new Set(orphans.map((o) => `${o.kind}:${o.id}`));
     for (const k of firstSeen.keys()) if (!keys.has(k)) firstSeen.delete(k);
     return orphans.filter((o) => {
       const k = `${o.kind}:${o.id}`;
+      if (o.kind === 'login' && lost.has(o.id)) return true;
       if (!firstSeen.has(k)) firstSeen.set(k, now);
       return now - firstSeen.get(k)! >= deps.graceMs;
     });
+  }
+
+  async function revokeEach(orphans: Orphan[]): Promise<Orphan[]> {
+    const revoked: Orphan[] = [];
+    for (const o of orphans) {
+      try {
+        await revoke(o);
+        revoked.push(o);
+        log.warn({ kind: o.kind, id: o.id, where: o.where }, 'reconciliation revoked an orphaned credential');
+      } catch (err) {
+        log.warn(
+          { kind: o.kind, id: o.id, err: describe(err) },
+          'reconciliation could not revoke; next pass retries',
+        );
+      }
+    }
+    return revoked;
+  }
+
+  const lostLogins = (targets: string[]) =>
+    findLostLogins(deps, targets).then((found) =>
+      found.map((l): Orphan => ({ kind: 'login', id: l.role, where: l.target })),
+    );
+
+  /** Revokes the logins proved lost on every target now; one pass at a time, a call during one gets the next. */
+  let running: Promise<Orphan[]> | undefined;
+  let queued: Promise<Orphan[]> | undefined;
+  function sweepLostLogins(): Promise<Orphan[]> {
+    if (queued) return queued;
+    const start = () => {
+      queued = undefined;
+      running = lostLogins(deps.targets.names())
+        .then(revokeEach)
+        .finally(() => {
+          running = undefined;
+        });
+      return running;
+    };
+    if (!running) return start();
+    queued = running.catch(() => []).then(start);
+    return queued;
   }
 
   return {
@@ -118,24 +164,11 @@ export function createReconciler(deps: ReconcileDeps) {
         ...(await orphanLogins(live, opts.targets)),
       ];
       if (opts.dryRun) return { orphans, revoked: [] as Orphan[] };
-      const revoked: Orphan[] = [];
-      for (const o of due(orphans, deps.clock.now().getTime())) {
-        try {
-          await revoke(o);
-          revoked.push(o);
-          log.warn(
-            { kind: o.kind, id: o.id, where: o.where },
-            'reconciliation revoked an orphaned credential',
-          );
-        } catch (err) {
-          log.warn(
-            { kind: o.kind, id: o.id, err: describe(err) },
-            'reconciliation could not revoke; next pass retries',
-          );
-        }
-      }
+      const lost = new Set((await lostLogins(opts.targets)).map((o) => o.id));
+      const revoked = await revokeEach(due(orphans, deps.clock.now().getTime(), lost));
       return { orphans, revoked };
     },
+    sweepLostLogins,
   };
 }
 

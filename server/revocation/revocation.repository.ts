@@ -281,3 +281,16 @@ export async function setLeaseStates(db: DbOrTx, changes: readonly LeaseStateCha
       as c(id, state, error, at, verified)
     where l.id = c.id`.execute(db);
 }
+
+/**
+ * In ONE snapshot (an activation turns its grant active and inserts its lease rows in one commit): which
+ * of `roles` a lease row tracks (in any state: the revocation job owns those), and when the oldest grant
+ * still being minted (pending) was reserved.
+ */
+export async function loginHolders(db: DbOrTx, roles: string[]) {
+  const r = await sql<{ tracked: string[] | null; oldest_pending: Date | null }>`
+    select (select array_agg(distinct db_role) from leases where db_role = any(${roles}::text[])) as tracked,
+           (select min(issued_at) from grants where status = 'pending') as oldest_pending`.execute(db);
+  const row = r.rows[0]!;
+  return { tracked: new Set(row.tracked ?? []), oldestPending: row.oldest_pending };
+}

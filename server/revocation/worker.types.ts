@@ -19,6 +19,11 @@ export interface WorkerDeps {
   finishTask(w: DomainWork, taskId: string, status: 'closed' | 'expired'): Promise<void>;
   /** The grants of a job whose token values were kept in custody (the grants module decides). */
   grantsInCustody(q: { taskId: string } | { grantIds: string[] }): Promise<string[]>;
+  /**
+   * Revokes the logins whose minting answer was lost (reconcile.ts): no row tracks them, so a job can
+   * only reach them this way. Run before a job finishes, so a settled close leaves none behind.
+   */
+  sweepLostLogins?: () => Promise<unknown>;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;

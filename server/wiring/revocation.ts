@@ -48,6 +48,7 @@ export function buildRevocation(infra: Infrastructure, uow: DomainUnitOfWork, cu
     metrics,
     finishTask: finishClose,
     grantsInCustody: (q) => grantsInCustody(db, q),
+    sweepLostLogins: () => reconciler.sweepLostLogins(),
     intervalMs: config.revocation.intervalMs,
     maxAttempts: config.revocation.maxAttempts,
   });

@@ -10,6 +10,7 @@ import {
   incompleteReceipts,
   liveDemoLogins,
   liveVaultHandles,
+  placeLeftoverLogins,
   settled,
   workingLogins,
 } from './support/invariants';
@@ -98,6 +99,9 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
         settleMsAfterLastRestart: Date.now() - settledAt,
       };
       console.log(JSON.stringify({ crashAnywhere: figures }, null, 1));
+      const leftover = await liveDemoLogins(world);
+      if (leftover.length)
+        console.log(JSON.stringify({ leftoverLogins: placeLeftoverLogins(leftover, report.kills) }, null, 1));
 
       // All at once, so a failure shows every broken promise, not just the first.
       expect({

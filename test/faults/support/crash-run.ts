@@ -22,7 +22,7 @@ const KILL_DELAY_MS: Record<KillPoint, [number, number]> = {
 export interface CrashRunReport {
   closes: number;
   closesWithDbGrant: number;
-  kills: Array<{ point: KillPoint; inFlight: boolean; downMs: number }>;
+  kills: Array<{ point: KillPoint; inFlight: boolean; downMs: number; at: Date }>;
   crashedRequests: Partial<Record<Op, number>>;
   statuses: Record<string, number>;
   unexpected: Array<{ op: Op; status: number; body: unknown }>;
@@ -132,8 +132,9 @@ async function killer(ctx: Ctx, target: number, closesBetween: [number, number])
     if (!moment) throw new Error(`no ${point} request came within 20 s`);
     await sleep(ctx.rnd.between(...KILL_DELAY_MS[point]));
     const inFlight = moment.pending();
+    const at = new Date();
     const downMs = await ctx.cluster.killAndRestart();
-    ctx.report.kills.push({ point, inFlight, downMs });
+    ctx.report.kills.push({ point, inFlight, downMs, at });
   }
 }
 

@@ -151,3 +151,20 @@ export async function settled(world: FaultWorld, timeoutMs: number): Promise<boo
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * A login left alive, placed against the kills: Vault's username template ends in the login's creation
+ * time (unix seconds), so the kill it came from is the one at (or just after) that second.
+ */
+export function placeLeftoverLogins(logins: string[], kills: Array<{ point: string; at: Date }>) {
+  return logins.map((login) => {
+    const unix = /-(\d{9,11})$/.exec(login)?.[1];
+    const created = unix ? new Date(Number(unix) * 1000) : null;
+    const next = created ? kills.find((k) => k.at.getTime() >= created.getTime() - 1000) : undefined;
+    return {
+      login,
+      created: created?.toISOString() ?? null,
+      nextKill: next ? { point: next.point, at: next.at.toISOString() } : null,
+    };
+  });
+}
