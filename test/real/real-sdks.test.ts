@@ -8,6 +8,7 @@ import {
   workloadApi,
 } from '@grantline/sdk';
 import { decodeJwt } from 'jose';
+import { eventually } from '../helpers/broker';
 import { closeWorkloadClients, type RealBroker, startRealBroker } from './support/real-broker';
 import { type ActorName, stackInfo } from './support/stack-info';
 
@@ -100,6 +101,14 @@ describe('the SDKs with identities from SPIRE', () => {
       await kit.feed!.ready(10_000);
       expect((await kit.verify(overJwt.access_token)).clientId).toBe(info.actors.agentA.spiffeId);
       await as('orchestrator').tasks.close(task.id, 'done');
+      // Close answers once the revocation is on the feed; the kit hears it a few ms later (README: p99
+      // ~50 ms), so it is given a bounded moment, not assumed to have heard already.
+      const refusal = async () =>
+        kit.verify(overJwt.access_token).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(await eventually(async () => (await refusal()) !== undefined, 2000, 20)).toBe(true);
       await expect(kit.verify(overJwt.access_token)).rejects.toMatchObject({ reason: 'revoked' });
     } finally {
       await kit.close();

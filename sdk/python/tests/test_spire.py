@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,6 +74,14 @@ def test_when_agent_a_gets_a_grant_with_its_spire_svid_then_a_kit_on_spire_accep
     with ResourceServer(clients["resource"], audience=RESOURCE_URL, resource=RESOURCE_URL, usage=False) as rs:
         assert rs.verify(grant.access_token).jti == grant.grant_id
         orchestrator.tasks.close(task.id, reason="done")
+        # Close answers once the revocation is on the feed; the kit hears it a few ms later: bounded wait.
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            try:
+                rs.verify(grant.access_token)
+            except InvalidToken:
+                break
+            time.sleep(0.02)
         with pytest.raises(InvalidToken, match=r"revoked|no longer active"):
             rs.verify(grant.access_token)
 
