@@ -5,14 +5,12 @@ import { runCrashes } from './support/crash-run';
 import { createFaultWorld, type FaultWorld } from './support/fault-world';
 import {
   allTasks,
-  auditVerification,
   demoLoginCount,
-  incompleteReceipts,
   liveDemoLogins,
-  liveVaultHandles,
+  NOTHING_LEFT_ALIVE,
+  nothingLeftAlive,
   placeLeftoverLogins,
   settled,
-  workingLogins,
 } from './support/invariants';
 import { envNumber, seededRandom } from './support/random';
 import { describeBackends, vaultBackends } from './support/vault-backends';
@@ -109,24 +107,13 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
         unexpectedAnswers: report.unexpected,
         enoughCloses: report.closesWithDbGrant >= CLOSES,
         everyPointKilled: new Set(report.kills.map((k) => k.point)).size,
-        workingLogins: await workingLogins(world, report.minted),
-        liveDemoLogins: await liveDemoLogins(world),
-        liveVault: await liveVaultHandles(world),
-        incompleteReceipts: await incompleteReceipts(
-          broker,
-          tasks.map((t) => t.id),
-        ),
-        audit: await auditVerification(broker),
+        ...(await nothingLeftAlive(world, broker, report.minted)),
       }).toEqual({
         settled: true,
         unexpectedAnswers: [],
         enoughCloses: true,
         everyPointKilled: 7,
-        workingLogins: [],
-        liveDemoLogins: [],
-        liveVault: { tokens: [], leases: [], recorded: [] },
-        incompleteReceipts: [],
-        audit: expect.objectContaining({ status: 200, ok: true }),
+        ...NOTHING_LEFT_ALIVE,
       });
     }, 900_000);
   },

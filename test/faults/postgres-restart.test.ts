@@ -6,16 +6,7 @@ import { ORCHESTRATOR } from '../helpers/broker';
 import type { BrokerProcess } from './support/broker-process';
 import { type DedicatedPostgres, startDedicatedPostgres } from './support/dedicated-postgres';
 import { createFaultWorld, DB_SCOPE, type FaultWorld, KV_SCOPE } from './support/fault-world';
-import {
-  allTasks,
-  auditVerification,
-  incompleteReceipts,
-  liveDemoLogins,
-  liveVaultHandles,
-  type MintedLogin,
-  settled,
-  workingLogins,
-} from './support/invariants';
+import { type MintedLogin, NOTHING_LEFT_ALIVE, nothingLeftAlive, settled } from './support/invariants';
 import { type Answer, startOutageLoad } from './support/outage-load';
 import {
   backlog,
@@ -45,25 +36,14 @@ async function endState(world: FaultWorld, broker: BrokerProcess, minted: Minted
   return {
     brokerExited: broker.child.hasExited(),
     deaths: deathsInLog(world, broker.name),
-    workingLogins: await workingLogins(world, minted),
-    liveDemoLogins: await liveDemoLogins(world),
-    liveVault: await liveVaultHandles(world),
-    incompleteReceipts: await incompleteReceipts(
-      broker,
-      (await allTasks(world)).map((t) => t.id),
-    ),
-    audit: await auditVerification(broker),
+    ...(await nothingLeftAlive(world, broker, minted)),
   };
 }
 
 const CLEAN_END = {
   brokerExited: false,
   deaths: [],
-  workingLogins: [],
-  liveDemoLogins: [],
-  liveVault: { tokens: [], leases: [], recorded: [] },
-  incompleteReceipts: [],
-  audit: expect.objectContaining({ status: 200, ok: true }),
+  ...NOTHING_LEFT_ALIVE,
 };
 
 console.log(describeBackends('postgres-restart'));

@@ -5,13 +5,10 @@ import { jobFigures, revocationLedger } from './support/done-once';
 import { createFaultWorld, type FaultWorld } from './support/fault-world';
 import {
   allTasks,
-  auditVerification,
-  incompleteReceipts,
-  liveDemoLogins,
-  liveVaultHandles,
   type MintedLogin,
+  NOTHING_LEFT_ALIVE,
+  nothingLeftAlive,
   settled,
-  workingLogins,
 } from './support/invariants';
 import { type RaceOutcome, raceLedger, races, runRace } from './support/limit-races';
 import { envNumber, seededRandom } from './support/random';
@@ -191,14 +188,7 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
       expect({
         settled: allSettled,
         ledger: await revocationLedger(world),
-        workingLogins: await workingLogins(world, minted),
-        liveDemoLogins: await liveDemoLogins(world),
-        liveVault: await liveVaultHandles(world),
-        incompleteReceipts: await incompleteReceipts(
-          broker,
-          tasks.map((t) => t.id),
-        ),
-        audit: await auditVerification(broker),
+        ...(await nothingLeftAlive(world, broker, minted)),
       }).toEqual({
         settled: true,
         ledger: {
@@ -210,11 +200,7 @@ describe.each(vaultBackends().map((b) => [b.name, b] as const))(
           grantRevokedTwice: [],
           leasesNotProvedDead: [],
         },
-        workingLogins: [],
-        liveDemoLogins: [],
-        liveVault: { tokens: [], leases: [], recorded: [] },
-        incompleteReceipts: [],
-        audit: expect.objectContaining({ status: 200, ok: true }),
+        ...NOTHING_LEFT_ALIVE,
       });
     }, 120_000);
   },

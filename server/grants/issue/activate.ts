@@ -1,4 +1,4 @@
-import type { DomainUnitOfWork } from '../../access/unit';
+import type { DomainUnitOfWork, DomainWork } from '../../access/unit';
 import type { AuditEventInput } from '../../audit/audit.types';
 import { happened, rowsOf } from '../../db/one-statement';
 import { queueGrantRevocation, trackHandles, trackHandlesStep } from '../../revocation/outbox';
@@ -14,6 +14,17 @@ export interface ActivateDeps {
 }
 
 export const untracked = (handles: MintedHandle[]) => handles.filter((h) => !h.tracked);
+
+/** Queues the revocation of a grant that will not be active (its handles tracked already) and kicks the worker. */
+export async function queueRevocationOf(w: DomainWork, plan: GrantPlan, deps: ActivateDeps): Promise<void> {
+  await queueGrantRevocation(w.tx, {
+    taskId: plan.task.id,
+    grantId: plan.grantId,
+    grantIds: [plan.grantId],
+    now: w.now,
+  });
+  w.afterCommit(deps.onRevocationQueued);
+}
 
 function issuedEvent(plan: GrantPlan, minted: MintResult): AuditEventInput {
   return {
@@ -78,13 +89,7 @@ export async function activate(deps: ActivateDeps, plan: GrantPlan, minted: Mint
       handles: untracked(minted.handles),
     });
     if (!ok) {
-      await queueGrantRevocation(w.tx, {
-        taskId: plan.task.id,
-        grantId: plan.grantId,
-        grantIds: [plan.grantId],
-        now: w.now,
-      });
-      w.afterCommit(deps.onRevocationQueued);
+      await queueRevocationOf(w, plan, deps);
       w.audit(plan.allowed.event);
       return false;
     }

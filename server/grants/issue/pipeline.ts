@@ -3,7 +3,7 @@ import type { DomainUnitOfWork } from '../../access/unit';
 import type { ScopeCatalogue } from '../../config/scope-catalogue';
 import type { Db } from '../../db/database';
 import { rowsOf } from '../../db/one-statement';
-import { queueGrantRevocation, trackHandles, trackHandlesStep } from '../../revocation/outbox';
+import { trackHandles, trackHandlesStep } from '../../revocation/outbox';
 import type { Clock } from '../../shared/clock';
 import { GrantlineError, Unavailable } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
@@ -13,7 +13,7 @@ import { grantNeedsCustody, type TokenCustody, type VaultAdapter } from '../../v
 import { releaseReservation } from '../budget';
 import { TaskClosedWhileIssuing } from '../grant.errors';
 import { failGrant } from '../grant.repository';
-import { activate, untracked } from './activate';
+import { activate, queueRevocationOf, untracked } from './activate';
 import { type MintedHandle, MintFailed, type MintResult, mintGrant } from './mint';
 import { depthOf, type GrantPlan, type GrantResponse } from './plan';
 import { reserve } from './reserve';
@@ -157,15 +157,7 @@ async function compensate(
     const failed = await failGrant(w.tx, plan.grantId, 'minting failed', w.now);
     if (failed) await releaseReservation(w.tx, failed);
     await trackHandles(w.tx, { taskId: plan.task.id, grantId: plan.grantId, handles: untracked(handles) });
-    if (handles.length) {
-      await queueGrantRevocation(w.tx, {
-        taskId: plan.task.id,
-        grantId: plan.grantId,
-        grantIds: [plan.grantId],
-        now: w.now,
-      });
-      w.afterCommit(deps.onRevocationQueued);
-    }
+    if (handles.length) await queueRevocationOf(w, plan, deps);
     w.audit(plan.allowed.event, {
       type: 'grant.failed',
       taskId: plan.task.id,

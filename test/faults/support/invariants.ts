@@ -168,3 +168,29 @@ export function placeLeftoverLogins(logins: string[], kills: Array<{ point: stri
     };
   });
 }
+
+/**
+ * The end state every crash and outage scenario must reach, all at once (a failure shows every broken
+ * promise, not the first): no minted password logs in, no login of Vault's lives, Vault holds nothing of
+ * Grantline's, every receipt is complete and the audit log verifies. Compare with NOTHING_LEFT_ALIVE.
+ */
+export async function nothingLeftAlive(world: FaultWorld, broker: BrokerProcess, minted: MintedLogin[]) {
+  return {
+    workingLogins: await workingLogins(world, minted),
+    liveDemoLogins: await liveDemoLogins(world),
+    liveVault: await liveVaultHandles(world),
+    incompleteReceipts: await incompleteReceipts(
+      broker,
+      (await allTasks(world)).map((t) => t.id),
+    ),
+    audit: await auditVerification(broker),
+  };
+}
+
+export const NOTHING_LEFT_ALIVE = {
+  workingLogins: [],
+  liveDemoLogins: [],
+  liveVault: { tokens: [], leases: [], recorded: [] },
+  incompleteReceipts: [],
+  audit: expect.objectContaining({ status: 200, ok: true }),
+};
