@@ -185,23 +185,33 @@ export async function eventually(
   }
 }
 
+/** A client for a minted login on the demo database of the server at `serverUrl` (not connected yet). */
+export function demoLoginClient(
+  serverUrl: string,
+  database: string,
+  creds: { username: string; password: string },
+): pg.Client {
+  const u = new URL(serverUrl);
+  const client = new pg.Client({
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    database,
+    user: creds.username,
+    password: creds.password,
+    connectionTimeoutMillis: 3000,
+  });
+  // A session terminated by the revocation statements emits 'error'; callers read that via query().
+  client.on('error', () => undefined);
+  return client;
+}
+
 /** Tries a PostgreSQL login with minted credentials; returns the error message or null on success. */
 export async function tryLogin(
   t: TestBroker,
   creds: { username: string; password: string },
   query = 'select count(*)::int as n from demo_orders',
 ) {
-  const u = new URL(t.db.url);
-  const client = new pg.Client({
-    host: u.hostname,
-    port: Number(u.port || 5432),
-    database: t.demoDatabase,
-    user: creds.username,
-    password: creds.password,
-    connectionTimeoutMillis: 3000,
-  });
-  // A session terminated by the revocation statements emits 'error'; the test reads that via query().
-  client.on('error', () => undefined);
+  const client = demoLoginClient(t.db.url, t.demoDatabase, creds);
   try {
     await client.connect();
     const r = await client.query(query);

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { demoGroupRole } from '../../../server/dev/postgres/demo-database';
-import { AUDITOR, ORCHESTRATOR } from '../../helpers/broker';
+import { AUDITOR, demoLoginClient, ORCHESTRATOR } from '../../helpers/broker';
 import type { BrokerProcess } from './broker-process';
 import type { FaultWorld } from './fault-world';
 
@@ -12,18 +12,9 @@ export interface MintedLogin {
 
 /** The logins of `minted` that still connect to the demo database (each is tried for real). */
 export async function workingLogins(world: FaultWorld, minted: MintedLogin[]): Promise<string[]> {
-  const u = new URL(world.demoUrl);
   const working: string[] = [];
   for (const creds of minted) {
-    const client = new pg.Client({
-      host: u.hostname,
-      port: Number(u.port || 5432),
-      database: world.demoDatabase,
-      user: creds.username,
-      password: creds.password,
-      connectionTimeoutMillis: 3000,
-    });
-    client.on('error', () => undefined);
+    const client = demoLoginClient(world.demoUrl, world.demoDatabase, creds);
     try {
       await client.connect();
       working.push(creds.username);
